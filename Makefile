@@ -1,0 +1,45 @@
+# Somos — two commands: `make run` and `make test`. Both create .venv/ themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.somos-installed
+
+.PHONY: run test install lint typecheck pytest locales extract update-catalogs compile-catalogs clean
+
+run: $(STAMP) compile-catalogs
+	$(BIN)/somos init
+	$(BIN)/somos serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP) compile-catalogs lint typecheck pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Somos necesita Python 3.11 o más reciente.")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) compile-catalogs
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Translations: msgids are the Spanish source text (DESIGN.md §2).
+extract: $(STAMP)
+	$(BIN)/pybabel extract -F locales/babel.cfg --no-location --sort-output \
+		--project=Somos --copyright-holder="Somos" -k N_ -o locales/messages.pot .
+
+update-catalogs: extract
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+
+compile-catalogs: $(STAMP)
+	$(BIN)/pybabel compile -d locales -D messages --statistics
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

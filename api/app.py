@@ -1,0 +1,126 @@
+"""The composition root: settings → storage → flows → bot → FastAPI, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.problems import install_problem_handlers
+from api.routes import auth, health, reports, telegram_webhook
+from api.settings import Settings
+from bot.conversations import Conversations
+from bot.telegram import build_application
+from flows.conversation import build_flow
+from flows.municipalities import Catalog
+from storage.drafts import purge_expired_drafts
+from storage.migrate import current_revision, head_revision
+from storage.store import Store, open_store
+
+log = logging.getLogger("somos")
+DRAFT_PURGE_INTERVAL = 60.0
+
+
+def build_store(settings: Settings) -> Store:
+    return open_store(
+        database_url=settings.resolved_database_url,
+        key_file=settings.resolved_key_file,
+        keys_from_env=settings.keys.get_secret_value() if settings.keys else None,
+        fast_kdf=settings.fast_kdf,
+    )
+
+
+def build_conversations(settings: Settings, store: Store) -> Conversations:
+    catalog = Catalog.load(departments=settings.covered_departments)
+    return Conversations(
+        store=store, flow=build_flow(catalog),
+        draft_ttl=timedelta(minutes=settings.draft_ttl_minutes),
+    )
+
+
+def quiet_noisy_loggers() -> None:
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    for name in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+async def _purge_drafts_forever(store: Store) -> None:
+    while True:
+        await asyncio.sleep(DRAFT_PURGE_INTERVAL)
+        try:
+            async with store.transaction() as session:
+                purged = await purge_expired_drafts(session=session, now=datetime.now(UTC))
+            if purged:
+                log.info("purged %d expired drafts", purged)
+        except Exception as error:  # keep purging on the next tick
+            log.warning("draft purge failed: %s", type(error).__name__)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    store: Store = app.state.store
+    if await current_revision(store.engine) != head_revision():
+        raise RuntimeError("La base de datos no está inicializada: ejecute `somos init`.")
+    tasks = [asyncio.create_task(_purge_drafts_forever(store))]
+    application: Any = None
+    if settings.telegram_bot_token is None:
+        log.warning("Bot de Telegram desactivado: defina TELEGRAM_BOT_TOKEN para activarlo.")
+    else:
+        application = build_application(
+            token=settings.telegram_bot_token.get_secret_value(),
+            base_url=settings.telegram_api_url,
+            base_file_url=settings.telegram_file_url,
+            conversations=build_conversations(settings, store),
+            locale=settings.locale,
+        )
+        await application.initialize()
+        await application.start()
+        if settings.webhook_url:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await application.bot.set_webhook(settings.webhook_url, secret_token=secret)
+            log.info("Bot de Telegram activo (webhook).")
+        else:
+            await application.updater.start_polling(poll_interval=0.0, timeout=10)
+            log.info("Bot de Telegram activo (polling).")
+    app.state.telegram = application
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if application is not None:
+            if application.updater and application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+        await store.close()
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """Builds the app; the store is built from settings unless a test hands one in."""
+    settings = settings or Settings()
+    quiet_noisy_loggers()
+    app = FastAPI(
+        title="Somos",
+        summary="Reportes anónimos de amenazas y riesgos: bandeja de protección y agregados.",
+        version="0.1.0",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store or build_store(settings)
+    app.state.telegram = None
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(reports.router)
+    app.include_router(telegram_webhook.router)
+    return app

@@ -1,0 +1,229 @@
+"""The `somos` command: init, serve, chat, users."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import pyotp
+import typer
+from pydantic import ValidationError
+
+from api.settings import Settings
+from storage import crypto
+from storage.keyfile import KeyFileError
+from storage.models import Meta
+from storage.reports import META_RECOVERY_PUBLIC_KEY
+from storage.store import Store
+from storage.users import UserError, count_users, create_user, generate_password
+
+app = typer.Typer(
+    help="Somos: reportes anónimos de amenazas y riesgos para comunidades.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+users_app = typer.Typer(help="Cuentas del personal (puntos focales, analistas, administradores).",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+T = TypeVar("T")
+ISSUER = "Somos"
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code=1)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise fail(f"Configuración inválida: {problems}") from None
+
+
+def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Runs `work` with an open store and turns known failures into actionable messages."""
+    from api.app import build_store
+
+    async def run() -> T:
+        store = build_store(settings)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except KeyFileError as error:
+        raise fail(str(error)) from None
+    except (OSError, ConnectionError) as error:
+        raise fail(
+            f"No se pudo abrir la base de datos ({type(error).__name__}: {error}). "
+            "Si usa PostgreSQL: ¿está iniciado y es correcta SOMOS_DATABASE_URL?"
+        ) from None
+
+
+def otpauth_uri(username: str, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
+
+
+@app.command()
+def init(
+    admin_username: Annotated[str, typer.Option(help="Nombre del primer administrador.")] = "admin",
+    recovery_key_file: Annotated[
+        Path | None,
+        typer.Option(help="Además de mostrarla, guardar la llave de recuperación en este archivo."),
+    ] = None,
+) -> None:
+    """Crea o actualiza el esquema, las llaves y el primer administrador. Idempotente."""
+    from storage.migrate import upgrade
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def work(store: Store) -> list[str]:
+        done: list[str] = []
+        if await upgrade(store.engine):
+            done.append("Esquema de la base de datos creado o actualizado.")
+        async with store.transaction() as session:
+            if await session.get(Meta, META_RECOVERY_PUBLIC_KEY) is None:
+                private_key, public_key = crypto.generate_keypair()
+                session.add(Meta(key=META_RECOVERY_PUBLIC_KEY, value=public_key.hex()))
+                encoded = base64.b64encode(private_key).decode()
+                done.append(
+                    "LLAVE DE RECUPERACIÓN DE LA ORGANIZACIÓN (se muestra una sola vez).\n"
+                    "Guárdela fuera de este servidor, en papel o en un medio sin conexión:\n"
+                    f"  {encoded}"
+                )
+                if recovery_key_file is not None:
+                    recovery_key_file.write_text(encoded + "\n", encoding="ascii")
+                    recovery_key_file.chmod(0o600)
+            recovery = bytes.fromhex(
+                (await session.get(Meta, META_RECOVERY_PUBLIC_KEY)).value  # type: ignore[union-attr]
+            )
+            if await count_users(session=session) == 0:
+                password = generate_password()
+                created = await create_user(
+                    session=session, keyring=store.keyring, username=admin_username,
+                    role="admin", password=password, recovery_public_key=recovery,
+                    argon2_params=store.argon2,
+                )
+                done.append(
+                    "Primer administrador creado (datos que se muestran una sola vez):\n"
+                    f"  usuario={admin_username}\n  password={password}\n"
+                    f"  secret={created.totp_secret}\n"
+                    f"  {otpauth_uri(admin_username, created.totp_secret)}"
+                )
+        return done
+
+    done = with_store(settings, work)
+    if not done:
+        typer.echo("Somos ya estaba inicializado: nada cambió.")
+    for line in done:
+        typer.echo(line)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Dirección en la que escuchar.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Puerto.")] = 8000,
+) -> None:
+    """Sirve la API, las páginas y el bot de Telegram en un solo proceso."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = load_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        application = create_app(settings)
+    except KeyFileError as error:
+        raise fail(str(error)) from None
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def chat() -> None:
+    """Conversa con el bot en esta terminal (los mismos flujos que en Telegram)."""
+    from api.app import build_conversations
+    from bot.console import run_console
+    from storage.migrate import current_revision, head_revision
+
+    settings = load_settings()
+
+    async def work(store: Store) -> None:
+        if await current_revision(store.engine) != head_revision():
+            raise fail("La base de datos no está inicializada: ejecute `somos init`.")
+        await run_console(build_conversations(settings, store), locale=settings.locale)
+
+    with_store(settings, work)
+
+
+def _valid_codes(codes: list[str], digits: int, what: str) -> list[str]:
+    from api.labels import municipality_name
+
+    cleaned = []
+    for code in codes:
+        code = code.strip().zfill(digits)
+        if len(code) != digits or not code.isdigit():
+            raise fail(f"Código de {what} inválido: {code!r} (use {digits} dígitos DIVIPOLA).")
+        if what == "municipio" and municipality_name(code) == code:
+            raise fail(f"No existe el municipio con código DIVIPOLA {code}.")
+        cleaned.append(code)
+    return cleaned
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Nombre de usuario (sin espacios).")],
+    role: Annotated[str, typer.Option(help="focal_point, analyst o admin.")],
+    municipality: Annotated[
+        list[str] | None, typer.Option(help="Código DIVIPOLA de 5 dígitos (repetible).")
+    ] = None,
+    department: Annotated[
+        list[str] | None, typer.Option(help="Código de departamento de 2 dígitos (repetible).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Leer la contraseña de la entrada estándar.")
+    ] = False,
+) -> None:
+    """Crea una cuenta e imprime su secreto TOTP (y una contraseña si no se dio)."""
+    settings = load_settings()
+    municipalities = _valid_codes(municipality or [], 5, "municipio")
+    departments = _valid_codes(department or [], 2, "departamento")
+    generated = not password_stdin
+    password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
+
+    async def work(store: Store) -> str:
+        async with store.transaction() as session:
+            meta = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
+            if meta is None:
+                raise fail("Somos no está inicializado: ejecute `somos init` primero.")
+            try:
+                created = await create_user(
+                    session=session, keyring=store.keyring, username=username, role=role,
+                    password=password, recovery_public_key=bytes.fromhex(meta.value),
+                    municipalities=municipalities, departments=departments,
+                    argon2_params=store.argon2,
+                )
+            except UserError as error:
+                raise fail(str(error)) from None
+        return created.totp_secret
+
+    secret = with_store(settings, work)
+    typer.echo(f"user={username}")
+    if generated:
+        typer.echo(f"password={password}")
+    typer.echo(f"secret={secret}")
+    typer.echo(otpauth_uri(username, secret))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,24 @@
+"""Spanish labels for codes shown by the API and the web pages."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from bot.i18n import translations
+from flows import taxonomy
+from flows.municipalities import Catalog
+
+
+@lru_cache(maxsize=1)
+def _country() -> Catalog:
+    return Catalog.load(departments=None)
+
+
+def municipality_name(code: str) -> str:
+    found = _country().get(code)
+    return found.label if found else code
+
+
+def label_of(code: str, locale: str = "es") -> str:
+    msgid = taxonomy.label(code)
+    return translations(locale).gettext(msgid) if msgid != code else code

@@ -1,0 +1,124 @@
+"""The caller's queue (clear metadata only) and the decrypted, audited report detail."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from api.deps import SessionDep, TriageSession
+from api.labels import label_of, municipality_name
+from api.problems import Problem
+from storage.models import Report
+from storage.reports import QueueFilter, list_queue, read_report
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+NOT_FOUND = "No existe un reporte con ese identificador en su bandeja."
+
+
+class ReportItem(BaseModel):
+    id: str
+    kind: str
+    category: str
+    category_label: str
+    department_code: str
+    municipality_code: str
+    municipality: str
+    urgency: str
+    status: str
+    created_hour: datetime
+    due_at: datetime
+    overdue: bool
+
+
+class ReportPage(BaseModel):
+    items: list[ReportItem]
+    next_cursor: str | None
+
+
+class ReportDetailOut(ReportItem):
+    submitted_at: str | None
+    answers: dict[str, Any]
+    answer_labels: dict[str, str]
+
+
+def _item(report: Report, now: datetime) -> dict[str, Any]:
+    return {
+        "id": report.id,
+        "kind": report.kind,
+        "category": report.category,
+        "category_label": label_of(report.category),
+        "department_code": report.department_code,
+        "municipality_code": report.municipality_code,
+        "municipality": municipality_name(report.municipality_code),
+        "urgency": report.urgency,
+        "status": report.status,
+        "created_hour": report.created_hour,
+        "due_at": report.due_at,
+        "overdue": report.status == "new" and report.due_at <= now,
+    }
+
+
+def encode_cursor(report: Report) -> str:
+    raw = json.dumps([report.urgency_rank, report.created_hour.isoformat(), report.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[int, str, str]:
+    try:
+        rank, hour, report_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        datetime.fromisoformat(hour)
+        return int(rank), str(hour), str(report_id)
+    except (ValueError, TypeError, binascii.Error) as error:
+        raise Problem(400, "El cursor de paginación no es válido.", code="bad-cursor") from error
+
+
+@router.get("")
+async def queue(
+    current: TriageSession,
+    session: SessionDep,
+    status: str | None = None,
+    urgency: str | None = None,
+    kind: str | None = None,
+    municipality: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
+    overdue: bool | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ReportPage:
+    """The reports routed to the caller: most urgent first, then oldest."""
+    now = datetime.now(UTC)
+    filters = QueueFilter(
+        status=status, urgency=urgency, kind=kind, municipality=municipality, limit=limit,
+        after=decode_cursor(cursor) if cursor else None,
+    )
+    rows = await list_queue(session=session, user_id=current.user.id, filters=filters)
+    items = [_item(report, now) for report in rows]
+    if overdue is not None:
+        items = [item for item in items if item["overdue"] is overdue]
+    next_cursor = encode_cursor(rows[-1]) if len(rows) == limit else None
+    return ReportPage(items=[ReportItem(**item) for item in items], next_cursor=next_cursor)
+
+
+@router.get("/{report_id}")
+async def detail(report_id: str, current: TriageSession, session: SessionDep) -> ReportDetailOut:
+    """One report, decrypted with the caller's key. Every read is audited."""
+    found = await read_report(
+        session=session, user_id=current.user.id, private_key=current.private_key,
+        report_id=report_id,
+    )
+    if found is None:
+        raise Problem(404, NOT_FOUND)
+    answers = dict(found.content.get("answers", {}))
+    labels = {key: label_of(value) for key, value in answers.items() if isinstance(value, str)
+              and key not in ("description", "locale")}
+    return ReportDetailOut(
+        **_item(found.report, datetime.now(UTC)),
+        submitted_at=found.content.get("submitted_at"),
+        answers=answers,
+        answer_labels=labels,
+    )

@@ -1,0 +1,77 @@
+"""One typed settings object, read from the environment (prefix SOMOS_) or `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+PLACEHOLDERS = {"changeme", "change-me", "secret", "token", "xxx", "placeholder"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SOMOS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: str = "development"
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    key_file: Path | None = None
+    # Base64 of the key file's JSON: for deployments that keep secrets in the environment.
+    keys: SecretStr | None = None
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+
+    suppression_k: int = Field(default=5, ge=2)
+    retention_days: int = Field(default=365, ge=1)
+    draft_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    require_totp: bool = True
+    session_hours: int = Field(default=8, ge=1, le=72)
+    departments: str = "05,13,19,23,52,54,70"
+    locale: str = "es"
+    # Lower Argon2 cost: only for the test suite, never in production.
+    fast_kdf: bool = False
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("SOMOS_TELEGRAM_API_URL debe empezar por http:// o https://")
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholders_in_production(self) -> Settings:
+        if self.environment == "production":
+            for name in ("telegram_bot_token", "webhook_secret"):
+                secret = getattr(self, name)
+                if secret is not None and secret.get_secret_value().lower() in PLACEHOLDERS:
+                    raise ValueError(f"{name} tiene un valor de ejemplo; ponga el real.")
+            if self.fast_kdf:
+                raise ValueError("SOMOS_FAST_KDF no se permite en producción.")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'somos.db').resolve()}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "somos-keys.json"
+
+    @property
+    def telegram_file_url(self) -> str:
+        """The file download base: the API URL with its trailing `/bot` as `/file/bot`."""
+        base = self.telegram_api_url
+        return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
+
+    @property
+    def covered_departments(self) -> tuple[str, ...]:
+        return tuple(code.strip().zfill(2) for code in self.departments.split(",") if code.strip())

@@ -1,0 +1,60 @@
+"""Conversation drafts: one row per pseudonymous chat, sealed with the server key."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.keyfile import Keyring
+from storage.models import Draft
+
+
+def _aad(pseudonym: str) -> bytes:
+    return b"somos/v1/draft\x00" + pseudonym.encode()
+
+
+async def load_draft(
+    *, session: AsyncSession, keyring: Keyring, pseudonym: str, now: datetime
+) -> str | None:
+    """The draft's JSON, or None if there is none or it expired (an expired one is deleted)."""
+    draft = await session.get(Draft, pseudonym)
+    if draft is None:
+        return None
+    if draft.expires_at <= now:
+        await session.delete(draft)
+        return None
+    return keyring.open(draft.crypto_state, _aad(pseudonym)).decode()
+
+
+async def save_draft(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    pseudonym: str,
+    state_json: str,
+    now: datetime,
+    ttl: timedelta,
+) -> None:
+    sealed = keyring.seal(state_json.encode(), _aad(pseudonym))
+    draft = await session.get(Draft, pseudonym)
+    if draft is None:
+        session.add(Draft(pseudonym=pseudonym, crypto_state=sealed, expires_at=now + ttl))
+    else:
+        draft.crypto_state = sealed
+        draft.expires_at = now + ttl
+        session.add(draft)
+    await session.flush()
+
+
+async def delete_draft(*, session: AsyncSession, pseudonym: str) -> None:
+    await session.exec(delete(Draft).where(col(Draft.pseudonym) == pseudonym))
+
+
+async def purge_expired_drafts(*, session: AsyncSession, now: datetime) -> int:
+    query = select(Draft.pseudonym).where(col(Draft.expires_at) <= now)
+    expired = (await session.exec(query)).all()
+    if expired:
+        await session.exec(delete(Draft).where(col(Draft.pseudonym).in_(expired)))
+    return len(expired)

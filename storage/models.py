@@ -1,0 +1,236 @@
+"""Tables. Clear columns are only what routing, triage and aggregates need.
+
+Everything a reporter wrote, and every exact time, lives inside `crypto_*`
+columns. Primary keys of reports are random UUIDs, never sequences, so ids do
+not reveal order or volume.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(*, index: bool = False, nullable: bool = False) -> Any:
+    return Field(sa_column=sa.Column(UTCDateTime(), index=index, nullable=nullable))
+
+
+def _blob(*, nullable: bool = False) -> Any:
+    return Field(sa_column=sa.Column(sa.LargeBinary(), nullable=nullable))
+
+
+class Report(SQLModel, table=True):
+    __tablename__ = "reports"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    kind: str = Field(index=True, max_length=32)
+    category: str = Field(max_length=64)
+    department_code: str = Field(index=True, max_length=2)
+    municipality_code: str = Field(index=True, max_length=5)
+    urgency: str = Field(max_length=16)
+    # 0 immediate, 1 high, 2 normal: the queue sorts on it.
+    urgency_rank: int = Field(index=True)
+    status: str = Field(default="new", index=True, max_length=16)
+    assigned_to: str | None = Field(default=None, foreign_key="users.id", max_length=36)
+    # Rounded to the hour: an exact timestamp can identify who was where.
+    created_hour: datetime = _when(index=True)
+    due_at: datetime = _when()
+    receipt_lookup: str = Field(sa_column=sa.Column(sa.String(64), unique=True, nullable=False))
+    receipt_salt: bytes = _blob()
+    # Argon2 parameters of the receipt verifier, so the cost can rise for new reports.
+    receipt_kdf: bytes = _blob()
+    crypto_receipt_verifier: bytes = _blob()
+    crypto_payload: bytes | None = _blob(nullable=True)
+    crypto_contact: bytes | None = _blob(nullable=True)
+    payload_purged_at: datetime | None = _when(nullable=True)
+
+
+class ReportKey(SQLModel, table=True):
+    """The report's data key wrapped (HPKE) for one recipient."""
+
+    __tablename__ = "report_keys"
+    __table_args__ = (sa.UniqueConstraint("report_id", "recipient_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    report_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(36), sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    # "user" (a focal point), "receipt" (the reporter) or "recovery" (the organization).
+    recipient_kind: str = Field(max_length=16)
+    recipient_id: str = Field(index=True, max_length=64)
+    crypto_key: bytes = _blob()
+
+
+class Draft(SQLModel, table=True):
+    """A conversation in progress, keyed by HMAC(pepper, chat id), sealed with the server key."""
+
+    __tablename__ = "drafts"
+
+    pseudonym: str = Field(primary_key=True, max_length=64)
+    crypto_state: bytes = _blob()
+    expires_at: datetime = _when(index=True)
+
+
+class User(SQLModel, table=True):
+    """Staff only. Residents never have an account."""
+
+    __tablename__ = "users"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    username: str = Field(sa_column=sa.Column(sa.String(64), unique=True, nullable=False))
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=255)
+    crypto_totp_secret: bytes | None = _blob(nullable=True)
+    public_key: bytes = _blob()
+    crypto_private_key: bytes = _blob()
+    # The same private key sealed for the organization recovery key (restores a lost password).
+    crypto_private_key_recovery: bytes | None = _blob(nullable=True)
+    disabled: bool = Field(default=False)
+    created_at: datetime = _when()
+
+
+class UserArea(SQLModel, table=True):
+    """Where a focal point works: a whole department or one municipality."""
+
+    __tablename__ = "user_areas"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+            index=True,
+        )
+    )
+    department_code: str | None = Field(default=None, max_length=2, index=True)
+    municipality_code: str | None = Field(default=None, max_length=5, index=True)
+
+
+class AuthSession(SQLModel, table=True):
+    """An API session. The user's private key is kept encrypted under the bearer token."""
+
+    __tablename__ = "auth_sessions"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+            index=True,
+        )
+    )
+    crypto_private_key: bytes = _blob()
+    created_at: datetime = _when()
+    expires_at: datetime = _when(index=True)
+    revoked_at: datetime | None = _when(nullable=True)
+
+
+class RoutingRule(SQLModel, table=True):
+    """(department | municipality | any) × (kind | category | any) × (urgency | any) → user."""
+
+    __tablename__ = "routing_rules"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    department_code: str | None = Field(default=None, max_length=2)
+    municipality_code: str | None = Field(default=None, max_length=5)
+    kind: str | None = Field(default=None, max_length=32)
+    category: str | None = Field(default=None, max_length=64)
+    urgency: str | None = Field(default=None, max_length=16)
+    user_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    created_at: datetime = _when()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only and hash-chained; `detail` holds codes and ids, never content."""
+
+    __tablename__ = "audit_log"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when()
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    report_id: str | None = Field(default=None, max_length=36, index=True)
+    detail: str = Field(default="{}", sa_column=sa.Column(sa.Text(), nullable=False))
+    prev_hash: str = Field(max_length=64)
+    entry_hash: str = Field(max_length=64)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification written in the same transaction as its cause, sent by a worker."""
+
+    __tablename__ = "outbox"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    kind: str = Field(max_length=32)
+    crypto_payload: bytes = _blob()
+    created_at: datetime = _when()
+    next_attempt_at: datetime = _when(index=True)
+    attempts: int = Field(default=0)
+    sent_at: datetime | None = _when(nullable=True)
+    last_error: str | None = Field(default=None, max_length=255)
+
+
+class Rollup(SQLModel, table=True):
+    """Counts by municipality × kind × category × month, updated with each report."""
+
+    __tablename__ = "rollups"
+
+    municipality_code: str = Field(primary_key=True, max_length=5)
+    kind: str = Field(primary_key=True, max_length=32)
+    category: str = Field(primary_key=True, max_length=64)
+    month: str = Field(primary_key=True, max_length=7)
+    department_code: str = Field(max_length=2, index=True)
+    count: int = Field(default=0)
+
+
+class RateLimit(SQLModel, table=True):
+    __tablename__ = "rate_limits"
+
+    key: str = Field(primary_key=True, max_length=96)
+    window_start: datetime = _when()
+    count: int = Field(default=0)
+
+
+class Meta(SQLModel, table=True):
+    """Installation facts: the organization recovery public key, its id."""
+
+    __tablename__ = "somos_meta"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))

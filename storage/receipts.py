@@ -1,0 +1,102 @@
+"""Receipt codes: the only thing a reporter keeps to follow up on a report.
+
+A code is 16 random digits (about 53 bits). The database holds a peppered lookup
+(to find the row), an Argon2id-based verifier and the reporter's public key; the
+code itself, and the private key derived from it, are never stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Final
+
+from storage import crypto
+from storage.crypto import DEFAULT_ARGON2, KEM_HYBRID, Argon2Params
+from storage.keyfile import Keyring
+
+RECEIPT_DIGITS: Final = 16
+RECEIPT_SALT_BYTES: Final = 16
+# Separators people type or paste: spaces (incl. NBSP), ASCII and Unicode dashes, dots.
+_SEPARATORS: Final = frozenset(" \t\u00a0\u202f-\u2010\u2011\u2012\u2013\u2014.")
+
+
+@dataclass(frozen=True)
+class ReceiptSecrets:
+    """Derived from a receipt code: store `verifier` and `public_key`, never `private_key`."""
+
+    verifier: bytes = field(repr=False)
+    private_key: bytes = field(repr=False)
+    public_key: bytes
+
+
+def new_receipt_code() -> str:
+    """16 uniformly random decimal digits from `secrets` (leading zeros allowed)."""
+    return f"{secrets.randbelow(10**RECEIPT_DIGITS):0{RECEIPT_DIGITS}d}"
+
+
+def new_receipt_salt() -> bytes:
+    """A random 16-byte salt for `derive_receipt_secrets`."""
+    return os.urandom(RECEIPT_SALT_BYTES)
+
+
+def normalize_receipt_code(text: str) -> str | None:
+    """Strip separators; return the 16 ASCII digits, or None if it is not a receipt code."""
+    digits = "".join(ch for ch in text.strip() if ch not in _SEPARATORS)
+    if len(digits) != RECEIPT_DIGITS or not all("0" <= ch <= "9" for ch in digits):
+        return None
+    return digits
+
+
+def _require(code: str) -> str:
+    normalized = normalize_receipt_code(code)
+    if normalized is None:
+        # Deliberately does not echo the input: it may be a real receipt code.
+        raise ValueError("código de recibo inválido")
+    return normalized
+
+
+def format_receipt_code(code: str) -> str:
+    """Show a code as four groups of four digits: '1234 5678 9012 3456'."""
+    digits = _require(code)
+    return " ".join(digits[i : i + 4] for i in range(0, RECEIPT_DIGITS, 4))
+
+
+def receipt_lookup(keyring: Keyring, code: str) -> str:
+    """Indexed lookup value: hex HMAC-SHA256 pseudonym of the code, scope 'receipt'."""
+    return keyring.pseudonym(_require(code), "receipt")
+
+
+def derive_receipt_secrets(
+    code: str,
+    salt: bytes,
+    *,
+    params: Argon2Params = DEFAULT_ARGON2,
+    kem: str = KEM_HYBRID,
+) -> ReceiptSecrets:
+    """Argon2id over the code, then HKDF-SHA256 into a verifier and a key-pair seed."""
+    master = crypto.argon2id(_require(code).encode("ascii"), salt, params=params)
+    # Independent HKDF outputs: the stored verifier says nothing about the private key.
+    verifier = crypto.hkdf_sha256(master, info=b"somos/v1/receipt/verifier", length=32)
+    seed = crypto.hkdf_sha256(master, info=b"somos/v1/receipt/key-seed", length=64)
+    private_key, public_key = crypto.keypair_from_seed(seed, kem)
+    return ReceiptSecrets(verifier=verifier, private_key=private_key, public_key=public_key)
+
+
+def verify_receipt(
+    code: str,
+    salt: bytes,
+    verifier: bytes,
+    params: Argon2Params = DEFAULT_ARGON2,
+    *,
+    kem: str = KEM_HYBRID,
+) -> ReceiptSecrets | None:
+    """Re-derive from a typed code; the secrets if the verifier matches, else None."""
+    if normalize_receipt_code(code) is None:
+        return None
+    derived = derive_receipt_secrets(code, salt, params=params, kem=kem)
+    if not hmac.compare_digest(derived.verifier, verifier):
+        return None
+    return derived

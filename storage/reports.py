@@ -1,0 +1,250 @@
+"""Reports: submission in one transaction, the caller's queue, and audited decryption."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import envelope, receipts
+from storage.audit import append_audit
+from storage.crypto import DEFAULT_ARGON2, Argon2Params
+from storage.keyfile import Keyring
+from storage.models import Meta, Report, ReportKey, new_id
+from storage.rollups import bump_rollup, month_of
+from storage.routing import recipients_for
+
+URGENCY_RANK = {"immediate": 0, "high": 1, "normal": 2}
+# Time to acknowledge, by urgency (DESIGN.md §6).
+DEADLINES = {
+    "immediate": timedelta(hours=1),
+    "high": timedelta(hours=24),
+    "normal": timedelta(hours=72),
+}
+RECOVERY_RECIPIENT = "recovery"
+RECEIPT_RECIPIENT = "receipt"
+META_RECOVERY_PUBLIC_KEY = "recovery_public_key"
+
+
+class ReportError(ValueError):
+    """A submission that cannot be stored as given."""
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """What a transport hands to storage: clear routing fields and the secret answers."""
+
+    kind: str
+    category: str
+    municipality_code: str
+    urgency: str
+    answers: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    report_id: str
+    receipt_code: str
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportDetail:
+    report: Report
+    content: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str | None = None
+    urgency: str | None = None
+    kind: str | None = None
+    municipality: str | None = None
+    limit: int = 50
+    after: tuple[int, str, str] | None = field(default=None)
+
+
+def floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def ceil_hour(moment: datetime) -> datetime:
+    floor = floor_hour(moment)
+    return floor if floor == moment else floor + timedelta(hours=1)
+
+
+async def recovery_public_key(*, session: AsyncSession) -> bytes:
+    meta = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
+    if meta is None:
+        raise ReportError("No hay llave de recuperación: ejecute `somos init`.")
+    return bytes.fromhex(meta.value)
+
+
+async def submit_report(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    report: NewReport,
+    now: datetime,
+    argon2_params: Argon2Params = DEFAULT_ARGON2,
+) -> Submitted:
+    """Encrypts and stores a report with its wrapped keys, rollup and audit entry.
+
+    Everything happens in the caller's transaction: the receipt code may be
+    shown only after that transaction commits.
+    """
+    if report.urgency not in URGENCY_RANK:
+        raise ReportError(f"unknown urgency {report.urgency!r}")
+    if len(report.municipality_code) != 5 or not report.municipality_code.isdigit():
+        raise ReportError(f"invalid municipality code {report.municipality_code!r}")
+
+    recipients = await recipients_for(
+        session=session,
+        municipality_code=report.municipality_code,
+        kind=report.kind,
+        category=report.category,
+        urgency=report.urgency,
+    )
+    code = receipts.new_receipt_code()
+    salt = os.urandom(16)
+    receipt = await asyncio.to_thread(
+        receipts.derive_receipt_secrets, code, salt, params=argon2_params
+    )
+    public_keys = {user.id: user.public_key for user in recipients}
+    public_keys[RECEIPT_RECIPIENT] = receipt.public_key
+    public_keys[RECOVERY_RECIPIENT] = await recovery_public_key(session=session)
+
+    report_id = new_id()
+    content = {
+        "kind": report.kind,
+        "category": report.category,
+        "municipality_code": report.municipality_code,
+        "urgency": report.urgency,
+        "submitted_at": now.isoformat(),
+        "answers": dict(report.answers),
+    }
+    sealed = envelope.seal_report(
+        report_id, json.dumps(content, ensure_ascii=False).encode(), public_keys
+    )
+    created_hour = floor_hour(now)
+    row = Report(
+        id=report_id,
+        kind=report.kind,
+        category=report.category,
+        department_code=report.municipality_code[:2],
+        municipality_code=report.municipality_code,
+        urgency=report.urgency,
+        urgency_rank=URGENCY_RANK[report.urgency],
+        created_hour=created_hour,
+        due_at=ceil_hour(now + DEADLINES[report.urgency]),
+        receipt_lookup=receipts.receipt_lookup(keyring, code),
+        receipt_salt=salt,
+        receipt_kdf=argon2_params.to_bytes(),
+        crypto_receipt_verifier=receipt.verifier,
+        crypto_payload=sealed.crypto_payload,
+    )
+    session.add(row)
+    await session.flush()
+    for recipient_id, wrapped in sealed.crypto_keys.items():
+        kind = recipient_id if recipient_id in (RECEIPT_RECIPIENT, RECOVERY_RECIPIENT) else "user"
+        session.add(
+            ReportKey(
+                report_id=report_id, recipient_kind=kind, recipient_id=recipient_id,
+                crypto_key=wrapped,
+            )
+        )
+    await bump_rollup(
+        session=session,
+        municipality_code=report.municipality_code,
+        kind=report.kind,
+        category=report.category,
+        month=month_of(now),
+    )
+    await append_audit(
+        session=session,
+        actor="reporter",
+        action="report.submitted",
+        report_id=report_id,
+        detail={"kind": report.kind, "urgency": report.urgency, "recipients": len(recipients)},
+        at=created_hour,
+    )
+    return Submitted(report_id, code, tuple(user.id for user in recipients))
+
+
+def _visible_to(user_id: str) -> Any:
+    return col(Report.id).in_(
+        select(ReportKey.report_id).where(col(ReportKey.recipient_id) == user_id)
+    )
+
+
+async def list_queue(
+    *, session: AsyncSession, user_id: str, filters: QueueFilter = QueueFilter()
+) -> Sequence[Report]:
+    """Reports routed to the user, most urgent first, then oldest; keyset-paginated."""
+    query = select(Report).where(_visible_to(user_id))
+    if filters.status:
+        query = query.where(col(Report.status) == filters.status)
+    if filters.urgency:
+        query = query.where(col(Report.urgency) == filters.urgency)
+    if filters.kind:
+        query = query.where(col(Report.kind) == filters.kind)
+    if filters.municipality:
+        query = query.where(col(Report.municipality_code) == filters.municipality)
+    if filters.after is not None:
+        rank, hour, report_id = filters.after
+        hour_value = datetime.fromisoformat(hour)
+        query = query.where(
+            (col(Report.urgency_rank) > rank)
+            | ((col(Report.urgency_rank) == rank) & (col(Report.created_hour) > hour_value))
+            | (
+                (col(Report.urgency_rank) == rank)
+                & (col(Report.created_hour) == hour_value)
+                & (col(Report.id) > report_id)
+            )
+        )
+    query = query.order_by(
+        col(Report.urgency_rank), col(Report.created_hour), col(Report.id)
+    ).limit(filters.limit)
+    return (await session.exec(query)).all()
+
+
+async def get_visible_report(
+    *, session: AsyncSession, user_id: str, report_id: str
+) -> tuple[Report, ReportKey] | None:
+    """The report and the user's wrapped key, or None when it is not theirs to see."""
+    row = (
+        await session.exec(
+            select(Report, ReportKey)
+            .join(ReportKey, col(ReportKey.report_id) == col(Report.id))
+            .where(col(Report.id) == report_id, col(ReportKey.recipient_id) == user_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def read_report(
+    *, session: AsyncSession, user_id: str, private_key: bytes, report_id: str
+) -> ReportDetail | None:
+    """Decrypts a report for a recipient and writes the read to the audit log."""
+    found = await get_visible_report(session=session, user_id=user_id, report_id=report_id)
+    if found is None:
+        return None
+    report, key = found
+    if report.crypto_payload is None:
+        return ReportDetail(report, {})
+    data_key = envelope.unwrap_data_key(
+        report_id=report.id, recipient_id=user_id, crypto_key=key.crypto_key,
+        private_key=private_key,
+    )
+    plaintext = envelope.open_report(
+        report_id=report.id, crypto_payload=report.crypto_payload, data_key=data_key
+    )
+    await append_audit(session=session, actor=user_id, action="report.read", report_id=report.id)
+    return ReportDetail(report, json.loads(plaintext))

@@ -1,0 +1,92 @@
+"""API sessions: opaque bearer tokens, stored hashed; the unlocked private key rides inside.
+
+The private key is re-encrypted under a key derived from the token, which only
+the client holds: a copy of the database alone cannot unlock any staff key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import crypto
+from storage.models import AuthSession, User, utcnow
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    user: User
+    private_key: bytes
+    token_hash: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _session_key(token: str) -> bytes:
+    """HKDF-SHA256 of the bearer token: the key that seals the session's private key."""
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"somos/v1/session-key").derive(
+        token.encode()
+    )
+
+
+async def create_session(
+    *, session: AsyncSession, user: User, private_key: bytes, lifetime: timedelta
+) -> str:
+    """Opens a session and returns its bearer token (shown to the client only)."""
+    token = secrets.token_urlsafe(32)
+    digest = token_hash(token)
+    now = utcnow()
+    session.add(
+        AuthSession(
+            token_hash=digest,
+            user_id=user.id,
+            crypto_private_key=crypto.aes_gcm_encrypt(
+                _session_key(token), private_key, digest.encode()
+            ),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def resolve_session(*, session: AsyncSession, token: str) -> OpenSession | None:
+    """The live session behind a token, or None (unknown, expired, revoked, user disabled)."""
+    digest = token_hash(token)
+    row = (
+        await session.exec(
+            select(AuthSession, User)
+            .join(User, col(User.id) == col(AuthSession.user_id))
+            .where(col(AuthSession.token_hash) == digest)
+        )
+    ).first()
+    if row is None:
+        return None
+    auth, user = row
+    if auth.revoked_at is not None or auth.expires_at <= utcnow() or user.disabled:
+        return None
+    try:
+        private_key = crypto.aes_gcm_decrypt(
+            _session_key(token), auth.crypto_private_key, digest.encode()
+        )
+    except crypto.DecryptionError:
+        return None
+    return OpenSession(user=user, private_key=private_key, token_hash=digest)
+
+
+async def revoke_sessions(*, session: AsyncSession, user_id: str) -> None:
+    await session.exec(
+        update(AuthSession)
+        .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )

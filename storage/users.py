@@ -1,0 +1,124 @@
+"""Staff accounts: password hash, sealed private key, TOTP secret sealed with the server key."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import crypto
+from storage.keyfile import Keyring
+from storage.models import User, UserArea, utcnow
+
+ROLES = ("focal_point", "analyst", "admin")
+_hasher = PasswordHasher()
+
+
+class UserError(ValueError):
+    """A request about users that cannot be done as asked (the message says why)."""
+
+
+@dataclass(frozen=True)
+class NewUser:
+    user: User
+    totp_secret: str
+
+
+def generate_password() -> str:
+    """A password to hand over once: 20 url-safe characters (~120 bits)."""
+    return secrets.token_urlsafe(15)
+
+
+def generate_totp_secret() -> str:
+    return base64.b32encode(secrets.token_bytes(20)).decode()
+
+
+def _totp_aad(user_id: str) -> bytes:
+    return b"somos/totp\x00" + user_id.encode()
+
+
+async def create_user(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    username: str,
+    role: str,
+    password: str,
+    recovery_public_key: bytes | None,
+    municipalities: Sequence[str] = (),
+    departments: Sequence[str] = (),
+    argon2_params: crypto.Argon2Params = crypto.DEFAULT_ARGON2,
+) -> NewUser:
+    """Creates a staff user with a fresh key pair sealed under the password."""
+    if role not in ROLES:
+        raise UserError(f"Rol desconocido: {role}. Use uno de: {', '.join(ROLES)}.")
+    if len(password) < 12:
+        raise UserError("La contraseña debe tener al menos 12 caracteres.")
+    existing = await session.exec(select(User).where(col(User.username) == username))
+    if existing.first() is not None:
+        raise UserError(f"Ya existe un usuario llamado {username}.")
+
+    private_key, public_key = crypto.generate_keypair()
+    password_hash, sealed = await asyncio.gather(
+        asyncio.to_thread(_hasher.hash, password),
+        asyncio.to_thread(crypto.seal_with_password, password, private_key, params=argon2_params),
+    )
+    totp_secret = generate_totp_secret()
+    user = User(
+        username=username,
+        role=role,
+        password_hash=password_hash,
+        public_key=public_key,
+        crypto_private_key=sealed,
+        created_at=utcnow(),
+    )
+    user.crypto_totp_secret = keyring.seal(totp_secret.encode(), _totp_aad(user.id))
+    if recovery_public_key is not None:
+        user.crypto_private_key_recovery = crypto.hpke_seal(
+            recovery_public_key, private_key, b"somos/v1/user-recovery\x00" + user.id.encode()
+        )
+    session.add(user)
+    for code in municipalities:
+        session.add(UserArea(user_id=user.id, municipality_code=code))
+    for code in departments:
+        session.add(UserArea(user_id=user.id, department_code=code))
+    await session.flush()
+    return NewUser(user=user, totp_secret=totp_secret)
+
+
+async def get_user_by_username(*, session: AsyncSession, username: str) -> User | None:
+    return (await session.exec(select(User).where(col(User.username) == username))).first()
+
+
+async def count_users(*, session: AsyncSession) -> int:
+    return len((await session.exec(select(User.id))).all())
+
+
+def totp_secret_of(*, keyring: Keyring, user: User) -> str | None:
+    if user.crypto_totp_secret is None:
+        return None
+    return keyring.open(user.crypto_totp_secret, _totp_aad(user.id)).decode()
+
+
+async def unlock_private_key(*, user: User, password: str) -> bytes | None:
+    """Checks the password and opens the user's private key; None if either fails."""
+    try:
+        await asyncio.to_thread(_hasher.verify, user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    try:
+        return await asyncio.to_thread(crypto.open_with_password, password, user.crypto_private_key)
+    except crypto.DecryptionError:
+        return None
+
+
+async def areas_of(*, session: AsyncSession, user_id: str) -> list[UserArea]:
+    query = select(UserArea).where(col(UserArea.user_id) == user_id)
+    return list((await session.exec(query)).all())
