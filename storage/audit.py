@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,7 +44,7 @@ async def append_audit(
 ) -> AuditEntry:
     """Adds one entry chained to the last one, inside the caller's transaction."""
     if is_postgresql(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+        await session.exec(select(func.pg_advisory_xact_lock(_PG_AUDIT_LOCK)))
     last = (
         await session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(1))
     ).first()

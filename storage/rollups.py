@@ -35,4 +35,4 @@ async def bump_rollup(
         index_elements=["municipality_code", "kind", "category", "month"],
         set_={"count": table.c.count + by},
     )
-    await session.execute(statement)
+    await session.exec(statement)

@@ -215,17 +215,24 @@ def render_text(text: str, parse_mode: str | None) -> str:
                        f'"{parser.stack[-1]}"')
         return "".join(parser.parts).strip()
     if mode == "markdownv2":
-        escaped = in_code = False
+        escaped = in_code = in_url = False
+        previous = ""
         for char in text:
-            if escaped:
-                escaped = False
-            elif char == "\\":
+            if escaped:  # an escaped character is plain text
+                escaped, previous = False, ""
+                continue
+            if char == "\\":
                 escaped = True
+            elif in_url:  # inside the (url) of [text](url) only ")" matters
+                in_url = char != ")"
+            elif char == "(" and previous == "]" and not in_code:
+                in_url = True
             elif char == "`":
                 in_code = not in_code
             elif not in_code and char in "#+-={}.!":
                 raise _bad(f"can't parse entities: Character '{char}' is reserved and must be "
                            "escaped with the preceding '\\'")
+            previous = char
         return text.strip()
     if mode not in ("", "markdown"):
         raise _bad("unsupported parse_mode")
@@ -588,9 +595,10 @@ class BotApiDouble:
                 self._next_update_id += 1
             kind = next((key for key in body if key != "update_id"), "")
             allowed = self._allowed_updates
-            if (kind in allowed) if allowed is not None else (kind not in
-                                                              _DEFAULT_EXCLUDED_UPDATES):
+            if kind in allowed if allowed is not None else kind not in _DEFAULT_EXCLUDED_UPDATES:
                 self._queue.append(_Queued(body))
+                if kind == "callback_query":
+                    self._callback_answers.setdefault(str(body[kind]["id"]), None)
             else:
                 self._dropped.append(body)
             self._cond.notify_all()
@@ -652,20 +660,22 @@ class BotApiDouble:
         raw.update(_parse_body(content_type, body))
         params = _decode_params(raw)
         name, handler = self._handlers.get(method.lower(), (method, None))
-        polling = name == "getUpdates"
+        counted = name != "getUpdates"  # long polls are not activity, fetched updates are
         with self._cond:
             self._requests.append((name, copy.deepcopy(params)))
-            self._inflight += 0 if polling else 1
-            self._last_activity = time.monotonic()
+            self._inflight += counted
             try:
                 if handler is None:
                     return _error_response(404, "Not Found")
                 result = handler(params)
             except _ApiError as error:
                 return _error_response(error.code, error.description)
+            except (ValueError, TypeError) as error:
+                return _error_response(400, f"Bad Request: invalid parameters: {error}")
             finally:
-                self._inflight -= 0 if polling else 1
-                self._last_activity = time.monotonic()
+                self._inflight -= counted
+                if counted:
+                    self._last_activity = time.monotonic()
                 self._cond.notify_all()
         return _json_response(200, {"ok": True, "result": result})
 
@@ -683,7 +693,8 @@ class BotApiDouble:
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "getFile": self._get_file,
-            "getChat": lambda params: copy.deepcopy(self._chat(params).data),
+            "getChat": lambda params: {**copy.deepcopy(self._chat(params).data),
+                                       "accent_color_id": 0, "max_reaction_count": 11},
             "sendChatAction": self._send_chat_action,
             "leaveChat": self._leave_chat,
             "setMyCommands": self._set_my_commands,
@@ -740,6 +751,8 @@ class BotApiDouble:
         batch = self._queue[:limit]
         for item in batch:
             item.delivered = True
+        if batch:
+            self._last_activity = time.monotonic()
         return [copy.deepcopy(item.update) for item in batch]
 
     def _set_allowed_updates(self, allowed: Any) -> None:
@@ -857,7 +870,7 @@ class BotApiDouble:
         if not url:
             return self._delete_webhook(params)
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-            raise _bad("bad webhook: Failed to resolve host: Name or service not known")
+            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
         secret = params.get("secret_token")
         if secret is not None and not _SECRET_RE.fullmatch(str(secret)):
             raise _bad("secret token contains unallowed characters")
@@ -1103,7 +1116,6 @@ class FakeUser:
         query = {"id": str(9_000_000_000 + d._next_counter()), "from": dict(self.profile),
                  "message": copy.deepcopy(message),
                  "chat_instance": str(abs(self.chat_id) * 7919), "data": data}
-        d._callback_answers[query["id"]] = None
         self._action_version = d._version
         d.enqueue_update({"callback_query": query})
         return copy.deepcopy(query)
@@ -1122,8 +1134,8 @@ class FakeUser:
                     continue
                 assert "callback_data" in found, f"button {button!r} is not a callback button"
                 return self._callback(dict(candidate), str(found["callback_data"]))
-            visible = [f"#{m.message_id}: {m.buttons()}" for m in self.bot_messages()
-                       if m.buttons()]
+            visible = "; ".join(f"#{m.message_id} {m.buttons()}" for m in self.bot_messages()
+                                if m.buttons())
             raise AssertionError(f"no inline button {button!r} in chat {self.chat_id}; "
                                  f"visible buttons: {visible or 'none'}")
 

@@ -1,0 +1,142 @@
+"""Login with TOTP, the queue and the decrypted detail over HTTP, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+from storage.reports import NewReport, submit_report
+from storage.store import Store
+from tests.conftest import Staff, add_staff
+
+TUMACO = "52835"
+
+
+@pytest.fixture
+async def client(store: Store, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(data_dir=tmp_path, fast_kdf=True, require_totp=True)
+    app = create_app(settings, store=store)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://somos.test") as client:
+        yield client
+
+
+async def login(client: httpx.AsyncClient, staff: Staff) -> dict[str, str]:
+    response = await client.post(
+        "/api/v1/auth/token",
+        data={"username": staff.username, "password": staff.password, "otp": staff.otp()},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] > 0
+    return {"Authorization": f"Bearer {body['access_token']}"}
+
+
+async def submit(store: Store, description: str, urgency: str = "normal") -> str:
+    async with store.transaction() as session:
+        submitted = await submit_report(
+            session=session, keyring=store.keyring, argon2_params=store.argon2,
+            now=datetime.now(UTC),
+            report=NewReport(
+                kind="threat", category="threat.surveillance", municipality_code=TUMACO,
+                urgency=urgency, answers={"description": description, "when": "when.today"},
+            ),
+        )
+    return submitted.report_id
+
+
+async def test_health(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"password": "no es la contraseña"}, {"otp": "000000"}, {"otp": ""}, {"username": "nadie"}],
+)
+async def test_bad_credentials_are_refused_alike(
+    client: httpx.AsyncClient, store: Store, change: dict[str, str]
+) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    form = {"username": staff.username, "password": staff.password, "otp": staff.otp(), **change}
+    if form["otp"] == "000000" and staff.otp() == "000000":
+        pytest.skip("the current TOTP happens to be 000000")
+    response = await client.post("/api/v1/auth/token", data=form)
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["type"].endswith("/bad-credentials")
+
+
+async def test_focal_point_sees_queue_and_decrypted_detail(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    report_id = await submit(store, "Hombres armados preguntaron por la presidenta de la JAC")
+    headers = await login(client, staff)
+
+    page = (await client.get("/api/v1/reports", headers=headers)).json()
+    assert [item["id"] for item in page["items"]] == [report_id]
+    item = page["items"][0]
+    assert item["municipality"] == "Tumaco (Nariño)"
+    assert "description" not in item and "answers" not in item
+
+    detail = (await client.get(f"/api/v1/reports/{report_id}", headers=headers)).json()
+    assert detail["answers"]["description"] == (
+        "Hombres armados preguntaron por la presidenta de la JAC"
+    )
+    assert detail["category_label"] == "Seguimiento o vigilancia"
+    assert detail["answer_labels"]["when"] == "Hoy"
+
+
+async def test_other_area_gets_404_and_analyst_403(client: httpx.AsyncClient, store: Store) -> None:
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    caceres = await add_staff(store, "caceres", municipalities=("05120",))
+    analyst = await add_staff(store, "analista", role="analyst")
+    report_id = await submit(store, "algo")
+
+    caceres_headers = await login(client, caceres)
+    assert (await client.get("/api/v1/reports", headers=caceres_headers)).json()["items"] == []
+    hidden = await client.get(f"/api/v1/reports/{report_id}", headers=caceres_headers)
+    missing = await client.get(
+        "/api/v1/reports/00000000-0000-4000-8000-000000000000", headers=caceres_headers
+    )
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+
+    analyst_headers = await login(client, analyst)
+    for path in ("/api/v1/reports", f"/api/v1/reports/{report_id}"):
+        assert (await client.get(path, headers=analyst_headers)).status_code == 403
+
+
+async def test_no_or_bad_token_is_401(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/v1/reports")).status_code == 401
+    bad = {"Authorization": "Bearer inventado"}
+    assert (await client.get("/api/v1/reports", headers=bad)).status_code == 401
+
+
+async def test_queue_pages_with_a_cursor(client: httpx.AsyncClient, store: Store) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    ids = {await submit(store, f"reporte {n}", urgency) for n, urgency in
+           enumerate(["normal", "high", "immediate", "normal", "high"])}
+    headers = await login(client, staff)
+    seen: list[str] = []
+    urgencies: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/v1/reports", headers=headers, params=params)).json()
+        seen += [item["id"] for item in page["items"]]
+        urgencies += [item["urgency"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert set(seen) == ids and len(seen) == len(ids)
+    assert urgencies == sorted(urgencies, key=["immediate", "high", "normal"].index)
+    bad = await client.get("/api/v1/reports", headers=headers, params={"cursor": "%%%"})
+    assert bad.status_code == 400

@@ -1,0 +1,104 @@
+"""Runs the real `somos` command as a subprocess, configured only through its environment."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+SOMOS = str(Path(sys.executable).parent / "somos")
+RECEIPT = re.compile(r"\b(\d{4} \d{4} \d{4} \d{4})\b")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Somos:
+    """One installation: its data directory, database and environment."""
+
+    data_dir: Path
+    database_url: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("SOMOS_") and k != "TELEGRAM_BOT_TOKEN"}
+        env.update(
+            SOMOS_DATA_DIR=str(self.data_dir),
+            SOMOS_DATABASE_URL=self.database_url,
+            SOMOS_FAST_KDF="1",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def run(self, *args: str, input: str | None = None, timeout: float = 120) -> str:
+        result = subprocess.run(
+            [SOMOS, *args], input=input, capture_output=True, text=True, env=self.env(),
+            timeout=timeout, cwd=self.data_dir.parent, check=False,
+        )
+        assert result.returncode == 0, f"somos {' '.join(args)} failed:\n{result.stderr}"
+        return result.stdout
+
+    def add_user(self, username: str, *args: str, password: str) -> str:
+        """Creates a staff user and returns the TOTP secret printed by the CLI."""
+        out = self.run("users", "add", username, *args, "--password-stdin",
+                       input=password + "\n")
+        match = re.search(r"^secret=([A-Z2-7]+)$", out, re.MULTILINE)
+        assert match, out
+        assert "otpauth://totp/" in out
+        return match.group(1)
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_server(somos: Somos, log_path: Path) -> Server:
+    port = free_port()
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [SOMOS, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env=somos.env(), cwd=somos.data_dir.parent,
+    )
+    log.close()
+    server = Server(process, f"http://127.0.0.1:{port}", log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"somos serve exited early:\n{server.log()}")
+        try:
+            if httpx.get(server.base_url + "/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise AssertionError(f"somos serve did not answer /healthz:\n{server.log()}")

@@ -1,0 +1,55 @@
+"""The `somos` command as an operator and a resident in a terminal would use it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FreshDatabase
+from tests.e2e.harness import RECEIPT, Somos
+
+pytestmark = pytest.mark.e2e
+
+
+def test_init_twice_changes_nothing_the_second_time(
+    database: FreshDatabase, tmp_path: Path
+) -> None:
+    somos = Somos(tmp_path / "data", database.url)
+    first = somos.run("init")
+    assert "password=" in first and re.search(r"^  secret=[A-Z2-7]{32}$", first, re.MULTILINE)
+    assert "LLAVE DE RECUPERACIÓN" in first
+    keys = (tmp_path / "data" / "somos-keys.json")
+    before = keys.read_bytes()
+    assert keys.stat().st_mode & 0o777 == 0o600
+
+    second = somos.run("init")
+    assert second.strip() == "Somos ya estaba inicializado: nada cambió."
+    assert keys.read_bytes() == before
+
+
+def test_users_add_refuses_unknown_municipality(tmp_path: Path) -> None:
+    somos = Somos(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'somos.db'}")
+    somos.run("init")
+    with pytest.raises(AssertionError, match="No existe el municipio"):
+        somos.run("users", "add", "x", "--role", "focal_point", "--municipality", "99999",
+                  "--password-stdin", input="una contraseña bastante larga\n")
+
+
+def test_chat_completes_a_threat_report_in_the_terminal(tmp_path: Path) -> None:
+    somos = Somos(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'somos.db'}")
+    somos.run("init")
+    answers = [
+        "1",            # menu: report a threat
+        "tumaco",
+        "1",            # Sí, es Tumaco (Nariño)
+        "1", "1", "2", "1", "1",   # yo, amenaza de muerte, panfleto, grupo armado, hoy
+        "Me amenazaron en la puerta de la casa",
+        "2",            # peligro inmediato: no
+        "1",            # enviar
+    ]
+    out = somos.run("chat", input="\n".join(answers) + "\n")
+    assert "¿Es Tumaco (Nariño)?" in out
+    assert "Descripción: Me amenazaron en la puerta de la casa" in out
+    assert RECEIPT.search(out), out

@@ -1,0 +1,173 @@
+"""Acceptance: a resident reports a threat in Tumaco on Telegram; its focal point reads it.
+
+`somos serve` runs as a subprocess, polling the local Bot API double over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import struct
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pyotp
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.botapi_double import BotApiDouble, FakeUser
+from tests.conftest import FreshDatabase
+from tests.e2e.harness import RECEIPT, Somos, start_server
+
+pytestmark = pytest.mark.e2e
+
+CHAT_ID = 5839201746
+FIRST_NAME = "Marisol"
+LAST_NAME = "Quiñones Cortés"
+USERNAME = "marisol_tumaco_77"
+PASSWORD = "contraseña del punto focal de Tumaco"
+
+
+@pytest.fixture
+def double() -> Iterator[BotApiDouble]:
+    with BotApiDouble() as running:
+        yield running
+
+
+def report_threat(user: FakeUser, description: str) -> str:
+    """Walks the threat report like a person would and returns the receipt code."""
+    user.send_command("/start")
+    user.wait_for_bot_message("¿Qué quiere hacer?")
+    user.press("🚨 Reportar una amenaza o situación de riesgo")
+    user.wait_for_bot_message("¿En qué municipio pasó?")
+    user.send_text("Tumaco")
+    user.wait_for_bot_message("¿Es Tumaco (Nariño)?")
+    user.press("Sí")
+    for question, answer in [
+        ("¿Quién está en riesgo?", "Un líder, lideresa o defensor"),
+        ("¿Qué pasó?", "Amenaza de muerte"),
+        ("¿Cómo llegó la amenaza?", "Panfleto o escrito"),
+        ("¿Quién está detrás", "Un grupo armado"),
+        ("¿Cuándo pasó?", "Esta semana"),
+    ]:
+        user.wait_for_bot_message(question)
+        user.press(answer)
+    user.wait_for_bot_message("Cuente con sus palabras")
+    user.send_text(description)
+    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
+    user.press("No")
+    summary = user.wait_for_bot_message("Revise su reporte")
+    assert description in summary.text and "Tumaco (Nariño)" in summary.text
+    user.press("✅ Enviar reporte")
+    receipt = user.wait_for_bot_message("Su código de seguimiento es", timeout=30)
+    match = RECEIPT.search(receipt.text)
+    assert match, receipt.text
+    return match.group(1).replace(" ", "")
+
+
+def encodings(value: str) -> set[bytes]:
+    raw = value.encode()
+    return {
+        raw, value.encode("utf-16-le"), value.encode("utf-16-be"), raw.hex().encode(),
+        raw.hex().upper().encode(), base64.b64encode(raw), base64.urlsafe_b64encode(raw),
+        json.dumps(value).encode(), value.casefold().encode(),
+    }
+
+
+def needles(description: str) -> dict[str, set[bytes]]:
+    return {
+        "description": encodings(description) | encodings(description[:40]),
+        "chat id": encodings(str(CHAT_ID)) | {
+            struct.pack("<q", CHAT_ID), struct.pack(">q", CHAT_ID),
+        },
+        "first name": encodings(FIRST_NAME),
+        "last name": encodings(LAST_NAME),
+        "username": encodings(USERNAME) | encodings("@" + USERNAME),
+    }
+
+
+def assert_absent(blob: bytes, where: str, description: str) -> None:
+    for what, forms in needles(description).items():
+        for form in forms:
+            assert form not in blob, f"{what} found in {where} as {form[:40]!r}"
+
+
+def database_dump(url: str) -> bytes:
+    """Every row of every table as JSON text (bytea as hex), straight from PostgreSQL."""
+
+    async def dump() -> bytes:
+        parsed = make_url(url)
+        connection = await asyncpg.connect(
+            host=parsed.host, port=parsed.port, user=parsed.username, database=parsed.database
+        )
+        try:
+            tables = await connection.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            )
+            chunks: list[bytes] = []
+            for table in tables:
+                rows = await connection.fetch(
+                    f'SELECT row_to_json(t)::text AS row FROM "{table["tablename"]}" t'
+                )
+                chunks += [row["row"].encode() for row in rows]
+            return b"\n".join(chunks)
+        finally:
+            await connection.close()
+
+    return asyncio.run(dump())
+
+
+def test_threat_reported_on_telegram_is_read_by_its_focal_point(
+    double: BotApiDouble, database: FreshDatabase, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    somos = Somos(data_dir, database.url, {
+        "TELEGRAM_BOT_TOKEN": double.token, "SOMOS_TELEGRAM_API_URL": double.base_url,
+    })
+    somos.run("init")
+    totp_secret = somos.add_user("tumaco", "--role", "focal_point", "--municipality", "52835",
+                                 password=PASSWORD)
+    caceres_secret = somos.add_user("caceres", "--role", "focal_point", "--municipality", "05120",
+                   password=PASSWORD)
+    server = start_server(somos, tmp_path / "serve.log")
+    description = f"Dejaron un panfleto con la lista de líderes de la vereda {uuid.uuid4()}"
+    try:
+        user = double.user(user_id=CHAT_ID, first_name=FIRST_NAME, last_name=LAST_NAME,
+                           username=USERNAME)
+        code = report_threat(user, description)
+        assert len(code) == 16 and code.isdigit()
+
+        token = httpx.post(f"{server.base_url}/api/v1/auth/token", data={
+            "username": "tumaco", "password": PASSWORD, "otp": pyotp.TOTP(totp_secret).now(),
+        }).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        queue = httpx.get(f"{server.base_url}/api/v1/reports", headers=headers).json()["items"]
+        assert len(queue) == 1 and queue[0]["municipality_code"] == "52835"
+        assert queue[0]["urgency"] == "high"
+        detail = httpx.get(f"{server.base_url}/api/v1/reports/{queue[0]['id']}",
+                           headers=headers).json()
+        assert detail["answers"]["description"] == description
+        assert detail["answers"]["target"] == "target.leader"
+
+        other = httpx.post(f"{server.base_url}/api/v1/auth/token", data={
+            "username": "caceres", "password": PASSWORD, "otp": pyotp.TOTP(caceres_secret).now(),
+        }).json()["access_token"]
+        hidden = httpx.get(f"{server.base_url}/api/v1/reports/{queue[0]['id']}",
+                           headers={"Authorization": f"Bearer {other}"})
+        assert hidden.status_code == 404
+
+        # While the server runs, the SQLite WAL holds the newest pages: look there too.
+        for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+            assert_absent(path.read_bytes(), str(path.relative_to(tmp_path)), description)
+    finally:
+        server.stop()
+
+    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+        assert_absent(path.read_bytes(), str(path.relative_to(tmp_path)), description)
+    assert_absent(server.log().encode(), "the server log", description)
+    if database.backend == "postgresql":
+        assert_absent(database_dump(database.url), "the PostgreSQL tables", description)

@@ -1,0 +1,191 @@
+"""Submitting, routing, reading and tampering with reports, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text, update
+from sqlmodel import col, select
+
+from storage.audit import verify_audit_chain
+from storage.crypto import DecryptionError
+from storage.models import Report, ReportKey, Rollup
+from storage.reports import NewReport, QueueFilter, list_queue, read_report, submit_report
+from storage.routing import recipients_for
+from storage.store import Store
+from storage.users import get_user_by_username, unlock_private_key
+from tests.conftest import PASSWORD, add_staff
+
+NOW = datetime(2026, 11, 28, 15, 42, 17, tzinfo=UTC)
+TUMACO = "52835"
+CACERES = "05120"
+
+
+def threat(municipality: str = TUMACO, urgency: str = "normal", text: str = "secreto") -> NewReport:
+    return NewReport(
+        kind="threat", category="threat.death_threat", municipality_code=municipality,
+        urgency=urgency, answers={"description": text, "target": "target.self"},
+    )
+
+
+async def submit(store: Store, report: NewReport, now: datetime = NOW) -> str:
+    async with store.transaction() as session:
+        submitted = await submit_report(
+            session=session, keyring=store.keyring, report=report, now=now,
+            argon2_params=store.argon2,
+        )
+    assert len(submitted.receipt_code) == 16 and submitted.receipt_code.isdigit()
+    return submitted.report_id
+
+
+async def private_key_of(store: Store, username: str) -> tuple[str, bytes]:
+    async with store.transaction() as session:
+        user = await get_user_by_username(session=session, username=username)
+        assert user is not None
+        key = await unlock_private_key(user=user, password=PASSWORD)
+    assert key is not None
+    return user.id, key
+
+
+async def test_focal_point_of_the_municipality_reads_the_report(store: Store) -> None:
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    report_id = await submit(store, threat(text="Llegó un panfleto a la vereda"))
+    user_id, key = await private_key_of(store, "tumaco")
+    async with store.transaction() as session:
+        found = await read_report(
+            session=session, user_id=user_id, private_key=key, report_id=report_id
+        )
+    assert found is not None
+    assert found.content["answers"]["description"] == "Llegó un panfleto a la vereda"
+    assert found.report.municipality_code == TUMACO
+
+
+async def test_clear_columns_are_coarse(store: Store) -> None:
+    report_id = await submit(store, threat(urgency="immediate"))
+    async with store.transaction() as session:
+        report = await session.get(Report, report_id)
+    assert report is not None
+    assert report.created_hour == datetime(2026, 11, 28, 15, tzinfo=UTC)
+    assert report.due_at == datetime(2026, 11, 28, 17, tzinfo=UTC)
+    assert report.department_code == "52"
+
+
+async def test_focal_point_of_another_municipality_gets_nothing(store: Store) -> None:
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    await add_staff(store, "caceres", municipalities=(CACERES,))
+    report_id = await submit(store, threat())
+    user_id, key = await private_key_of(store, "caceres")
+    async with store.transaction() as session:
+        assert await read_report(
+            session=session, user_id=user_id, private_key=key, report_id=report_id
+        ) is None
+        assert await list_queue(session=session, user_id=user_id) == []
+
+
+async def test_department_focal_point_receives_and_admin_is_the_last_fallback(
+    store: Store,
+) -> None:
+    admin = await add_staff(store, "admin", role="admin")
+    narino = await add_staff(store, "narino", departments=("52",))
+    async with store.transaction() as session:
+        to_narino = await recipients_for(
+            session=session, municipality_code=TUMACO, kind="threat",
+            category="threat.other", urgency="normal",
+        )
+        to_antioquia = await recipients_for(
+            session=session, municipality_code=CACERES, kind="threat",
+            category="threat.other", urgency="normal",
+        )
+    assert [u.id for u in to_narino] == [narino.id]
+    assert [u.id for u in to_antioquia] == [admin.id]
+
+
+async def test_flipped_byte_in_payload_fails_loudly(store: Store) -> None:
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    report_id = await submit(store, threat())
+    async with store.transaction() as session:
+        report = await session.get(Report, report_id)
+        assert report is not None and report.crypto_payload is not None
+        tampered = bytearray(report.crypto_payload)
+        tampered[len(tampered) // 2] ^= 0x01
+        report.crypto_payload = bytes(tampered)
+        session.add(report)
+    user_id, key = await private_key_of(store, "tumaco")
+    async with store.transaction() as session:
+        with pytest.raises(DecryptionError):
+            await read_report(session=session, user_id=user_id, private_key=key,
+                              report_id=report_id)
+
+
+async def test_wrapped_key_moved_to_another_report_fails_loudly(store: Store) -> None:
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    first = await submit(store, threat(text="primero"))
+    second = await submit(store, threat(text="segundo"))
+    user_id, key = await private_key_of(store, "tumaco")
+    async with store.transaction() as session:
+        keys = {
+            k.report_id: k
+            for k in (await session.exec(
+                select(ReportKey).where(col(ReportKey.recipient_id) == user_id)
+            )).all()
+        }
+        await session.exec(
+            update(ReportKey).where(col(ReportKey.id) == keys[second].id)
+            .values(crypto_key=keys[first].crypto_key)
+        )
+    async with store.transaction() as session:
+        with pytest.raises(DecryptionError):
+            await read_report(session=session, user_id=user_id, private_key=key,
+                              report_id=second)
+
+
+async def test_wrong_password_unlocks_nothing(store: Store) -> None:
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    async with store.transaction() as session:
+        user = await get_user_by_username(session=session, username="tumaco")
+    assert user is not None
+    assert await unlock_private_key(user=user, password="contraseña equivocada") is None
+    assert await unlock_private_key(user=user, password=PASSWORD) is not None
+
+
+async def test_queue_is_most_urgent_first_and_paginates(store: Store) -> None:
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    await submit(store, threat(urgency="normal"), NOW - timedelta(hours=5))
+    await submit(store, threat(urgency="high"), NOW - timedelta(hours=3))
+    await submit(store, threat(urgency="immediate"), NOW)
+    await submit(store, threat(urgency="normal"), NOW - timedelta(hours=1))
+    user_id, _ = await private_key_of(store, "tumaco")
+    async with store.transaction() as session:
+        everything = await list_queue(session=session, user_id=user_id)
+        first = await list_queue(session=session, user_id=user_id, filters=QueueFilter(limit=2))
+        last = first[-1]
+        rest = await list_queue(
+            session=session, user_id=user_id,
+            filters=QueueFilter(
+                limit=2, after=(last.urgency_rank, last.created_hour.isoformat(), last.id)
+            ),
+        )
+    assert [r.urgency for r in everything] == ["immediate", "high", "normal", "normal"]
+    assert everything[2].created_hour < everything[3].created_hour
+    assert [r.id for r in first + rest] == [r.id for r in everything]
+
+
+async def test_submission_bumps_the_rollup_and_chains_the_audit(store: Store) -> None:
+    await submit(store, threat())
+    await submit(store, threat())
+    async with store.transaction() as session:
+        rollup = (await session.exec(select(Rollup))).one()
+        check = await verify_audit_chain(session=session)
+    assert (rollup.municipality_code, rollup.month, rollup.count) == (TUMACO, "2026-11", 2)
+    assert check.ok and check.entries == 2
+
+
+async def test_edited_audit_row_breaks_the_chain(store: Store) -> None:
+    await submit(store, threat())
+    await submit(store, threat())
+    async with store.transaction() as session:
+        await session.exec(text("UPDATE audit_log SET action = 'report.erased' WHERE seq = 1"))
+    async with store.transaction() as session:
+        check = await verify_audit_chain(session=session)
+    assert not check.ok and check.broken_at == 1
