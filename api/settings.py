@@ -48,6 +48,15 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError(
+                "SOMOS_WEBHOOK_URL necesita SOMOS_WEBHOOK_SECRET: sin él, cualquiera podría "
+                "enviar actualizaciones falsas al webhook."
+            )
+        return self
+
+    @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> Settings:
         if self.environment == "production":
             for name in ("telegram_bot_token", "webhook_secret"):
