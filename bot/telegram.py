@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.request import BaseRequest
 
 from bot.conversations import Conversations
 from bot.i18n import render, render_label, translations
@@ -129,16 +130,16 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def build_application(
     *, token: str, base_url: str, base_file_url: str, conversations: Conversations,
-    locale: str = "es",
+    locale: str = "es", request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """Builds the PTB application (not started) with the single dispatcher installed."""
-    application = (
-        Application.builder()
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(base_file_url)
-        .build()
-    )
+    """Builds the PTB application (not started) with the single dispatcher installed.
+
+    `request` replaces PTB's HTTP client; tests pass an in-process one.
+    """
+    builder = Application.builder().token(token).base_url(base_url).base_file_url(base_file_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
     transport = TelegramTransport(conversations, locale)
     application.add_handler(CallbackQueryHandler(transport.on_callback))
     application.add_handler(

@@ -1,0 +1,152 @@
+"""The PTB adapter through `Application.process_update`, with an in-process request (no network)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from telegram import Update
+from telegram.ext import Application
+from telegram.request import BaseRequest, RequestData
+
+from bot.conversations import Conversations
+from bot.telegram import build_application
+from flows.conversation import build_flow
+from flows.municipalities import Catalog
+from storage.models import Draft
+from storage.store import Store
+
+TOKEN = "42:IN-PROCESS"
+BOT = {"id": 42, "is_bot": True, "first_name": "Somos", "username": "somos_bot"}
+
+
+class RecordingRequest(BaseRequest):
+    """Answers every Bot API call in memory, the way Telegram would, and records it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._message_id = 1000
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float:
+        return 1.0
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        params = dict(request_data.json_parameters) if request_data else {}
+        self.calls.append((name, params))
+        result: Any = True
+        if name == "getMe":
+            result = BOT
+        elif name == "sendMessage":
+            self._message_id += 1
+            chat_id = int(params["chat_id"])
+            result = {
+                "message_id": self._message_id, "date": 0, "text": params["text"],
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                "from": BOT,
+            }
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def sent(self) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == "sendMessage"]
+
+
+@pytest.fixture
+async def telegram(store: Store) -> AsyncIterator[tuple[Application, RecordingRequest]]:  # type: ignore[type-arg]
+    request = RecordingRequest()
+    conversations = Conversations(store=store, flow=build_flow(Catalog.load()),
+                                  draft_ttl=timedelta(minutes=30))
+    application = build_application(
+        token=TOKEN, base_url="http://telegram.invalid/bot",
+        base_file_url="http://telegram.invalid/file/bot", conversations=conversations,
+        request=request,
+    )
+    async with application:
+        yield application, request
+
+
+def message_update(update_id: int, chat_id: int, text: str | None = None,
+                   chat_type: str = "private", **extra: Any) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "message_id": update_id, "date": 0,
+        "chat": {"id": chat_id, "type": chat_type, **({"title": "Grupo"} if chat_type != "private"
+                                                      else {})},
+        "from": {"id": 777, "is_bot": False, "first_name": "Ana"},
+        **extra,
+    }
+    if text is not None:
+        message["text"] = text
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0,
+                                    "length": len(text.split()[0])}]
+    return {"update_id": update_id, "message": message}
+
+
+async def feed(application: Application, data: dict[str, Any]) -> None:  # type: ignore[type-arg]
+    await application.process_update(Update.de_json(data, application.bot))
+
+
+async def test_start_in_private_shows_the_safety_notice_and_the_menu(
+    telegram: tuple[Application, RecordingRequest], store: Store  # type: ignore[type-arg]
+) -> None:
+    application, request = telegram
+    await feed(application, message_update(1, 777, "/start"))
+    sent = request.sent()
+    assert "No le vamos a preguntar su nombre" in sent[0]["text"]
+    assert sent[1]["text"] == "¿Qué quiere hacer?"
+    buttons = [row[0]["text"] for row in json.loads(sent[1]["reply_markup"])["inline_keyboard"]]
+    assert "🚨 Reportar una amenaza o situación de riesgo" in buttons
+    async with store.transaction() as session:
+        drafts = (await session.exec(select(Draft))).all()
+    # The draft is keyed by HMAC(pepper, chat id), never by the chat id itself.
+    assert [d.pseudonym for d in drafts] == [store.keyring.pseudonym(777, "chat")]
+    assert len(drafts[0].pseudonym) == 64
+
+
+async def test_group_chats_are_declined_and_left(
+    telegram: tuple[Application, RecordingRequest],  # type: ignore[type-arg]
+) -> None:
+    application, request = telegram
+    await feed(application, message_update(1, -100123, "/start", chat_type="group"))
+    assert "conversaciones privadas" in request.sent()[0]["text"]
+    assert ("leaveChat", {"chat_id": "-100123"}) in request.calls
+
+
+async def test_a_sticker_gets_a_helpful_answer(
+    telegram: tuple[Application, RecordingRequest],  # type: ignore[type-arg]
+) -> None:
+    application, request = telegram
+    sticker = {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512,
+               "height": 512, "is_animated": False, "is_video": False}
+    await feed(application, message_update(1, 777, sticker=sticker))
+    assert request.sent()[0]["text"].startswith("Por ahora solo puedo leer texto")
+
+
+async def test_a_button_press_advances_and_removes_the_old_keyboard(
+    telegram: tuple[Application, RecordingRequest],  # type: ignore[type-arg]
+) -> None:
+    application, request = telegram
+    await feed(application, message_update(1, 777, "/start"))
+    menu = request.sent()[-1]
+    data = json.loads(menu["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
+    await feed(application, {"update_id": 2, "callback_query": {
+        "id": "cb1", "chat_instance": "ci", "data": data,
+        "from": {"id": 777, "is_bot": False, "first_name": "Ana"},
+        "message": {"message_id": 1002, "date": 0, "chat": {"id": 777, "type": "private"},
+                    "from": BOT, "text": menu["text"]},
+    }})
+    names = [name for name, _ in request.calls]
+    assert "answerCallbackQuery" in names and "editMessageReplyMarkup" in names
+    assert request.sent()[-1]["text"] == "¿En qué municipio pasó? Escriba el nombre."
