@@ -22,8 +22,8 @@ MSG_WELCOME = N_(
 MSG_MENU = N_("¿Qué quiere hacer?")
 MSG_HELP = N_(
     "Con este canal usted puede reportar una amenaza o una situación de riesgo.\n"
-    "Su reporte llega cifrado al equipo de protección de su municipio.\n"
-    "Nadie sabrá quién lo envió.\n"
+    "Su reporte se guarda cifrado. Solo el equipo de protección de su municipio lo lee.\n"
+    "No guardamos quién lo envió.\n"
     "En cualquier momento escriba /salir para borrar lo que lleva escrito."
 )
 MSG_EXIT = N_("Conversación cerrada.")

@@ -167,7 +167,7 @@ class Flow:
 
 # --- The engine ----------------------------------------------------------------
 
-MSG_STALE_BUTTON = N_("Ese botón ya no está activo. Seguimos aquí:")
+MSG_STALE_BUTTON = N_("Ese botón ya no está activo. Sigamos desde aquí:")
 MSG_CANCELLED = N_("Listo. Se descartó lo que escribió. No se guardó nada.")
 MSG_DIDNT_UNDERSTAND = N_("No entendí su respuesta. Por favor use los botones.")
 
@@ -176,6 +176,9 @@ def enter(flow: Flow, state: State, step_id: str, *, remember: bool = True) -> t
     State, tuple[Reply, ...]
 ]:
     """Moves to `step_id`, remembering where it came from for "Atrás"."""
+    if step_id == flow.start:
+        # Back at the menu nothing of an abandoned report stays in the draft.
+        state = State(locale=state.locale)
     history = state.history
     if remember and state.step is not None and state.step != step_id:
         history = (*history, state.step)

@@ -49,11 +49,13 @@ class ChoiceStep(Step):
         return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))
 
 
+# Line breaks stay, and the zero-width joiner that holds combined emoji together.
+KEEP = frozenset("\n\t\u200d")
+
+
 def clean_text(raw: str) -> str:
-    """Drops control characters (keeping line breaks) and surrounding blanks."""
-    kept = (
-        ch for ch in raw if ch in "\n\t" or not unicodedata.category(ch).startswith("C")
-    )
+    """Drops control and format characters, and surrounding blanks."""
+    kept = (ch for ch in raw if ch in KEEP or not unicodedata.category(ch).startswith("C"))
     return "".join(kept).strip()
 
 
@@ -84,7 +86,7 @@ class TextStep(Step):
 
 
 MSG_WRITE_TEXT = N_("Escriba su respuesta con sus palabras, por favor.")
-MSG_TOO_LONG = N_("El texto es muy largo. Por favor escriba menos de {limit} caracteres.")
+MSG_TOO_LONG = N_("El texto es muy largo. Por favor escriba como máximo {limit} caracteres.")
 MSG_MUNICIPALITY_CONFIRM = N_("¿Es {municipality}?")
 MSG_MUNICIPALITY_PICK = N_("Encontré varios municipios. ¿Cuál es?")
 MSG_MUNICIPALITY_AMBIGUOUS = N_(
@@ -116,7 +118,8 @@ class MunicipalityStep(Step):
             return self._take_pick(state, event)
         result = self.catalog.search(clean_text(event.text))
         if not result.matches:
-            return Outcome(state, (self._reply(MSG_MUNICIPALITY_NOT_FOUND),))
+            scratch_cleared = replace(state, scratch={})
+            return Outcome(scratch_cleared, (self._reply(MSG_MUNICIPALITY_NOT_FOUND),))
         if result.confident and not result.ambiguous:
             found = result.matches[0]
             scratch = {"candidates": [found.code]}

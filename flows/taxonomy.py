@@ -32,7 +32,7 @@ URGENCIES: Taxonomy = _taxonomy(
 
 TARGETS: Taxonomy = _taxonomy(
     ("target.self", N_("Yo")),
-    ("target.leader", N_("Un líder, lideresa o defensor")),
+    ("target.leader", N_("Un líder, lideresa, defensor o defensora")),
     ("target.family", N_("Mi familia")),
     ("target.group", N_("Un grupo o comunidad")),
     ("target.other", N_("Otra persona")),
@@ -57,7 +57,7 @@ CHANNELS: Taxonomy = _taxonomy(
     ("channel.phone", N_("Llamada, SMS o WhatsApp")),
     ("channel.social_media", N_("Redes sociales")),
     ("channel.intermediary", N_("A través de otra persona")),
-    ("channel.surveillance", N_("Seguimiento o vigilancia")),
+    ("channel.surveillance", N_("Me siguieron o me vigilaron")),
 )
 
 ACTORS: Taxonomy = _taxonomy(
@@ -89,6 +89,7 @@ ALL: Mapping[str, Taxonomy] = MappingProxyType(
         "channel": CHANNELS,
         "actor": ACTORS,
         "when": WHEN,
+        "yes_no": YES_NO,
     }
 )
 

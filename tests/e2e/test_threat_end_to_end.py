@@ -48,7 +48,7 @@ def report_threat(user: FakeUser, description: str) -> str:
     user.wait_for_bot_message("¿Es Tumaco (Nariño)?")
     user.press("Sí")
     for question, answer in [
-        ("¿Quién está en riesgo?", "Un líder, lideresa o defensor"),
+        ("¿Quién está en riesgo?", "Un líder, lideresa, defensor o defensora"),
         ("¿Qué pasó?", "Amenaza de muerte"),
         ("¿Cómo llegó la amenaza?", "Panfleto o escrito"),
         ("¿Quién está detrás", "Un grupo armado"),

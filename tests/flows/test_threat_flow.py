@@ -59,7 +59,7 @@ MUN = "threat.municipality"
 PO_FILE = Path(__file__).resolve().parents[2] / "locales" / "es" / "LC_MESSAGES" / "messages.po"
 # BUG (flows/taxonomy.py ALL lacks YES_NO): the summary shows the raw code of the danger answer.
 # See test_summary_shows_danger_answer_as_catalogued_label; drop this once that test passes.
-KNOWN_UNCATALOGUED = frozenset({"yes", "no"})
+KNOWN_UNCATALOGUED: frozenset[str] = frozenset()
 DESCRIPTION = "Llegó un panfleto a la vereda.\nDicen que tenemos 3 días para irnos."
 
 Item = Event | str  # a str means "press the button with this code", which must be on screen
@@ -179,9 +179,6 @@ def test_threat_report_walk(target: str, category: str, danger: str, urgency: st
     assert submission.answers["locale"] == "es"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: taxonomy.label() does not know YES_NO; summary shows 'yes'/'no'"
-)
 @pytest.mark.parametrize("danger", ["yes", "no"])
 def test_summary_shows_danger_answer_as_catalogued_label(danger: str) -> None:
     state, replies = run_case("target.self", "threat.other", danger)[-2]
@@ -282,8 +279,8 @@ def test_forged_municipality_pick_is_refused(items: list[Item], code: str) -> No
 
 # --- State JSON and catalog ---------------------------------------------------------------------
 
-SCENARIOS = [
-    *[[item for item, _, _ in threat_walk(*case.values[:3])] for case in CASES],
+SCENARIOS: list[list[Item]] = [
+    *([item for item, _, _ in threat_walk(*map(str, case.values[:3]))] for case in CASES),
     [Text("hola"), "threat", Text("Sucre"), "mun:none", Text("xyzzy"), Text("san juan")],
     [Command("start"), "help", "threat", Text("tumaco"), "mun:52835", "target.self", NAV_BACK,
      NAV_BACK, NAV_BACK, "threat", Text("cordoba narino"), "mun:52215", NAV_CANCEL],
