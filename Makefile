@@ -36,7 +36,7 @@ extract: $(STAMP)
 		--project=Somos --copyright-holder="Somos" -k N_ -o locales/messages.pot .
 
 update-catalogs: extract
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 
 compile-catalogs: $(STAMP)
 	$(BIN)/pybabel compile -d locales -D messages --statistics

@@ -19,6 +19,8 @@ from bot.conversations import Conversations
 from bot.telegram import build_application
 from flows.conversation import build_flow
 from flows.municipalities import Catalog
+from storage.attachments import purge_expired_draft_attachments
+from storage.chats import purge_chat_bookkeeping
 from storage.drafts import purge_expired_drafts
 from storage.migrate import current_revision, head_revision
 from storage.store import Store, open_store
@@ -41,6 +43,7 @@ def build_conversations(settings: Settings, store: Store) -> Conversations:
     return Conversations(
         store=store, flow=build_flow(catalog),
         draft_ttl=timedelta(minutes=settings.draft_ttl_minutes),
+        default_locale=settings.locale,
     )
 
 
@@ -51,11 +54,15 @@ def quiet_noisy_loggers() -> None:
 
 
 async def _purge_drafts_forever(store: Store) -> None:
+    """Forgets expired drafts and their files, stale chat traces and old update ids."""
     while True:
         await asyncio.sleep(DRAFT_PURGE_INTERVAL)
         try:
+            now = datetime.now(UTC)
             async with store.transaction() as session:
-                purged = await purge_expired_drafts(session=session, now=datetime.now(UTC))
+                purged = await purge_expired_drafts(session=session, now=now)
+                await purge_expired_draft_attachments(session=session, now=now)
+                await purge_chat_bookkeeping(session=session, now=now)
             if purged:
                 log.info("purged %d expired drafts", purged)
         except Exception as error:  # keep purging on the next tick
@@ -78,7 +85,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             base_url=settings.telegram_api_url,
             base_file_url=settings.telegram_file_url,
             conversations=build_conversations(settings, store),
-            locale=settings.locale,
         )
         await application.initialize()
         await application.start()

@@ -30,6 +30,9 @@ app = typer.Typer(
 users_app = typer.Typer(help="Cuentas del personal (puntos focales, analistas, administradores).",
                         no_args_is_help=True)
 app.add_typer(users_app, name="users")
+lines_app = typer.Typer(help="Líneas de emergencia o de protección propias de un municipio.",
+                        no_args_is_help=True)
+app.add_typer(lines_app, name="lines")
 
 T = TypeVar("T")
 ISSUER = "Somos"
@@ -223,6 +226,48 @@ def users_add(
         typer.echo(f"password={password}")
     typer.echo(f"secret={secret}")
     typer.echo(otpauth_uri(username, secret))
+
+
+@lines_app.command("add")
+def lines_add(
+    municipality: Annotated[str, typer.Argument(help="Código DIVIPOLA de 5 dígitos.")],
+    name: Annotated[str, typer.Argument(help="Nombre de la línea, p. ej. «Personería».")],
+    number: Annotated[str, typer.Argument(help="Número o contacto, p. ej. «602 727 1234».")],
+) -> None:
+    """Agrega una línea que el bot muestra en «Líneas de mi municipio»."""
+    from storage.lines import add_line
+
+    (code,) = _valid_codes([municipality], 5, "municipio")
+    if not name.strip() or not number.strip():
+        raise fail("Escriba el nombre y el número de la línea.")
+
+    async def work(store: Store) -> None:
+        async with store.transaction() as session:
+            await add_line(session=session, municipality_code=code, name=name, number=number)
+
+    with_store(load_settings(), work)
+    typer.echo(f"Línea agregada para {code}: {name.strip()} {number.strip()}")
+
+
+@lines_app.command("list")
+def lines_list(
+    municipality: Annotated[str, typer.Argument(help="Código DIVIPOLA de 5 dígitos.")],
+) -> None:
+    """Muestra las líneas propias de un municipio."""
+    from storage.lines import lines_for
+
+    (code,) = _valid_codes([municipality], 5, "municipio")
+
+    async def work(store: Store) -> list[tuple[str, str]]:
+        async with store.transaction() as session:
+            return [(line.name, line.number)
+                    for line in await lines_for(session=session, municipality_code=code)]
+
+    found = with_store(load_settings(), work)
+    if not found:
+        typer.echo(f"No hay líneas propias registradas para {code}.")
+    for line_name, line_number in found:
+        typer.echo(f"{line_name}\t{line_number}")
 
 
 def main() -> None:

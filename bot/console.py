@@ -46,17 +46,16 @@ async def run_console(
 ) -> None:
     """Runs one conversation until /salir or end of input."""
     pseudonym = conversations.chat_pseudonym("console-" + secrets.token_hex(16))
-    state, replies = await conversations.handle(pseudonym=pseudonym, event=Command("start"))
+    turn = await conversations.handle(pseudonym=pseudonym, event=Command("start"))
     while True:
-        text, picks = format_replies(replies, state.locale or locale)
+        text, picks = format_replies(turn.replies, turn.state.locale or locale)
         write(text)
+        if turn.wipe:
+            # A terminal has no message history the bot could delete; the draft is gone.
+            return
         try:
             line = await asyncio.to_thread(read, "> ")
         except EOFError:
             await conversations.handle(pseudonym=pseudonym, event=Command("salir"))
             return
-        event = parse_input(line, picks)
-        state, replies = await conversations.handle(pseudonym=pseudonym, event=event)
-        if isinstance(event, Command) and event.name == "salir":
-            write(format_replies(replies, state.locale or locale)[0])
-            return
+        turn = await conversations.handle(pseudonym=pseudonym, event=parse_input(line, picks))

@@ -1,24 +1,66 @@
 """The transport-independent unit of work: draft in, one flow step, draft or report out.
 
 Telegram and the console both call `Conversations.handle`. Each call runs in
-one database transaction, so any replica can serve any update.
+one database transaction, so any replica can serve any update. Effects the
+flow asks for (a receipt check, local emergency lines) run inside that same
+transaction; wiping the chat is left to the transport, which owns the messages.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from flows.engine import Event, Msg, Reply, State, advance
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.engine import Attachment, Effect, Event, Msg, Reply, Result, State, advance
 from flows.engine import Flow as FlowDefinition
-from flows.reports import MSG_SUBMIT_FAILED, receipt_replies, submission_from_state
+from flows.messages import N_
+from flows.reports import (
+    MSG_SUBMIT_FAILED,
+    after_report_state,
+    priority_thanks_replies,
+    receipt_replies,
+    submission_from_state,
+)
+from storage.attachments import (
+    File,
+    discard_draft_attachments,
+    put_draft_attachment,
+    take_draft_attachments,
+)
+from storage.chats import claim_update, count_attempt, get_locale, set_locale
 from storage.drafts import delete_draft, load_draft, save_draft
+from storage.lines import lines_for
 from storage.receipts import format_receipt_code
-from storage.reports import NewReport, submit_report
+from storage.reports import NewReport, find_by_receipt, submit_report
 from storage.store import Store
 
 log = logging.getLogger("somos.bot")
+
+MSG_SLOW_DOWN = N_("Está enviando muchos mensajes seguidos. Espere un minuto, por favor.")
+MESSAGES_PER_MINUTE = 30
+RECEIPT_ATTEMPTS = 5
+RECEIPT_WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the transport must do after one event: replies, and perhaps wipe the chat first."""
+
+    state: State
+    replies: list[Reply] = field(default_factory=list)
+    wipe: bool = False
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A received file, already stripped of metadata by the transport."""
+
+    file: File
 
 
 @dataclass(frozen=True)
@@ -26,51 +68,153 @@ class Conversations:
     store: Store
     flow: FlowDefinition
     draft_ttl: timedelta = timedelta(minutes=30)
+    default_locale: str = "es"
 
     def chat_pseudonym(self, chat_id: int | str) -> str:
         """HMAC(pepper, chat id): the only form in which a chat is ever keyed."""
         return self.store.keyring.pseudonym(chat_id, "chat")
 
-    async def handle(self, *, pseudonym: str, event: Event) -> tuple[State, list[Reply]]:
+    async def locale_of(self, pseudonym: str) -> str:
+        async with self.store.transaction() as session:
+            return await get_locale(session=session, pseudonym=pseudonym) or self.default_locale
+
+    async def handle(
+        self,
+        *,
+        pseudonym: str,
+        event: Event | Upload,
+        update_id: int | None = None,
+    ) -> Turn:
         """Applies one event; a confirmed report is committed before its receipt is returned."""
         now = datetime.now(UTC)
         try:
             async with self.store.transaction() as session:
-                raw = await load_draft(
-                    session=session, keyring=self.store.keyring, pseudonym=pseudonym, now=now
-                )
-                state, replies = advance(self.flow, State.from_json(raw) if raw else None, event)
-                receipt: str | None = None
-                if state.status == "submitted":
-                    submission = submission_from_state(state)
-                    submitted = await submit_report(
-                        session=session,
-                        keyring=self.store.keyring,
-                        report=NewReport(
-                            kind=submission.kind,
-                            category=submission.category,
-                            municipality_code=submission.municipality_code,
-                            urgency=submission.urgency,
-                            answers=submission.answers,
-                        ),
-                        now=now,
-                        argon2_params=self.store.argon2,
-                    )
-                    receipt = submitted.receipt_code
-                    await delete_draft(session=session, pseudonym=pseudonym)
-                    log.info("report submitted kind=%s urgency=%s", submission.kind,
-                             submission.urgency)
-                elif state.status == "cancelled":
-                    await delete_draft(session=session, pseudonym=pseudonym)
-                else:
-                    await save_draft(
-                        session=session, keyring=self.store.keyring, pseudonym=pseudonym,
-                        state_json=state.to_json(), now=now, ttl=self.draft_ttl,
-                    )
+                return await self._step(session, pseudonym, event, update_id, now)
         except Exception as error:
             # Event and content stay out of the log; the type is enough to investigate.
             log.error("conversation step failed: %s", type(error).__name__)
-            return State(), [Reply(Msg(MSG_SUBMIT_FAILED))]
-        if receipt is not None:
-            replies = [*replies, *receipt_replies(format_receipt_code(receipt))]
-        return state, replies
+            return Turn(State(locale=self.default_locale), [Reply(Msg(MSG_SUBMIT_FAILED))])
+
+    async def _step(
+        self, session: AsyncSession, pseudonym: str, event: Event | Upload,
+        update_id: int | None, now: datetime,
+    ) -> Turn:
+        if update_id is not None and not await claim_update(
+            session=session, update_id=update_id, now=now
+        ):
+            return Turn(State(), duplicate=True)
+        attempts = await count_attempt(
+            session=session, key=f"{pseudonym}:messages", window=timedelta(minutes=1), now=now
+        )
+        raw = await load_draft(
+            session=session, keyring=self.store.keyring, pseudonym=pseudonym, now=now
+        )
+        saved_locale = await get_locale(session=session, pseudonym=pseudonym)
+        before = State.from_json(raw) if raw else State(
+            locale=saved_locale or self.default_locale
+        )
+        if attempts > MESSAGES_PER_MINUTE:
+            slow = [Reply(Msg(MSG_SLOW_DOWN))] if attempts == MESSAGES_PER_MINUTE + 1 else []
+            return Turn(before, slow)
+
+        if isinstance(event, Upload):
+            ref = await put_draft_attachment(
+                session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+                file=event.file, now=now, ttl=self.draft_ttl,
+            )
+            meta = event.file.meta
+            event = Attachment(str(meta["kind"]), ref, int(meta["size"]), str(meta["mime"]))
+
+        state, replies = advance(self.flow, before, event)
+        while state.pending is not None and state.status == "active":
+            data = await self._run_effect(session, pseudonym, state.pending, now)
+            state, more = advance(self.flow, state, Result(state.pending.name, data))
+            replies += more
+
+        if state.locale != (saved_locale or self.default_locale):
+            await set_locale(session=session, pseudonym=pseudonym, locale=state.locale)
+
+        if state.status == "submitted":
+            return await self._submit(session, pseudonym, state, replies, now)
+        if state.status == "cancelled":
+            await delete_draft(session=session, pseudonym=pseudonym)
+            await discard_draft_attachments(session=session, pseudonym=pseudonym)
+            wipe = state.pending is not None and state.pending.name == "wipe_chat"
+            return Turn(state, replies, wipe=wipe)
+        await save_draft(
+            session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+            state_json=state.to_json(), now=now, ttl=self.draft_ttl,
+        )
+        return Turn(state, replies)
+
+    async def _run_effect(
+        self, session: AsyncSession, pseudonym: str, effect: Effect, now: datetime
+    ) -> dict[str, Any]:
+        if effect.name == "check_receipt":
+            attempts = await count_attempt(
+                session=session, key=f"{pseudonym}:receipt", window=RECEIPT_WINDOW, now=now
+            )
+            if attempts > RECEIPT_ATTEMPTS:
+                log.info("receipt check rate-limited")
+                return {"outcome": "rate_limited"}
+            found = await find_by_receipt(
+                session=session, keyring=self.store.keyring, code=str(effect.params["code"])
+            )
+            if found is None:
+                return {"outcome": "not_found"}
+            report, _secrets = found
+            return {"outcome": "found", "status": report.status, "kind": report.kind}
+        if effect.name == "local_lines":
+            lines = await lines_for(
+                session=session, municipality_code=str(effect.params["municipality"])
+            )
+            return {"lines": [{"name": line.name, "number": line.number} for line in lines]}
+        raise ValueError(f"unknown effect {effect.name!r}")
+
+    async def _submit(
+        self, session: AsyncSession, pseudonym: str, state: State, replies: list[Reply],
+        now: datetime,
+    ) -> Turn:
+        submission = submission_from_state(state)
+        files = await take_draft_attachments(
+            session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+            refs=_attachment_refs(submission.answers),
+        )
+        with_receipt = submission.kind != "priority"
+        submitted = await submit_report(
+            session=session,
+            keyring=self.store.keyring,
+            report=NewReport(
+                kind=submission.kind,
+                category=submission.category,
+                municipality_code=submission.municipality_code,
+                urgency=submission.urgency,
+                answers=submission.answers,
+            ),
+            now=now,
+            argon2_params=self.store.argon2,
+            with_receipt=with_receipt,
+            files=files,
+        )
+        log.info("report submitted kind=%s urgency=%s files=%d", submission.kind,
+                 submission.urgency, len(files))
+        if submitted.receipt_code is None:
+            await delete_draft(session=session, pseudonym=pseudonym)
+            return Turn(state, [*replies, *priority_thanks_replies()])
+        # The receipt's own buttons (wipe the chat, back to the menu) belong to this state.
+        after = after_report_state(state.locale)
+        await save_draft(
+            session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+            state_json=after.to_json(), now=now, ttl=self.draft_ttl,
+        )
+        receipt = receipt_replies(format_receipt_code(submitted.receipt_code))
+        return Turn(after, [*replies, *receipt])
+
+
+def _attachment_refs(answers: Any) -> list[str]:
+    """Every file the answers point at: evidence lists and voice notes alike."""
+    refs: list[str] = []
+    for value in answers.values():
+        items = value if isinstance(value, list) else [value]
+        refs += [str(item["ref"]) for item in items if isinstance(item, dict) and "ref" in item]
+    return refs

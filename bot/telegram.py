@@ -2,23 +2,30 @@
 
 No ConversationHandler and no PTB persistence: the draft lives in the database,
 encrypted, keyed by HMAC(pepper, chat id) (DESIGN.md §3). The chat id is used
-in memory only, to reply.
+in memory only, to reply. Contacts, locations and forward origins are never
+read into anything that is stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from datetime import UTC, datetime
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 from telegram.request import BaseRequest
 
-from bot.conversations import Conversations
+from bot.conversations import Conversations, Turn, Upload
+from bot.evidence import EvidenceError, prepare
 from bot.i18n import render, render_label, translations
-from flows.engine import Command, Event, Msg, Pick, Reply, Text
+from flows.engine import Command, Event, Msg, Pick, Reply, Text, Unsupported
 from flows.messages import N_
+from storage.attachments import MAX_ATTACHMENT_BYTES
+from storage.chats import record_messages, take_messages
 
 log = logging.getLogger("somos.bot")
 
@@ -29,7 +36,10 @@ MSG_GROUPS_DECLINED = N_(
     "Este canal solo funciona en conversaciones privadas, para proteger a quien reporta. "
     "Escríbame directamente."
 )
-MSG_TEXT_ONLY = N_("Por ahora solo puedo leer texto y botones. Escriba su respuesta, por favor.")
+MSG_FILE_TOO_LARGE = N_("Ese archivo es muy grande. El límite es de {megabytes} MB.")
+MSG_FILE_UNSUPPORTED = N_(
+    "No puedo recibir ese tipo de archivo. Envíe fotos, documentos PDF, audios o notas de voz."
+)
 
 
 def encode_callback(step: str | None, code: str) -> str:
@@ -41,9 +51,7 @@ def decode_callback(data: str) -> Pick:
     return Pick(code=code, step=step or None) if code else Pick(code=data, step=None)
 
 
-def event_from_message(text: str | None) -> Event | None:
-    if text is None:
-        return None
+def event_from_text(text: str) -> Event:
     if text.startswith("/"):
         name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
         return Command(COMMANDS.get(name, "start"))
@@ -62,35 +70,114 @@ def keyboard(reply: Reply, locale: str) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
+def _file_of(message: Message) -> tuple[str, str, int | None, str | None] | None:
+    """(kind, file_id, size, mime) of a photo, document, voice note or audio."""
+    if message.photo:
+        largest = message.photo[-1]
+        return "photo", largest.file_id, largest.file_size, "image/jpeg"
+    if message.document:
+        doc = message.document
+        return "document", doc.file_id, doc.file_size, doc.mime_type
+    if message.voice:
+        return "voice", message.voice.file_id, message.voice.file_size, message.voice.mime_type
+    if message.audio:
+        return "audio", message.audio.file_id, message.audio.file_size, message.audio.mime_type
+    return None
+
+
 class TelegramTransport:
     """Turns updates into flow events and replies into messages."""
 
-    def __init__(self, conversations: Conversations, locale: str = "es") -> None:
+    def __init__(self, conversations: Conversations) -> None:
         self.conversations = conversations
-        self.locale = locale
 
-    async def send(self, bot: object, chat_id: int, replies: list[Reply], locale: str) -> None:
+    async def send(self, bot: Any, chat_id: int, replies: list[Reply], locale: str) -> list[int]:
         catalog = translations(locale)
+        sent: list[int] = []
         for reply in replies:
-            await bot.send_message(  # type: ignore[attr-defined]
+            message = await bot.send_message(
                 chat_id=chat_id, text=render(reply.text, catalog),
                 reply_markup=keyboard(reply, locale),
             )
+            sent.append(message.message_id)
+        return sent
+
+    async def remember(self, pseudonym: str, message_ids: list[int]) -> None:
+        async with self.conversations.store.transaction() as session:
+            await record_messages(
+                session=session, keyring=self.conversations.store.keyring, pseudonym=pseudonym,
+                message_ids=message_ids, now=datetime.now(UTC),
+            )
+
+    async def wipe(self, bot: Any, chat_id: int, pseudonym: str, also: list[int]) -> None:
+        """Deletes every message of the chat the bot still can (its own and the person's)."""
+        async with self.conversations.store.transaction() as session:
+            tracked = await take_messages(
+                session=session, keyring=self.conversations.store.keyring, pseudonym=pseudonym,
+                now=datetime.now(UTC),
+            )
+        for message_id in sorted({*tracked, *also}, reverse=True):
+            with contextlib.suppress(TelegramError):
+                await bot.delete_message(chat_id=chat_id, message_id=message_id)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Feeds a private message to the flow and answers with its replies."""
-        chat = update.effective_chat
-        message = update.effective_message
+        """Feeds a private message (text, command, file or anything else) to the flow."""
+        chat, message = update.effective_chat, update.effective_message
         if chat is None or message is None:
             return
         if chat.type != ChatType.PRIVATE:
             await self.decline_group(update, context)
             return
-        event = event_from_message(message.text)
-        if event is None:
-            await self.send(context.bot, chat.id, [Reply(Msg(MSG_TEXT_ONLY))], self.locale)
-            return
-        await self.dispatch(context, chat.id, event)
+        pseudonym = self.conversations.chat_pseudonym(chat.id)
+        incoming = [message.message_id]
+        event: Event | Upload
+        if update.edited_message is not None:
+            event = Unsupported("edited")
+        elif message.text is not None:
+            # A forwarded text counts as text; where it came from is never read.
+            event = event_from_text(message.text)
+        elif message.contact is not None or message.location is not None or message.venue:
+            # Someone's phone number or a position should not linger on this phone either.
+            with contextlib.suppress(TelegramError):
+                await message.delete()
+            incoming = []
+            event = Unsupported("contact" if message.contact is not None else "location")
+        elif (found := _file_of(message)) is not None:
+            upload = await self.download(context, chat.id, pseudonym, found)
+            if upload is None:
+                await self.remember(pseudonym, incoming)
+                return
+            event = upload
+        elif message.sticker is not None:
+            event = Unsupported("sticker")
+        else:
+            event = Unsupported("other")
+        await self.dispatch(context, chat.id, pseudonym, event, update.update_id, incoming)
+
+    async def download(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, pseudonym: str,
+        found: tuple[str, str, int | None, str | None],
+    ) -> Upload | None:
+        kind, file_id, size, mime = found
+        locale = await self.conversations.locale_of(pseudonym)
+        megabytes = MAX_ATTACHMENT_BYTES // (1024 * 1024)
+        too_large = [Reply(Msg(MSG_FILE_TOO_LARGE, {"megabytes": megabytes}))]
+        if size is not None and size > MAX_ATTACHMENT_BYTES:
+            await self.remember(pseudonym, await self.send(context.bot, chat_id, too_large, locale))
+            return None
+        try:
+            telegram_file = await context.bot.get_file(file_id)
+            data = bytes(await telegram_file.download_as_bytearray())
+            return Upload(prepare(kind=kind, data=data, mime=mime))
+        except EvidenceError as error:
+            replies = too_large if error.reason == "too_large" else [
+                Reply(Msg(MSG_FILE_UNSUPPORTED))
+            ]
+        except TelegramError as error:
+            log.warning("file download failed: %s", type(error).__name__)
+            replies = [Reply(Msg(MSG_FILE_UNSUPPORTED))]
+        await self.remember(pseudonym, await self.send(context.bot, chat_id, replies, locale))
+        return None
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Feeds a button press to the flow and removes the pressed keyboard."""
@@ -98,29 +185,41 @@ class TelegramTransport:
         chat = update.effective_chat
         if query is None or chat is None:
             return
-        await query.answer()
+        with contextlib.suppress(TelegramError):
+            await query.answer()
         if chat.type != ChatType.PRIVATE:
             return
-        try:
+        with contextlib.suppress(TelegramError):
+            # An old message may no longer be editable; the answer still counts.
             await query.edit_message_reply_markup(reply_markup=None)
-        except TelegramError:
-            pass  # an old message may no longer be editable; the answer still counts
-        await self.dispatch(context, chat.id, decode_callback(query.data or ""))
+        pseudonym = self.conversations.chat_pseudonym(chat.id)
+        await self.dispatch(context, chat.id, pseudonym, decode_callback(query.data or ""),
+                            update.update_id, [])
 
     async def dispatch(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, event: Event
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, pseudonym: str,
+        event: Event | Upload, update_id: int, incoming: list[int],
     ) -> None:
-        pseudonym = self.conversations.chat_pseudonym(chat_id)
-        state, replies = await self.conversations.handle(pseudonym=pseudonym, event=event)
-        await self.send(context.bot, chat_id, replies, state.locale or self.locale)
+        turn: Turn = await self.conversations.handle(
+            pseudonym=pseudonym, event=event, update_id=update_id
+        )
+        if turn.duplicate:
+            return
+        if turn.wipe:
+            await self.wipe(context.bot, chat_id, pseudonym, incoming)
+            incoming = []
+        sent = await self.send(context.bot, chat_id, turn.replies, turn.state.locale)
+        await self.remember(pseudonym, [*incoming, *sent])
 
     async def decline_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Declines group chats and leaves them: reports there would not be anonymous."""
         chat = update.effective_chat
         if chat is None:
             return
-        await self.send(context.bot, chat.id, [Reply(Msg(MSG_GROUPS_DECLINED))], self.locale)
-        await context.bot.leave_chat(chat.id)
+        locale = self.conversations.default_locale
+        await self.send(context.bot, chat.id, [Reply(Msg(MSG_GROUPS_DECLINED))], locale)
+        with contextlib.suppress(TelegramError):
+            await context.bot.leave_chat(chat.id)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -130,7 +229,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def build_application(
     *, token: str, base_url: str, base_file_url: str, conversations: Conversations,
-    locale: str = "es", request: BaseRequest | None = None,
+    request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """Builds the PTB application (not started) with the single dispatcher installed.
 
@@ -140,10 +239,14 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    transport = TelegramTransport(conversations, locale)
+    transport = TelegramTransport(conversations)
     application.add_handler(CallbackQueryHandler(transport.on_callback))
     application.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, transport.on_message)
+        MessageHandler(
+            (filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE)
+            & ~filters.StatusUpdate.ALL,
+            transport.on_message,
+        )
     )
     application.add_error_handler(_on_error)
     application.bot_data["transport"] = transport

@@ -69,7 +69,49 @@ class Command:
     name: str
 
 
-Event: TypeAlias = Text | Pick | Command
+@dataclass(frozen=True)
+class Result:
+    """What a transport found when it carried out the step's pending Effect."""
+
+    name: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the person sent, already stripped of metadata and sealed by the transport.
+
+    `ref` is the transport's opaque handle; the engine only stores it in the answers.
+    `kind` is "photo", "document", "voice" or "audio".
+    """
+
+    kind: str
+    ref: str
+    size: int = 0
+    mime: str = ""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Something the bot cannot use: "sticker", "location", "contact", "edited", "other"."""
+
+    kind: str
+
+
+StepEvent: TypeAlias = Text | Pick | Result | Attachment
+Event: TypeAlias = StepEvent | Command | Unsupported
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Work only a transport can do (look up a receipt, wipe the chat).
+
+    The engine stays pure: a step leaves an Effect in `State.pending`; the
+    transport carries it out and answers with a `Result` event of the same name.
+    """
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 # --- The state, serializable to JSON for the encrypted draft ----------------
 
@@ -84,8 +126,12 @@ class State:
     scratch: Mapping[str, Any] = field(default_factory=dict)
     status: Status = "idle"
     locale: str = "es"
+    pending: Effect | None = None
 
     def to_json(self) -> str:
+        pending = None
+        if self.pending is not None:
+            pending = {"name": self.pending.name, "params": dict(self.pending.params)}
         return json.dumps(
             {
                 "step": self.step,
@@ -94,6 +140,7 @@ class State:
                 "scratch": dict(self.scratch),
                 "status": self.status,
                 "locale": self.locale,
+                "pending": pending,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -102,7 +149,9 @@ class State:
     @classmethod
     def from_json(cls, raw: str) -> State:
         data = json.loads(raw)
+        pending = data.get("pending")
         return cls(
+            pending=Effect(pending["name"], pending.get("params", {})) if pending else None,
             step=data.get("step"),
             answers=data.get("answers", {}),
             history=tuple(data.get("history", ())),
@@ -113,6 +162,10 @@ class State:
 
     def answer(self, key: str, value: Any) -> State:
         return replace(self, answers={**self.answers, key: value})
+
+    def forget(self, *keys: str) -> State:
+        """The same state without these answers."""
+        return replace(self, answers={k: v for k, v in self.answers.items() if k not in keys})
 
 
 # --- Steps ---------------------------------------------------------------------
@@ -145,11 +198,15 @@ class Step:
     def ask(self, state: State) -> tuple[Reply, ...]:
         raise NotImplementedError
 
-    def take(self, state: State, event: Text | Pick) -> Outcome:
+    def take(self, state: State, event: StepEvent) -> Outcome:
         raise NotImplementedError
 
     def following(self, state: State) -> str:
         return self.next if isinstance(self.next, str) else self.next(state.answers)
+
+    def accepts(self, attachment: Attachment) -> bool:
+        """Whether this question takes a file; the engine answers for those it does not."""
+        return False
 
 
 @dataclass(frozen=True)
@@ -170,6 +227,21 @@ class Flow:
 MSG_STALE_BUTTON = N_("Ese botón ya no está activo. Sigamos desde aquí:")
 MSG_CANCELLED = N_("Listo. Se descartó lo que escribió. No se guardó nada.")
 MSG_DIDNT_UNDERSTAND = N_("No entendí su respuesta. Por favor use los botones.")
+MSG_UNSUPPORTED = N_("No puedo usar eso aquí. Responda con texto o con los botones, por favor.")
+MSG_NO_FILES_HERE = N_("Aquí no puedo recibir archivos.")
+# What an Unsupported event of each kind gets; any other kind gets MSG_UNSUPPORTED.
+UNSUPPORTED: Mapping[str, str] = {
+    "sticker": N_("No puedo leer stickers. Responda con texto o con los botones, por favor."),
+    "location": N_(
+        "No guardamos ubicaciones, para cuidar su seguridad. "
+        "Responda con texto o con los botones, por favor."
+    ),
+    "contact": N_(
+        "No guardamos contactos, para cuidar su seguridad. "
+        "Responda con texto o con los botones, por favor."
+    ),
+    "edited": N_("Recibí un mensaje editado; escriba de nuevo, por favor."),
+}
 
 
 def enter(flow: Flow, state: State, step_id: str, *, remember: bool = True) -> tuple[
@@ -186,11 +258,28 @@ def enter(flow: Flow, state: State, step_id: str, *, remember: bool = True) -> t
     return new, flow.step(step_id).ask(new)
 
 
+def _refusal(event: Event) -> list[Reply]:
+    """What is said to something the bot does not keep: a sticker, a location, a file."""
+    if isinstance(event, Unsupported):
+        return [Reply(Msg(UNSUPPORTED.get(event.kind, MSG_UNSUPPORTED)))]
+    if isinstance(event, Attachment):
+        return [Reply(Msg(MSG_NO_FILES_HERE))]
+    return []
+
+
 def advance(flow: Flow, state: State | None, event: Event) -> tuple[State, list[Reply]]:
     """Applies one event to the conversation and returns the new state and the replies."""
     state = state or State()
     if state.status in ("submitted", "cancelled"):
         state = State(locale=state.locale)
+
+    if isinstance(event, Result):
+        # Only the answer to the effect the current step is waiting for counts.
+        if state.pending is None or state.pending.name != event.name or state.step is None:
+            return state, []
+        state = replace(state, pending=None)
+    elif state.pending is not None:
+        state = replace(state, pending=None)
 
     if isinstance(event, Command):
         if flow.on_command is not None:
@@ -200,10 +289,18 @@ def advance(flow: Flow, state: State | None, event: Event) -> tuple[State, list[
         return new, list(replies)
 
     if state.step is None or state.step not in flow.steps:
-        # Any first message is treated as /start: the safety notice comes first.
-        return advance(flow, State(locale=state.locale), Command("start"))
+        # Any first message is treated as /start: the safety notice comes first. A location
+        # or a file sent first still hears that it was not kept.
+        new, greeting = advance(flow, State(locale=state.locale), Command("start"))
+        return new, [*_refusal(event), *greeting]
 
     current = flow.step(state.step)
+
+    if isinstance(event, Unsupported):
+        return state, [*_refusal(event), *current.ask(state)]
+
+    if isinstance(event, Attachment) and not current.accepts(event):
+        return state, [*_refusal(event), *current.ask(state)]
 
     if isinstance(event, Pick):
         if event.step is not None and event.step != state.step:

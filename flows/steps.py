@@ -1,4 +1,4 @@
-"""The kinds of question a flow can ask: buttons, free text, a municipality, a summary."""
+"""The kinds of question a flow can ask: buttons, free text (or a voice note), a summary."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
+    Attachment,
     Choice,
     Msg,
     Next,
@@ -17,13 +18,34 @@ from flows.engine import (
     Reply,
     State,
     Step,
+    StepEvent,
     Text,
     choices_with_nav,
 )
 from flows.messages import N_
-from flows.municipalities import Catalog, Municipality
 
 MAX_TEXT_LENGTH = 4000
+VOICE_KINDS = frozenset({"voice", "audio"})
+
+DONE = "done"
+SKIP = "skip"
+DONE_CHOICE = Choice(DONE, Msg(N_("Listo")))
+SKIP_CHOICE = Choice(SKIP, Msg(N_("Omitir")))
+
+MSG_WRITE_TEXT = N_("Escriba su respuesta con sus palabras, por favor.")
+MSG_WRITE_OR_SKIP = N_("Escriba su respuesta, o toque «Omitir».")
+MSG_TOO_LONG = N_("El texto es muy largo. Por favor escriba como máximo {limit} caracteres.")
+MSG_SEND_REPORT = N_("✅ Enviar reporte")
+
+
+def attachment_answer(attachment: Attachment) -> dict[str, Any]:
+    """What the answers keep of a file: the transport's handle, never the content."""
+    return {
+        "kind": attachment.kind,
+        "ref": attachment.ref,
+        "size": attachment.size,
+        "mime": attachment.mime,
+    }
 
 
 @dataclass(frozen=True)
@@ -41,7 +63,7 @@ class ChoiceStep(Step):
         choices = [Choice(code, Msg(label)) for code, label in self.options.items()]
         return (Reply(self.prompt, choices_with_nav(choices), step=self.id),)
 
-    def take(self, state: State, event: Text | Pick) -> Outcome:
+    def take(self, state: State, event: StepEvent) -> Outcome:
         if isinstance(event, Pick) and event.code in self.options:
             extra = self.on_answer(event.code) if self.on_answer else ()
             new = state.answer(self.key or self.id, event.code)
@@ -61,98 +83,53 @@ def clean_text(raw: str) -> str:
 
 @dataclass(frozen=True)
 class TextStep(Step):
-    """Asks for free text (a description); long texts are kept whole up to a limit."""
+    """Asks for free text; long texts are kept whole up to a limit.
+
+    With `voice`, a voice note answers too: it is kept under `<key>_voice` and the text
+    answer is left empty. With `optional`, an "Omitir" button leaves the answer out.
+    """
 
     id: str
     prompt: Msg
     next: Next
     key: str = ""
     max_length: int = MAX_TEXT_LENGTH
+    voice: bool = False
+    optional: bool = False
+
+    @property
+    def answer_key(self) -> str:
+        return self.key or self.id
+
+    @property
+    def voice_key(self) -> str:
+        return f"{self.answer_key}_voice"
 
     def ask(self, state: State) -> tuple[Reply, ...]:
-        return (Reply(self.prompt, choices_with_nav(()), step=self.id),)
+        skip = (SKIP_CHOICE,) if self.optional else ()
+        return (Reply(self.prompt, choices_with_nav(skip), step=self.id),)
 
-    def take(self, state: State, event: Text | Pick) -> Outcome:
-        if not isinstance(event, Text):
-            return Outcome(state, (Reply(Msg(MSG_WRITE_TEXT)), *self.ask(state)))
-        text = clean_text(event.text)
+    def accepts(self, attachment: Attachment) -> bool:
+        return self.voice and attachment.kind in VOICE_KINDS
+
+    def take(self, state: State, event: StepEvent) -> Outcome:
+        if isinstance(event, Attachment) and self.accepts(event):
+            new = state.answer(self.answer_key, "").answer(
+                self.voice_key, attachment_answer(event)
+            )
+            return Outcome(new, (), goto=self.following(new))
+        if self.optional and isinstance(event, Pick) and event.code == SKIP:
+            new = state.forget(self.answer_key, self.voice_key)
+            return Outcome(new, (), goto=self.following(new))
+        text = clean_text(event.text) if isinstance(event, Text) else ""
         if not text:
-            return Outcome(state, (Reply(Msg(MSG_WRITE_TEXT)), *self.ask(state)))
+            again = MSG_WRITE_OR_SKIP if self.optional else MSG_WRITE_TEXT
+            return Outcome(state, (Reply(Msg(again)), *self.ask(state)))
         if len(text) > self.max_length:
             reply = Reply(Msg(MSG_TOO_LONG, {"limit": self.max_length}))
             return Outcome(state, (reply, *self.ask(state)))
-        new = state.answer(self.key or self.id, text)
+        new = state.forget(self.voice_key).answer(self.answer_key, text)
         return Outcome(new, (), goto=self.following(new))
-
-
-MSG_WRITE_TEXT = N_("Escriba su respuesta con sus palabras, por favor.")
-MSG_TOO_LONG = N_("El texto es muy largo. Por favor escriba como máximo {limit} caracteres.")
-MSG_MUNICIPALITY_CONFIRM = N_("¿Es {municipality}?")
-MSG_MUNICIPALITY_PICK = N_("Encontré varios municipios. ¿Cuál es?")
-MSG_MUNICIPALITY_AMBIGUOUS = N_(
-    "Hay municipios con ese nombre en varios departamentos. ¿En cuál departamento?"
-)
-MSG_MUNICIPALITY_NOT_FOUND = N_(
-    "No encontré ese municipio. Escriba el nombre otra vez. No importan las tildes."
-)
-MSG_MUNICIPALITY_RETRY = N_("Escriba otra vez el nombre del municipio.")
-MSG_NONE_OF_THESE = N_("Ninguno de estos")
-PICK_PREFIX = "mun:"
-
-
-@dataclass(frozen=True)
-class MunicipalityStep(Step):
-    """Asks for a municipality by name and confirms the match before moving on."""
-
-    id: str
-    prompt: Msg
-    catalog: Catalog
-    next: Next
-    key: str = "municipality"
-
-    def ask(self, state: State) -> tuple[Reply, ...]:
-        return (Reply(self.prompt, choices_with_nav(()), step=self.id),)
-
-    def take(self, state: State, event: Text | Pick) -> Outcome:
-        if isinstance(event, Pick):
-            return self._take_pick(state, event)
-        result = self.catalog.search(clean_text(event.text))
-        if not result.matches:
-            scratch_cleared = replace(state, scratch={})
-            return Outcome(scratch_cleared, (self._reply(MSG_MUNICIPALITY_NOT_FOUND),))
-        if result.confident and not result.ambiguous:
-            found = result.matches[0]
-            scratch = {"candidates": [found.code]}
-            prompt = Msg(MSG_MUNICIPALITY_CONFIRM, {"municipality": found.label})
-            choices = (
-                Choice(PICK_PREFIX + found.code, Msg(N_("Sí"))),
-                Choice(PICK_PREFIX + "none", Msg(N_("No"))),
-            )
-            reply = Reply(prompt, choices_with_nav(choices), step=self.id)
-            return Outcome(replace(state, scratch=scratch), (reply,))
-        msgid = MSG_MUNICIPALITY_AMBIGUOUS if result.ambiguous else MSG_MUNICIPALITY_PICK
-        return Outcome(
-            replace(state, scratch={"candidates": [m.code for m in result.matches]}),
-            (self._candidates(Msg(msgid), result.matches),),
-        )
-
-    def _take_pick(self, state: State, event: Pick) -> Outcome:
-        code = event.code.removeprefix(PICK_PREFIX)
-        candidates: list[str] = list(state.scratch.get("candidates", ()))
-        if code in candidates and self.catalog.get(code) is not None:
-            new = replace(state.answer(self.key, code), scratch={})
-            return Outcome(new, (), goto=self.following(new))
-        if code == "none":
-            return Outcome(replace(state, scratch={}), (self._reply(MSG_MUNICIPALITY_RETRY),))
-        return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))
-
-    def _reply(self, msgid: str) -> Reply:
-        return Reply(Msg(msgid), choices_with_nav(()), step=self.id)
-
-    def _candidates(self, prompt: Msg, matches: tuple[Municipality, ...]) -> Reply:
-        choices = [Choice(PICK_PREFIX + m.code, m.label) for m in matches]
-        choices.append(Choice(PICK_PREFIX + "none", Msg(MSG_NONE_OF_THESE)))
-        return Reply(prompt, choices_with_nav(choices), step=self.id)
 
 
 SummaryLine = Callable[[Mapping[str, Any]], Msg | None]
@@ -166,15 +143,16 @@ class ConfirmStep(Step):
     prompt: str
     lines: tuple[SummaryLine, ...]
     next: Next = ""
+    send_label: str = MSG_SEND_REPORT
 
     def ask(self, state: State) -> tuple[Reply, ...]:
         details = tuple(
             line for line in (render(state.answers) for render in self.lines) if line is not None
         )
-        choices = (Choice("confirm", Msg(N_("✅ Enviar reporte"))),)
+        choices = (Choice("confirm", Msg(self.send_label)),)
         return (Reply(Msg(self.prompt, {"details": details}), choices_with_nav(choices), self.id),)
 
-    def take(self, state: State, event: Text | Pick) -> Outcome:
+    def take(self, state: State, event: StepEvent) -> Outcome:
         if isinstance(event, Pick) and event.code == "confirm":
             return Outcome(replace(state, status="submitted"))
         return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))

@@ -79,6 +79,72 @@ YES_NO: Taxonomy = _taxonomy(
     ("yes", N_("Sí")),
     ("no", N_("No")),
 )
+# The same answers with "No" first: the default of a consent question comes first.
+NO_YES: Taxonomy = _taxonomy(("no", YES_NO["no"]), ("yes", YES_NO["yes"]))
+
+LEADERSHIP: Taxonomy = _taxonomy(
+    ("leadership.community", N_("Comunal o de Junta de Acción Comunal (JAC)")),
+    ("leadership.indigenous", N_("Autoridad o líder indígena")),
+    ("leadership.afro_council", N_("Consejo comunitario afrocolombiano")),
+    ("leadership.campesino", N_("Campesino o campesina")),
+    ("leadership.women", N_("De mujeres")),
+    ("leadership.lgbtiq", N_("LGBTIQ+")),
+    ("leadership.environmental", N_("Ambiental o de tierras")),
+    ("leadership.victims", N_("De víctimas")),
+    ("leadership.youth", N_("De jóvenes")),
+    ("leadership.human_rights", N_("Defensor o defensora de derechos humanos")),
+    ("leadership.religious", N_("Religioso o religiosa")),
+    ("leadership.union", N_("Sindical")),
+    ("leadership.other", N_("Otro")),
+)
+
+# Who stigmatized: the category of a stigmatization report.
+STIGMA: Taxonomy = _taxonomy(
+    ("stigma.by_public_official", N_("Un funcionario público")),
+    ("stigma.by_security_forces", N_("Fuerza pública")),
+    ("stigma.by_armed_group", N_("Un grupo armado")),
+    ("stigma.by_media", N_("Un medio de comunicación")),
+    ("stigma.by_social_media", N_("Cuentas en redes sociales")),
+    ("stigma.by_community", N_("Personas de la comunidad")),
+    ("stigma.by_unknown", N_("No sé / prefiero no decir")),
+)
+
+STIGMA_CHANNELS: Taxonomy = _taxonomy(
+    ("stigma_channel.public_statement", N_("En público: un discurso o una declaración")),
+    ("stigma_channel.social_media", N_("Redes sociales")),
+    ("stigma_channel.pamphlet", N_("Panfleto o escrito")),
+    ("stigma_channel.media", N_("Radio, periódico o televisión")),
+    ("stigma_channel.rumor", N_("Rumores, de boca en boca")),
+    ("stigma_channel.other", N_("Otra forma")),
+)
+
+STIGMA_EFFECTS: Taxonomy = _taxonomy(
+    ("stigma_effect.threats", N_("Llegaron amenazas")),
+    ("stigma_effect.isolation", N_("Rechazo o aislamiento en la comunidad")),
+    ("stigma_effect.displacement", N_("Tuvo que irse del territorio")),
+    ("stigma_effect.attack", N_("Un ataque o atentado")),
+    ("stigma_effect.loss_of_work", N_("Perdió trabajo o ingresos")),
+    ("stigma_effect.family", N_("Afectó a su familia")),
+    ("stigma_effect.none", N_("No ha pasado nada")),
+)
+
+PRIORITIES: Taxonomy = _taxonomy(
+    ("priority.extortion", N_("Extorsión o cobro de \"vacuna\"")),
+    ("priority.drug_dealing", N_("Venta de drogas (microtráfico)")),
+    ("priority.theft", N_("Robos")),
+    ("priority.homicide", N_("Homicidios")),
+    ("priority.domestic_violence", N_("Violencia dentro de la familia")),
+    ("priority.sexual_violence", N_("Violencia sexual o contra las mujeres")),
+    ("priority.child_recruitment", N_("Reclutamiento o uso de niños, niñas y jóvenes")),
+    ("priority.armed_groups", N_("Grupos armados que imponen sus reglas")),
+    ("priority.landmines", N_("Minas o explosivos")),
+    ("priority.displacement", N_("Desplazamiento forzado")),
+    ("priority.confinement", N_("Confinamiento: no poder salir")),
+    ("priority.kidnapping", N_("Secuestro")),
+    ("priority.threats_to_leaders", N_("Amenazas a líderes y lideresas")),
+    ("priority.coexistence", N_("Peleas y problemas de convivencia")),
+    ("priority.other", N_("Otro problema")),
+)
 
 ALL: Mapping[str, Taxonomy] = MappingProxyType(
     {
@@ -90,6 +156,11 @@ ALL: Mapping[str, Taxonomy] = MappingProxyType(
         "actor": ACTORS,
         "when": WHEN,
         "yes_no": YES_NO,
+        "leadership": LEADERSHIP,
+        "stigma": STIGMA,
+        "stigma_channel": STIGMA_CHANNELS,
+        "stigma_effect": STIGMA_EFFECTS,
+        "priority": PRIORITIES,
     }
 )
 

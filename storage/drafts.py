@@ -24,6 +24,7 @@ async def load_draft(
         return None
     if draft.expires_at <= now:
         await session.delete(draft)
+        await session.flush()
         return None
     return keyring.open(draft.crypto_state, _aad(pseudonym)).decode()
 

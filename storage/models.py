@@ -67,11 +67,14 @@ class Report(SQLModel, table=True):
     # Rounded to the hour: an exact timestamp can identify who was where.
     created_hour: datetime = _when(index=True)
     due_at: datetime = _when()
-    receipt_lookup: str = Field(sa_column=sa.Column(sa.String(64), unique=True, nullable=False))
-    receipt_salt: bytes = _blob()
+    # Receipt columns are empty for community-priority answers, which have no receipt.
+    receipt_lookup: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(64), unique=True, nullable=True)
+    )
+    receipt_salt: bytes | None = _blob(nullable=True)
     # Argon2 parameters of the receipt verifier, so the cost can rise for new reports.
-    receipt_kdf: bytes = _blob()
-    crypto_receipt_verifier: bytes = _blob()
+    receipt_kdf: bytes | None = _blob(nullable=True)
+    crypto_receipt_verifier: bytes | None = _blob(nullable=True)
     crypto_payload: bytes | None = _blob(nullable=True)
     crypto_contact: bytes | None = _blob(nullable=True)
     payload_purged_at: datetime | None = _when(nullable=True)
@@ -103,6 +106,74 @@ class Draft(SQLModel, table=True):
     pseudonym: str = Field(primary_key=True, max_length=64)
     crypto_state: bytes = _blob()
     expires_at: datetime = _when(index=True)
+
+
+class Attachment(SQLModel, table=True):
+    """Evidence of a report (metadata already stripped), encrypted with the report's data key."""
+
+    __tablename__ = "attachments"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    report_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(36), sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False,
+            index=True,
+        )
+    )
+    crypto_meta: bytes = _blob()
+    crypto_blob: bytes = _blob()
+
+
+class DraftAttachment(SQLModel, table=True):
+    """A file sent during a conversation, sealed with the server key until the report exists."""
+
+    __tablename__ = "draft_attachments"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    pseudonym: str = Field(index=True, max_length=64)
+    crypto_blob: bytes = _blob()
+    expires_at: datetime = _when(index=True)
+
+
+class ChatTrace(SQLModel, table=True):
+    """The ids of a chat's messages (sealed), so the bot can delete them from the phone."""
+
+    __tablename__ = "chat_traces"
+
+    pseudonym: str = Field(primary_key=True, max_length=64)
+    crypto_messages: bytes = _blob()
+    # Telegram lets a bot delete messages for 48 hours; after that the list is useless.
+    expires_at: datetime = _when(index=True)
+
+
+class ChatPreference(SQLModel, table=True):
+    """The language a chat chose, keyed by its pseudonym. No timestamps: they tell activity."""
+
+    __tablename__ = "chat_preferences"
+
+    pseudonym: str = Field(primary_key=True, max_length=64)
+    locale: str = Field(max_length=8)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram update ids already handled: a redelivered update is processed once."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True,
+                                               autoincrement=False))
+    seen_at: datetime = _when(index=True)
+
+
+class EmergencyLine(SQLModel, table=True):
+    """A municipality's own emergency or protection line (Personería, etc.), editable data."""
+
+    __tablename__ = "emergency_lines"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    municipality_code: str = Field(index=True, max_length=5)
+    name: str = Field(max_length=120)
+    number: str = Field(max_length=40)
 
 
 class User(SQLModel, table=True):
@@ -215,6 +286,19 @@ class Rollup(SQLModel, table=True):
     kind: str = Field(primary_key=True, max_length=32)
     category: str = Field(primary_key=True, max_length=64)
     month: str = Field(primary_key=True, max_length=7)
+    department_code: str = Field(max_length=2, index=True)
+    count: int = Field(default=0)
+
+
+class PriorityTally(SQLModel, table=True):
+    """How often each concern was ranked 1st, 2nd or 3rd, by municipality and month."""
+
+    __tablename__ = "priority_tallies"
+
+    municipality_code: str = Field(primary_key=True, max_length=5)
+    month: str = Field(primary_key=True, max_length=7)
+    concern: str = Field(primary_key=True, max_length=64)
+    rank: int = Field(primary_key=True)
     department_code: str = Field(max_length=2, index=True)
     count: int = Field(default=0)
 

@@ -14,11 +14,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import envelope, receipts
+from storage.attachments import File, attach_to_report, list_attachments, read_attachment
 from storage.audit import append_audit
 from storage.crypto import DEFAULT_ARGON2, Argon2Params
 from storage.keyfile import Keyring
 from storage.models import Meta, Report, ReportKey, new_id
-from storage.rollups import bump_rollup, month_of
+from storage.rollups import bump_priority_tallies, bump_rollup, month_of
 from storage.routing import recipients_for
 
 URGENCY_RANK = {"immediate": 0, "high": 1, "normal": 2}
@@ -51,7 +52,7 @@ class NewReport:
 @dataclass(frozen=True)
 class Submitted:
     report_id: str
-    receipt_code: str
+    receipt_code: str | None
     recipients: tuple[str, ...]
 
 
@@ -59,6 +60,7 @@ class Submitted:
 class ReportDetail:
     report: Report
     content: Mapping[str, Any]
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -94,11 +96,14 @@ async def submit_report(
     report: NewReport,
     now: datetime,
     argon2_params: Argon2Params = DEFAULT_ARGON2,
+    with_receipt: bool = True,
+    files: Sequence[File] = (),
 ) -> Submitted:
-    """Encrypts and stores a report with its wrapped keys, rollup and audit entry.
+    """Encrypts and stores a report with its wrapped keys, evidence, rollup and audit entry.
 
     Everything happens in the caller's transaction: the receipt code may be
-    shown only after that transaction commits.
+    shown only after that transaction commits. Community-priority answers
+    have no receipt (`with_receipt=False`).
     """
     if report.urgency not in URGENCY_RANK:
         raise ReportError(f"unknown urgency {report.urgency!r}")
@@ -112,14 +117,17 @@ async def submit_report(
         category=report.category,
         urgency=report.urgency,
     )
-    code = receipts.new_receipt_code()
-    salt = os.urandom(16)
-    receipt = await asyncio.to_thread(
-        receipts.derive_receipt_secrets, code, salt, params=argon2_params
-    )
     public_keys = {user.id: user.public_key for user in recipients}
-    public_keys[RECEIPT_RECIPIENT] = receipt.public_key
     public_keys[RECOVERY_RECIPIENT] = await recovery_public_key(session=session)
+    code: str | None = None
+    receipt: receipts.ReceiptSecrets | None = None
+    salt = os.urandom(16)
+    if with_receipt:
+        code = receipts.new_receipt_code()
+        receipt = await asyncio.to_thread(
+            receipts.derive_receipt_secrets, code, salt, params=argon2_params
+        )
+        public_keys[RECEIPT_RECIPIENT] = receipt.public_key
 
     report_id = new_id()
     content = {
@@ -144,14 +152,18 @@ async def submit_report(
         urgency_rank=URGENCY_RANK[report.urgency],
         created_hour=created_hour,
         due_at=ceil_hour(now + DEADLINES[report.urgency]),
-        receipt_lookup=receipts.receipt_lookup(keyring, code),
-        receipt_salt=salt,
-        receipt_kdf=argon2_params.to_bytes(),
-        crypto_receipt_verifier=receipt.verifier,
+        receipt_lookup=receipts.receipt_lookup(keyring, code) if code else None,
+        receipt_salt=salt if receipt else None,
+        receipt_kdf=argon2_params.to_bytes() if receipt else None,
+        crypto_receipt_verifier=receipt.verifier if receipt else None,
         crypto_payload=sealed.crypto_payload,
     )
     session.add(row)
     await session.flush()
+    if files:
+        await attach_to_report(
+            session=session, report_id=report_id, data_key=sealed.data_key, files=files
+        )
     for recipient_id, wrapped in sealed.crypto_keys.items():
         kind = recipient_id if recipient_id in (RECEIPT_RECIPIENT, RECOVERY_RECIPIENT) else "user"
         session.add(
@@ -167,12 +179,18 @@ async def submit_report(
         category=report.category,
         month=month_of(now),
     )
+    if report.kind == "priority":
+        await bump_priority_tallies(
+            session=session, municipality_code=report.municipality_code,
+            concerns=list(report.answers.get("concerns", [])), month=month_of(now),
+        )
     await append_audit(
         session=session,
         actor="reporter",
         action="report.submitted",
         report_id=report_id,
-        detail={"kind": report.kind, "urgency": report.urgency, "recipients": len(recipients)},
+        detail={"kind": report.kind, "urgency": report.urgency, "recipients": len(recipients),
+                "attachments": len(files)},
         at=created_hour,
     )
     return Submitted(report_id, code, tuple(user.id for user in recipients))
@@ -188,7 +206,8 @@ async def list_queue(
     *, session: AsyncSession, user_id: str, filters: QueueFilter = QueueFilter()
 ) -> Sequence[Report]:
     """Reports routed to the user, most urgent first, then oldest; keyset-paginated."""
-    query = select(Report).where(_visible_to(user_id))
+    # Community-priority answers are read in aggregate, never worked as cases.
+    query = select(Report).where(_visible_to(user_id), col(Report.kind) != "priority")
     if filters.status:
         query = query.where(col(Report.status) == filters.status)
     if filters.urgency:
@@ -246,5 +265,51 @@ async def read_report(
     plaintext = envelope.open_report(
         report_id=report.id, crypto_payload=report.crypto_payload, data_key=data_key
     )
+    files = await list_attachments(session=session, report_id=report.id, data_key=data_key)
     await append_audit(session=session, actor=user_id, action="report.read", report_id=report.id)
-    return ReportDetail(report, json.loads(plaintext))
+    return ReportDetail(report, json.loads(plaintext), files)
+
+
+async def read_report_attachment(
+    *, session: AsyncSession, user_id: str, private_key: bytes, report_id: str,
+    attachment_id: str,
+) -> File | None:
+    """One evidence file, decrypted for a recipient of the report; audited."""
+    found = await get_visible_report(session=session, user_id=user_id, report_id=report_id)
+    if found is None:
+        return None
+    report, key = found
+    data_key = envelope.unwrap_data_key(
+        report_id=report.id, recipient_id=user_id, crypto_key=key.crypto_key,
+        private_key=private_key,
+    )
+    file = await read_attachment(
+        session=session, report_id=report.id, attachment_id=attachment_id, data_key=data_key
+    )
+    if file is not None:
+        await append_audit(session=session, actor=user_id, action="attachment.read",
+                           report_id=report.id, detail={"attachment": attachment_id})
+    return file
+
+
+async def find_by_receipt(
+    *, session: AsyncSession, keyring: Keyring, code: str
+) -> tuple[Report, receipts.ReceiptSecrets] | None:
+    """The report a receipt code belongs to, checked against its slow verifier."""
+    normalized = receipts.normalize_receipt_code(code)
+    if normalized is None:
+        return None
+    candidates = keyring.pseudonym_candidates(normalized, "receipt")
+    report = (
+        await session.exec(select(Report).where(col(Report.receipt_lookup).in_(candidates)))
+    ).first()
+    if (
+        report is None or report.receipt_salt is None or report.receipt_kdf is None
+        or report.crypto_receipt_verifier is None
+    ):
+        return None
+    secrets = await asyncio.to_thread(
+        receipts.verify_receipt, normalized, report.receipt_salt,
+        report.crypto_receipt_verifier, Argon2Params.from_bytes(report.receipt_kdf),
+    )
+    return None if secrets is None else (report, secrets)

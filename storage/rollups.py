@@ -9,7 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import is_postgresql
-from storage.models import Rollup
+from storage.models import PriorityTally, Rollup
 
 
 def month_of(moment: datetime) -> str:
@@ -36,3 +36,21 @@ async def bump_rollup(
         set_={"count": table.c.count + by},
     )
     await session.exec(statement)
+
+
+async def bump_priority_tallies(
+    *, session: AsyncSession, municipality_code: str, concerns: list[str], month: str
+) -> None:
+    """Counts each ranked concern at its rank (1 = most important), for Borda counts later."""
+    insert = pg_insert if is_postgresql(session) else sqlite_insert
+    table = PriorityTally.__table__  # type: ignore[attr-defined]
+    for rank, concern in enumerate(concerns[:3], start=1):
+        statement = insert(table).values(
+            municipality_code=municipality_code, department_code=municipality_code[:2],
+            month=month, concern=concern, rank=rank, count=1,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["municipality_code", "month", "concern", "rank"],
+            set_={"count": table.c.count + 1},
+        )
+        await session.exec(statement)

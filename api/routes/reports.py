@@ -8,14 +8,14 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from api.deps import SessionDep, TriageSession
 from api.labels import label_of, municipality_name
 from api.problems import Problem
 from storage.models import Report
-from storage.reports import QueueFilter, list_queue, read_report
+from storage.reports import QueueFilter, list_queue, read_report, read_report_attachment
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 NOT_FOUND = "No existe un reporte con ese identificador en su bandeja."
@@ -41,10 +41,18 @@ class ReportPage(BaseModel):
     next_cursor: str | None
 
 
+class AttachmentOut(BaseModel):
+    id: str
+    kind: str
+    mime: str
+    size: int
+
+
 class ReportDetailOut(ReportItem):
     submitted_at: str | None
     answers: dict[str, Any]
     answer_labels: dict[str, str]
+    attachments: list[AttachmentOut]
 
 
 def _item(report: Report, now: datetime) -> dict[str, Any]:
@@ -121,4 +129,23 @@ async def detail(report_id: str, current: TriageSession, session: SessionDep) ->
         submitted_at=found.content.get("submitted_at"),
         answers=answers,
         answer_labels=labels,
+        attachments=[AttachmentOut(**item) for item in found.attachments],
+    )
+
+
+@router.get("/{report_id}/attachments/{attachment_id}", response_class=Response)
+async def attachment(
+    report_id: str, attachment_id: str, current: TriageSession, session: SessionDep
+) -> Response:
+    """One evidence file (metadata already stripped), decrypted for the caller. Audited."""
+    file = await read_report_attachment(
+        session=session, user_id=current.user.id, private_key=current.private_key,
+        report_id=report_id, attachment_id=attachment_id,
+    )
+    if file is None:
+        raise Problem(404, "No existe ese archivo en un reporte de su bandeja.")
+    return Response(
+        content=file.data, media_type=str(file.meta.get("mime", "application/octet-stream")),
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                 "Content-Disposition": "attachment"},
     )

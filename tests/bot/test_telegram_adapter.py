@@ -131,7 +131,7 @@ async def test_a_sticker_gets_a_helpful_answer(
     sticker = {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512,
                "height": 512, "is_animated": False, "is_video": False}
     await feed(application, message_update(1, 777, sticker=sticker))
-    assert request.sent()[0]["text"].startswith("Por ahora solo puedo leer texto")
+    assert request.sent()[0]["text"].startswith("No puedo leer stickers")
 
 
 async def test_a_button_press_advances_and_removes_the_old_keyboard(

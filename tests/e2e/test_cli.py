@@ -46,7 +46,9 @@ def test_chat_completes_a_threat_report_in_the_terminal(tmp_path: Path) -> None:
         "1",            # Sí, es Tumaco (Nariño)
         "1", "1", "2", "1", "1",   # yo, amenaza de muerte, panfleto, grupo armado, hoy
         "Me amenazaron en la puerta de la casa",
+        "2",            # evidencia: omitir
         "2",            # peligro inmediato: no
+        "1",            # avisos por este chat: no
         "1",            # enviar
     ]
     out = somos.run("chat", input="\n".join(answers) + "\n")

@@ -58,7 +58,11 @@ def report_threat(user: FakeUser, description: str) -> str:
         user.press(answer)
     user.wait_for_bot_message("Cuente con sus palabras")
     user.send_text(description)
+    user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
+    user.press("Omitir")
     user.wait_for_bot_message("¿Alguien está en peligro inmediato")
+    user.press("No")
+    user.wait_for_bot_message("¿Podemos avisarle")
     user.press("No")
     summary = user.wait_for_bot_message("Revise su reporte")
     assert description in summary.text and "Tumaco (Nariño)" in summary.text

@@ -1,42 +1,12 @@
 """The engine's promises, through the real flow: commands, Atrás/Cancelar, stale buttons,
-free-text rules, the JSON state, and random conversations that must never break it."""
+free-text rules and the JSON state (random conversations: test_random_conversations.py)."""
 
 from __future__ import annotations
 
-import string
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
 
 import pytest
-from babel.messages.pofile import read_po
-from hypothesis import settings
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
 
-from flows import taxonomy
-from flows.conversation import (
-    MENU,
-    MSG_ASK_ACTOR,
-    MSG_ASK_CHANNEL,
-    MSG_ASK_DANGER,
-    MSG_ASK_DESCRIPTION,
-    MSG_ASK_MUNICIPALITY,
-    MSG_ASK_TARGET,
-    MSG_ASK_THREAT,
-    MSG_ASK_WHEN,
-    MSG_EXIT,
-    MSG_HELP,
-    MSG_MENU,
-    MSG_SUMMARY,
-    MSG_WELCOME,
-    build_flow,
-)
 from flows.engine import (
     MSG_CANCELLED,
     MSG_DIDNT_UNDERSTAND,
@@ -45,6 +15,7 @@ from flows.engine import (
     NAV_CANCEL,
     Choice,
     Command,
+    Effect,
     Event,
     Flow,
     Msg,
@@ -56,15 +27,24 @@ from flows.engine import (
     Text,
     advance,
 )
-from flows.municipalities import Catalog
-from flows.reports import submission_from_state
+from flows.evidence import MSG_ASK_EVIDENCE
+from flows.menu import MENU, MSG_HELP, MSG_MENU, MSG_WELCOME
+from flows.municipality_step import MSG_ASK_MUNICIPALITY
 from flows.steps import MSG_TOO_LONG, MSG_WRITE_TEXT, clean_text
+from flows.summary import MSG_ASK_NOTIFY, MSG_SUMMARY
+from flows.threat import (
+    MSG_ASK_ACTOR,
+    MSG_ASK_CHANNEL,
+    MSG_ASK_DANGER,
+    MSG_ASK_DESCRIPTION,
+    MSG_ASK_TARGET,
+    MSG_ASK_THREAT,
+    MSG_ASK_WHEN,
+)
+from flows.wipe import MSG_EXIT
+from tests.flows.walk import FLOW, msgids, press
 
-CATALOG = Catalog.load()
-FLOW = build_flow(CATALOG)
 MUN = "threat.municipality"
-PO_FILE = Path(__file__).resolve().parents[2] / "locales" / "es" / "LC_MESSAGES" / "messages.po"
-KNOWN_UNCATALOGUED: frozenset[str] = frozenset()
 
 QUESTION = {
     MENU: MSG_MENU,
@@ -75,20 +55,17 @@ QUESTION = {
     "threat.actor": MSG_ASK_ACTOR,
     "threat.when": MSG_ASK_WHEN,
     "threat.description": MSG_ASK_DESCRIPTION,
+    "threat.evidence": MSG_ASK_EVIDENCE,
     "threat.danger": MSG_ASK_DANGER,
+    "threat.notify": MSG_ASK_NOTIFY,
     "threat.confirm": MSG_SUMMARY,
 }
 # The way to the summary; a str is a button code, pressed on the question that shows it.
 PATH: list[Event | str] = [
     Command("start"), "threat", Text("tumaco"), "mun:52835", "target.self", "threat.extortion",
-    "channel.phone", "actor.unknown", "when.today", Text("Me dejaron un panfleto."), "no",
+    "channel.phone", "actor.unknown", "when.today", Text("Me dejaron un panfleto."), "skip", "no",
+    "no",
 ]  # fmt: skip
-
-
-def press(replies: Sequence[Reply], code: str) -> Pick:
-    offered = {choice.code: reply.step for reply in replies for choice in reply.choices}
-    assert code in offered, f"{code!r} not offered; buttons: {sorted(offered)}"
-    return Pick(code, offered[code])
 
 
 def reach(step_id: str) -> tuple[State, list[Reply]]:
@@ -103,10 +80,6 @@ def reach(step_id: str) -> tuple[State, list[Reply]]:
     raise AssertionError(f"PATH never reaches {step_id}")
 
 
-def msgids(replies: Sequence[Reply]) -> list[str]:
-    return [reply.text.msgid for reply in replies]
-
-
 def asks(replies: Sequence[Reply], step_id: str) -> bool:
     """The last reply is the question of `step_id`, with its buttons tied to it."""
     return replies[-1].text.msgid == QUESTION[step_id] and replies[-1].step == step_id
@@ -118,7 +91,9 @@ def asks(replies: Sequence[Reply], step_id: str) -> bool:
 def test_start_shows_welcome_then_menu_without_nav_buttons() -> None:
     state, replies = advance(FLOW, None, Command("start"))
     assert msgids(replies) == [MSG_WELCOME, MSG_MENU]
-    assert [c.code for c in replies[1].choices] == ["threat", "help"]
+    assert [c.code for c in replies[1].choices] == [
+        "threat", "stigma", "priority", "followup", "selfcare", "wipe", "lang", "help",
+    ]  # fmt: skip
     assert state == State(step=MENU, status="active")
 
 
@@ -153,7 +128,7 @@ def test_unknown_command_shows_the_menu() -> None:
 
 def test_salir_forgets_everything_with_one_neutral_reply() -> None:
     state, replies = advance(FLOW, reach("threat.confirm")[0], Command("salir"))
-    assert state.status == "cancelled"
+    assert state.status == "cancelled" and state.pending == Effect("wipe_chat")
     assert state.answers == {} and state.history == () and state.step is None
     assert replies == [Reply(Msg(MSG_EXIT))]
     # Someone looking at the phone afterwards should not learn what was going on.
@@ -201,8 +176,10 @@ BACK = [
     ("threat.actor", "threat.channel"),
     ("threat.when", "threat.actor"),
     ("threat.description", "threat.when"),
-    ("threat.danger", "threat.description"),
-    ("threat.confirm", "threat.danger"),
+    ("threat.evidence", "threat.description"),
+    ("threat.danger", "threat.evidence"),
+    ("threat.notify", "threat.danger"),
+    ("threat.confirm", "threat.notify"),
 ]
 
 
@@ -253,6 +230,7 @@ def test_cancel_returns_to_menu_and_forgets_answers(here: str) -> None:
         ("threat.danger", Pick(NAV_CANCEL, "threat.description")),
         ("threat.confirm", Pick(NAV_BACK, "threat.danger")),
         ("threat.confirm", Pick("yes", "threat.danger")),
+        ("threat.confirm", Pick("yes", "threat.notify")),
         (MENU, Pick("confirm", "threat.confirm")),
         (MUN, Pick("mun:52835", "threat.target")),
         ("threat.when", Pick("when.today", "threat.gone")),
@@ -271,7 +249,7 @@ def test_old_send_button_after_back_does_not_submit() -> None:
     send = press(replies, "confirm")
     state, _ = advance(FLOW, state, press(replies, NAV_BACK))
     after, replies = advance(FLOW, state, send)
-    assert after.status == "active" and after.step == "threat.danger"
+    assert after.status == "active" and after.step == "threat.notify"
     assert msgids(replies)[0] == MSG_STALE_BUTTON
 
 
@@ -284,7 +262,8 @@ def test_old_send_button_after_back_does_not_submit() -> None:
         ("threat.type", "THREAT.ATTACK"),
         ("threat.type", "confirm"),
         ("threat.danger", "maybe"),
-        (MENU, "stigma"),  # a report kind the menu does not offer
+        (MENU, "report"),  # an entry the menu does not offer
+        (MENU, "stigma.by_media"),
         (MENU, NAV_BACK.upper()),
         ("threat.confirm", "yes"),
     ],
@@ -340,7 +319,7 @@ def test_button_on_description_asks_for_text() -> None:
 def test_description_is_stored_without_control_characters(text: str, kept: str) -> None:
     _, after, replies = describe(text)
     assert after.answers["description"] == kept
-    assert after.step == "threat.danger" and asks(replies, "threat.danger")
+    assert after.step == "threat.evidence" and asks(replies, "threat.evidence")
 
 
 @pytest.mark.parametrize("text", ["ñ" * 4000, " " * 50 + "a" * 4000 + "\x00" * 50])
@@ -382,132 +361,3 @@ def test_state_json_round_trip_at_every_step_of_a_walk() -> None:
         state, replies = advance(FLOW, state, event)
         assert State.from_json(state.to_json()) == state
     assert state is not None and state.status == "submitted"
-
-
-# --- Random conversations -----------------------------------------------------------------------
-
-
-def _spanish_msgids() -> frozenset[str]:
-    with PO_FILE.open("rb") as handle:
-        catalog = read_po(handle)
-    return frozenset(m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id)
-
-
-SPANISH = _spanish_msgids()
-ANSWER_KEY = {step_id: getattr(step, "key", "") or step_id for step_id, step in FLOW.steps.items()}
-TOWNS = ["tumaco", "Sucre", "san juan", "cordoba narino", "Tumacco"]  # all found
-NAMES = [*TOWNS, "xyzzy", "Ninguno", "  ", "Sí"]
-NAV = (NAV_BACK, NAV_CANCEL)
-
-
-def _msgs(msg: Msg) -> Iterator[Msg]:
-    yield msg
-    for value in msg.params.values():
-        for item in value if isinstance(value, tuple) else (value,):
-            if isinstance(item, Msg):
-                yield from _msgs(item)
-
-
-class Conversation(RuleBasedStateMachine):
-    """A person pressing anything, old or forged buttons included, and typing anything."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.state: State | None = None
-        self.replies: list[Reply] = []
-        self.left: dict[str, Any] = {}  # step -> its answer when the person moved on from it
-
-    def send(self, event: Event) -> None:
-        before = self.state
-        state, replies = advance(FLOW, before, event)
-        assert State.from_json(state.to_json()) == state
-        if state.status == "submitted":
-            assert before is not None and before.step == "threat.confirm"
-            assert state.answers == before.answers  # what the summary showed is what is sent
-        if before is not None and before.status == "active" and before.step is not None:
-            if state.history == (*before.history, before.step):
-                self.left[before.step] = state.answers.get(ANSWER_KEY[before.step])
-        self.state, self.replies = state, replies
-        self.check_replies()
-        self.check_answers()
-
-    def offered(self) -> list[Pick]:
-        return [Pick(c.code, r.step) for r in self.replies for c in r.choices]
-
-    @rule(text=st.text(max_size=300))
-    def type_anything(self, text: str) -> None:
-        self.send(Text(text))
-
-    @rule(text=st.sampled_from(NAMES))
-    def type_a_town(self, text: str) -> None:
-        self.send(Text(text))
-
-    @rule(
-        code=st.text(max_size=80),
-        step=st.none() | st.sampled_from(sorted(FLOW.steps)) | st.text(max_size=30),
-    )
-    def press_forged(self, code: str, step: str | None) -> None:
-        self.send(Pick(code, step))
-
-    @precondition(lambda self: bool(self.offered()))
-    @rule(data=st.data())
-    def press_shown(self, data: st.DataObject) -> None:
-        self.send(data.draw(st.sampled_from(self.offered())))
-
-    @rule(name=st.sampled_from(["start", "salir", "ayuda", "unknown"]) | st.text(max_size=20))
-    def command(self, name: str) -> None:
-        self.send(Command(name))
-
-    @rule(data=st.data(), moves=st.integers(min_value=1, max_value=15))
-    def go_forward(self, data: st.DataObject, moves: int) -> None:
-        """Several useful moves in a row, so that random runs reach the summary and submit."""
-        for _ in range(moves):
-            picks = [p for p in self.offered() if p.code not in NAV]
-            step = self.state.step if self.state else None
-            if step == MUN and not picks:
-                self.send(Text(data.draw(st.sampled_from(TOWNS))))
-            elif step == "threat.description":
-                self.send(Text(data.draw(st.text(min_size=1, max_size=50))))
-            elif picks:
-                self.send(data.draw(st.sampled_from(picks)))
-            else:
-                self.send(Command("start"))
-
-    def check_replies(self) -> None:
-        """Every reply is a catalogued msgid; buttons are current and fit in callback data."""
-        for reply in self.replies:
-            for msg in _msgs(reply.text):
-                assert isinstance(msg.msgid, str) and msg.msgid
-                assert msg.msgid in SPANISH | KNOWN_UNCATALOGUED, msg.msgid
-                fields = {f for _, f, _, _ in string.Formatter().parse(msg.msgid) if f}
-                assert fields == set(msg.params), msg.msgid
-            if reply.choices:
-                assert self.state is not None and reply.step == self.state.step
-            codes = [choice.code for choice in reply.choices]
-            assert len(set(codes)) == len(codes)
-            for choice in reply.choices:
-                assert isinstance(choice.code, str) and choice.code
-                assert len(f"{reply.step}|{choice.code}".encode()) <= 60
-                assert choice.label
-                if isinstance(choice.label, Msg):
-                    assert choice.label.msgid in SPANISH, choice.label.msgid
-
-    def check_answers(self) -> None:
-        """A submitted report is complete; answers of the questions behind us are intact."""
-        state = self.state
-        if state is None:
-            return
-        if state.status == "submitted":
-            submission = submission_from_state(state)
-            assert submission.kind == "threat"
-            assert submission.municipality_code in CATALOG
-            assert submission.category in taxonomy.THREATS
-        if state.status == "active":
-            for step_id in state.history:
-                assert state.answers.get(ANSWER_KEY[step_id]) == self.left[step_id], step_id
-
-
-def test_random_conversations_never_break_or_lose_answers() -> None:
-    run_state_machine_as_test(
-        Conversation, settings=settings(max_examples=200, deadline=None, database=None)
-    )

@@ -36,6 +36,31 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_report_id'), ['report_id'], unique=False)
 
+    op.create_table('chat_preferences',
+    sa.Column('pseudonym', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.PrimaryKeyConstraint('pseudonym')
+    )
+    op.create_table('chat_traces',
+    sa.Column('pseudonym', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('crypto_messages', sa.LargeBinary(), nullable=False),
+    sa.Column('expires_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('pseudonym')
+    )
+    with op.batch_alter_table('chat_traces', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_chat_traces_expires_at'), ['expires_at'], unique=False)
+
+    op.create_table('draft_attachments',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('pseudonym', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('crypto_blob', sa.LargeBinary(), nullable=False),
+    sa.Column('expires_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('draft_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_draft_attachments_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_draft_attachments_pseudonym'), ['pseudonym'], unique=False)
+
     op.create_table('drafts',
     sa.Column('pseudonym', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('crypto_state', sa.LargeBinary(), nullable=False),
@@ -44,6 +69,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('drafts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_drafts_expires_at'), ['expires_at'], unique=False)
+
+    op.create_table('emergency_lines',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('municipality_code', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('emergency_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_emergency_lines_municipality_code'), ['municipality_code'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -58,6 +93,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_next_attempt_at'), ['next_attempt_at'], unique=False)
+
+    op.create_table('priority_tallies',
+    sa.Column('municipality_code', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('concern', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('department_code', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('municipality_code', 'month', 'concern', 'rank')
+    )
+    with op.batch_alter_table('priority_tallies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_priority_tallies_department_code'), ['department_code'], unique=False)
+
+    op.create_table('processed_updates',
+    sa.Column('update_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('seen_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('update_id')
+    )
+    with op.batch_alter_table('processed_updates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_processed_updates_seen_at'), ['seen_at'], unique=False)
 
     op.create_table('rate_limits',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=96), nullable=False),
@@ -122,10 +177,10 @@ def upgrade() -> None:
     sa.Column('assigned_to', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('created_hour', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_at', storage.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('receipt_lookup', sa.String(length=64), nullable=False),
-    sa.Column('receipt_salt', sa.LargeBinary(), nullable=False),
-    sa.Column('receipt_kdf', sa.LargeBinary(), nullable=False),
-    sa.Column('crypto_receipt_verifier', sa.LargeBinary(), nullable=False),
+    sa.Column('receipt_lookup', sa.String(length=64), nullable=True),
+    sa.Column('receipt_salt', sa.LargeBinary(), nullable=True),
+    sa.Column('receipt_kdf', sa.LargeBinary(), nullable=True),
+    sa.Column('crypto_receipt_verifier', sa.LargeBinary(), nullable=True),
     sa.Column('crypto_payload', sa.LargeBinary(), nullable=True),
     sa.Column('crypto_contact', sa.LargeBinary(), nullable=True),
     sa.Column('payload_purged_at', storage.models.UTCDateTime(timezone=True), nullable=True),
@@ -166,6 +221,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_user_areas_municipality_code'), ['municipality_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_user_areas_user_id'), ['user_id'], unique=False)
 
+    op.create_table('attachments',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('report_id', sa.String(length=36), nullable=False),
+    sa.Column('crypto_meta', sa.LargeBinary(), nullable=False),
+    sa.Column('crypto_blob', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachments_report_id'), ['report_id'], unique=False)
+
     op.create_table('report_keys',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('report_id', sa.String(length=36), nullable=False),
@@ -188,6 +254,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_keys_recipient_id'))
 
     op.drop_table('report_keys')
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachments_report_id'))
+
+    op.drop_table('attachments')
     with op.batch_alter_table('user_areas', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_areas_user_id'))
         batch_op.drop_index(batch_op.f('ix_user_areas_municipality_code'))
@@ -216,14 +286,36 @@ def downgrade() -> None:
 
     op.drop_table('rollups')
     op.drop_table('rate_limits')
+    with op.batch_alter_table('processed_updates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_processed_updates_seen_at'))
+
+    op.drop_table('processed_updates')
+    with op.batch_alter_table('priority_tallies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_priority_tallies_department_code'))
+
+    op.drop_table('priority_tallies')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_next_attempt_at'))
 
     op.drop_table('outbox')
+    with op.batch_alter_table('emergency_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_emergency_lines_municipality_code'))
+
+    op.drop_table('emergency_lines')
     with op.batch_alter_table('drafts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_drafts_expires_at'))
 
     op.drop_table('drafts')
+    with op.batch_alter_table('draft_attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_draft_attachments_pseudonym'))
+        batch_op.drop_index(batch_op.f('ix_draft_attachments_expires_at'))
+
+    op.drop_table('draft_attachments')
+    with op.batch_alter_table('chat_traces', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_chat_traces_expires_at'))
+
+    op.drop_table('chat_traces')
+    op.drop_table('chat_preferences')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_report_id'))
 

@@ -1,0 +1,70 @@
+"""The evidence question: photos, documents or audios, one message each, up to a limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flows.engine import (
+    MSG_DIDNT_UNDERSTAND,
+    Attachment,
+    Choice,
+    Msg,
+    Next,
+    Outcome,
+    Pick,
+    Reply,
+    State,
+    Step,
+    StepEvent,
+    choices_with_nav,
+)
+from flows.messages import N_
+from flows.steps import DONE, DONE_CHOICE, SKIP, SKIP_CHOICE, attachment_answer
+
+MAX_FILES = 5
+
+MSG_ASK_EVIDENCE = N_(
+    "¿Tiene fotos, documentos o audios? Envíelos ahora. Cuando termine, toque «Listo»."
+)
+MSG_EVIDENCE_RECEIVED = N_("Recibido: {count} archivo(s).")
+MSG_EVIDENCE_LIMIT = N_("Ya recibí {limit} archivos. Es el máximo. Toque «Listo» para seguir.")
+
+
+@dataclass(frozen=True)
+class EvidenceStep(Step):
+    """Collects files under `key` as {kind, ref, size, mime}; "Listo" or "Omitir" moves on."""
+
+    id: str
+    next: Next
+    prompt: Msg = Msg(MSG_ASK_EVIDENCE)
+    key: str = "evidence"
+    limit: int = MAX_FILES
+
+    def files(self, state: State) -> list[Any]:
+        kept = state.answers.get(self.key)
+        return list(kept) if isinstance(kept, list) else []
+
+    def buttons(self, state: State) -> tuple[Choice, ...]:
+        # Once files arrived, "Omitir" would only confuse: they are kept either way.
+        done = (DONE_CHOICE,) if self.files(state) else (DONE_CHOICE, SKIP_CHOICE)
+        return choices_with_nav(done)
+
+    def ask(self, state: State) -> tuple[Reply, ...]:
+        return (Reply(self.prompt, self.buttons(state), step=self.id),)
+
+    def accepts(self, attachment: Attachment) -> bool:
+        return True
+
+    def take(self, state: State, event: StepEvent) -> Outcome:
+        if isinstance(event, Attachment):
+            files = self.files(state)
+            if len(files) >= self.limit:
+                said = Msg(MSG_EVIDENCE_LIMIT, {"limit": self.limit})
+                return Outcome(state, (Reply(said, self.buttons(state), step=self.id),))
+            new = state.answer(self.key, [*files, attachment_answer(event)])
+            said = Msg(MSG_EVIDENCE_RECEIVED, {"count": len(files) + 1})
+            return Outcome(new, (Reply(said, self.buttons(new), step=self.id),))
+        if isinstance(event, Pick) and event.code in (DONE, SKIP):
+            return Outcome(state, (), goto=self.following(state))
+        return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))

@@ -1,0 +1,89 @@
+"""The end of a report: consent to be notified, and the summary lines shown before sending."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flows import taxonomy
+from flows.engine import Msg, Next
+from flows.messages import N_
+from flows.municipalities import Catalog
+from flows.selection import ranked_list
+from flows.steps import ChoiceStep, SummaryLine
+
+MSG_SUMMARY = N_("Revise su reporte antes de enviarlo:\n{details}")
+MSG_ASK_NOTIFY = N_(
+    "¿Podemos avisarle por este chat cuando haya novedades? No enviaremos el contenido."
+)
+MSG_LINE_MUNICIPALITY = N_("Municipio: {value}")
+MSG_LINE_NOTIFY = N_("Avisos por este chat: {value}")
+MSG_VOICE_NOTE = N_("(nota de voz)")
+MSG_BULLET = N_("• {item}")
+
+
+def notify_step(step_id: str, next_step: Next) -> ChoiceStep:
+    """May we write here when there is news? "No" comes first: it is the default."""
+    return ChoiceStep(step_id, Msg(MSG_ASK_NOTIFY), taxonomy.NO_YES, next_step, key="notify")
+
+
+def coded_line(msgid: str, key: str) -> SummaryLine:
+    def line(answers: Mapping[str, Any]) -> Msg | None:
+        code = answers.get(key)
+        return Msg(msgid, {"value": Msg(taxonomy.label(code))}) if code else None
+
+    return line
+
+
+def coded_list_line(msgid: str, key: str) -> SummaryLine:
+    """A line and one bullet per code: 'Qué pasó después:\n• …\n• …'."""
+
+    def line(answers: Mapping[str, Any]) -> Msg | None:
+        codes = answers.get(key)
+        if not isinstance(codes, list) or not codes:
+            return None
+        items = tuple(Msg(MSG_BULLET, {"item": Msg(taxonomy.label(str(c)))}) for c in codes)
+        return Msg(msgid, {"value": items})
+
+    return line
+
+
+def ranked_line(msgid: str, key: str, options: Mapping[str, str]) -> SummaryLine:
+    def line(answers: Mapping[str, Any]) -> Msg | None:
+        codes = answers.get(key)
+        if not isinstance(codes, list) or not codes:
+            return None
+        known = [code for code in codes if isinstance(code, str) and code in options]
+        return Msg(msgid, {"value": ranked_list(known, options)}) if known else None
+
+    return line
+
+
+def text_line(msgid: str, key: str) -> SummaryLine:
+    """Free text as written, or "(nota de voz)" when a voice note answered instead."""
+
+    def line(answers: Mapping[str, Any]) -> Msg | None:
+        value = answers.get(key)
+        if value:
+            return Msg(msgid, {"value": str(value)})
+        if answers.get(f"{key}_voice"):
+            return Msg(msgid, {"value": Msg(MSG_VOICE_NOTE)})
+        return None
+
+    return line
+
+
+def count_line(msgid: str, key: str) -> SummaryLine:
+    def line(answers: Mapping[str, Any]) -> Msg | None:
+        items = answers.get(key)
+        return Msg(msgid, {"count": len(items)}) if isinstance(items, list) and items else None
+
+    return line
+
+
+def municipality_line(catalog: Catalog) -> SummaryLine:
+    def line(answers: Mapping[str, Any]) -> Msg | None:
+        found = catalog.get(str(answers.get("municipality", "")))
+        return Msg(MSG_LINE_MUNICIPALITY, {"value": found.label}) if found else None
+
+    return line

@@ -1,0 +1,116 @@
+"""Per-chat bookkeeping, keyed by pseudonym: message ids to wipe, language, dedupe, rate limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, delete
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.keyfile import Keyring
+from storage.models import ChatPreference, ChatTrace, ProcessedUpdate, RateLimit
+
+# Telegram lets a bot delete messages up to 48 hours old (deleteMessage).
+DELETE_WINDOW = timedelta(hours=48)
+MAX_TRACKED = 2000
+
+
+def _trace_aad(pseudonym: str) -> bytes:
+    return b"somos/v1/chat-trace\x00" + pseudonym.encode()
+
+
+async def record_messages(
+    *, session: AsyncSession, keyring: Keyring, pseudonym: str, message_ids: list[int],
+    now: datetime,
+) -> None:
+    """Remembers message ids of the chat (sealed) so a later wipe can delete them."""
+    if not message_ids:
+        return
+    trace = await session.get(ChatTrace, pseudonym)
+    entries: list[list[int]] = []
+    if trace is not None:
+        entries = json.loads(keyring.open(trace.crypto_messages, _trace_aad(pseudonym)))
+    cutoff = int((now - DELETE_WINDOW).timestamp())
+    stamp = int(now.timestamp())
+    entries = [e for e in entries if e[1] > cutoff] + [[m, stamp] for m in message_ids]
+    sealed = keyring.seal(json.dumps(entries[-MAX_TRACKED:]).encode(), _trace_aad(pseudonym))
+    if trace is None:
+        session.add(ChatTrace(pseudonym=pseudonym, crypto_messages=sealed,
+                              expires_at=now + DELETE_WINDOW))
+    else:
+        trace.crypto_messages = sealed
+        trace.expires_at = now + DELETE_WINDOW
+        session.add(trace)
+    await session.flush()
+
+
+async def take_messages(
+    *, session: AsyncSession, keyring: Keyring, pseudonym: str, now: datetime
+) -> list[int]:
+    """The deletable message ids of the chat, newest first; the trace is forgotten."""
+    trace = await session.get(ChatTrace, pseudonym)
+    if trace is None:
+        return []
+    entries: list[list[int]] = json.loads(
+        keyring.open(trace.crypto_messages, _trace_aad(pseudonym))
+    )
+    await session.delete(trace)
+    await session.flush()
+    cutoff = int((now - DELETE_WINDOW).timestamp())
+    return sorted({m for m, stamp in entries if stamp > cutoff}, reverse=True)
+
+
+async def get_locale(*, session: AsyncSession, pseudonym: str) -> str | None:
+    preference = await session.get(ChatPreference, pseudonym)
+    return preference.locale if preference else None
+
+
+async def set_locale(*, session: AsyncSession, pseudonym: str, locale: str) -> None:
+    preference = await session.get(ChatPreference, pseudonym)
+    if preference is None:
+        session.add(ChatPreference(pseudonym=pseudonym, locale=locale))
+    else:
+        preference.locale = locale
+        session.add(preference)
+    await session.flush()
+
+
+async def claim_update(*, session: AsyncSession, update_id: int, now: datetime) -> bool:
+    """True the first time an update id is seen; False for a redelivery."""
+    if await session.get(ProcessedUpdate, update_id) is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedUpdate(update_id=update_id, seen_at=now))
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def count_attempt(
+    *, session: AsyncSession, key: str, window: timedelta, now: datetime
+) -> int:
+    """Counts one attempt and returns how many this key made in its current fixed window."""
+    row = await session.get(RateLimit, key)
+    if row is None:
+        row = RateLimit(key=key, window_start=now, count=0)
+    elif row.window_start + window <= now:
+        row.window_start, row.count = now, 0
+    row.count += 1
+    session.add(row)
+    await session.flush()
+    return row.count
+
+
+async def purge_chat_bookkeeping(*, session: AsyncSession, now: datetime) -> None:
+    """Forgets traces past Telegram's delete window, old update ids and stale rate limits."""
+    await session.exec(delete(ChatTrace).where(col(ChatTrace.expires_at) <= now))
+    await session.exec(
+        delete(ProcessedUpdate).where(col(ProcessedUpdate.seen_at) <= now - timedelta(days=2))
+    )
+    await session.exec(
+        delete(RateLimit).where(col(RateLimit.window_start) <= now - timedelta(days=1))
+    )

@@ -1,0 +1,230 @@
+"""Acceptance of the conversations through `somos serve` and the Bot API double.
+
+One server (SQLite) serves every test of this module; each test is its own
+Telegram user, as on a real deployment.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+from PIL import Image
+
+from tests.botapi_double import BotApiDouble, FakeUser
+from tests.e2e.harness import RECEIPT, Server, Somos, start_server
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "contraseña del punto focal de Nariño"
+GPS_IFD = 0x8825
+_user_ids = itertools.count(7_100_000_001)
+
+
+@dataclass
+class Deployment:
+    double: BotApiDouble
+    server: Server
+    somos: Somos
+    totp_secret: str
+
+    @property
+    def database(self) -> Path:
+        return self.somos.data_dir / "somos.db"
+
+    def user(self, **profile: str) -> FakeUser:
+        return self.double.user(user_id=next(_user_ids), **profile)  # type: ignore[arg-type]
+
+    def api(self) -> httpx.Client:
+        token = httpx.post(f"{self.server.base_url}/api/v1/auth/token", data={
+            "username": "narino", "password": PASSWORD,
+            "otp": pyotp.TOTP(self.totp_secret).now(),
+        }).json()["access_token"]
+        return httpx.Client(base_url=self.server.base_url,
+                            headers={"Authorization": f"Bearer {token}"})
+
+    def count(self, table: str) -> int:
+        with sqlite3.connect(self.database) as connection:
+            return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    root = tmp_path_factory.mktemp("conversations")
+    with BotApiDouble() as double:
+        somos = Somos(root / "data", f"sqlite:///{root / 'data' / 'somos.db'}", {
+            "TELEGRAM_BOT_TOKEN": double.token, "SOMOS_TELEGRAM_API_URL": double.base_url,
+        })
+        somos.run("init")
+        secret = somos.add_user("narino", "--role", "focal_point", "--department", "52",
+                                password=PASSWORD)
+        somos.run("lines", "add", "52835", "Personería de Tumaco", "602 727 0000")
+        server = start_server(somos, root / "serve.log")
+        try:
+            yield Deployment(double, server, somos, secret)
+        finally:
+            server.stop()
+
+
+def gps_tagged_jpeg() -> bytes:
+    image = Image.new("RGB", (32, 24), (20, 120, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[GPS_IFD] = {1: "N", 2: (1.0, 48.0, 25.0), 3: "W", 4: (78.0, 45.0, 53.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def open_threat_report(user: FakeUser) -> None:
+    user.send_command("/start")
+    user.wait_for_bot_message("¿Qué quiere hacer?")
+    user.press("🚨 Reportar una amenaza o situación de riesgo")
+    user.wait_for_bot_message("¿En qué municipio pasó?")
+    user.send_text("tumaco")
+    user.wait_for_bot_message("¿Es Tumaco (Nariño)?")
+    user.press("Sí")
+    for question, answer in [
+        ("¿Quién está en riesgo?", "Yo"),
+        ("¿Qué pasó?", "Extorsión"),
+        ("¿Cómo llegó la amenaza?", "En persona"),
+        ("¿Quién está detrás", "Un grupo armado"),
+        ("¿Cuándo pasó?", "Hoy"),
+    ]:
+        user.wait_for_bot_message(question)
+        user.press(next(b for b in user.last_bot_message().buttons() if b.startswith(answer)))
+    user.wait_for_bot_message("Cuente con sus palabras")
+
+
+def finish_report(user: FakeUser) -> str:
+    """From the evidence question to the receipt; returns the 16 digits."""
+    user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
+    user.press("Omitir")
+    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
+    user.press("No")
+    user.wait_for_bot_message("¿Podemos avisarle")
+    user.press("No")
+    user.wait_for_bot_message("Revise su reporte")
+    user.press("✅ Enviar reporte")
+    receipt = user.wait_for_bot_message("Su código de seguimiento es", timeout=30)
+    match = RECEIPT.search(receipt.text)
+    assert match, receipt.text
+    return match.group(1).replace(" ", "")
+
+
+def test_voice_description_and_gps_jpeg_document_reach_the_focal_point_clean(
+    deployment: Deployment,
+) -> None:
+    user = deployment.user()
+    open_threat_report(user)
+    user.send_voice(b"OggS" + bytes(range(256)) * 8, duration=4)
+    user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
+    user.send_document(gps_tagged_jpeg(), filename="IMG_20261128_gps.jpg",
+                       mime_type="image/jpeg")
+    user.wait_for_bot_message("Recibido")
+    user.press("Listo")
+    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
+    user.press("No")
+    user.wait_for_bot_message("¿Podemos avisarle")
+    user.press("No")
+    summary = user.wait_for_bot_message("Revise su reporte")
+    assert "nota de voz" in summary.text
+    user.press("✅ Enviar reporte")
+    user.wait_for_bot_message("Su código de seguimiento es", timeout=30)
+
+    with deployment.api() as api:
+        queue = api.get("/api/v1/reports", params={"kind": "threat"}).json()["items"]
+        details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in queue]
+        detail = next(d for d in details if len(d["attachments"]) == 2)
+        kinds = sorted(a["kind"] for a in detail["attachments"])
+        assert kinds == ["photo", "voice"]
+        photo = next(a for a in detail["attachments"] if a["kind"] == "photo")
+        response = api.get(f"/api/v1/reports/{detail['id']}/attachments/{photo['id']}")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    image = Image.open(io.BytesIO(response.content))
+    assert image.size == (32, 24)
+    assert not image.getexif().get_ifd(GPS_IFD) and b"PhoneMaker" not in response.content
+
+
+def test_salir_mid_report_leaves_one_neutral_message_and_no_draft(
+    deployment: Deployment,
+) -> None:
+    user = deployment.user()
+    drafts_before = deployment.count("drafts")
+    open_threat_report(user)
+    assert deployment.count("drafts") == drafts_before + 1
+    user.send_text("Me dijeron que me fuera del pueblo")
+    user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
+    user.send_command("/salir")
+    user.wait_for_bot_message("Conversación cerrada.")
+    deployment.double.wait_until_idle()
+    visible = user.messages()
+    assert [m.text for m in visible] == ["Conversación cerrada."], user.transcript()
+    assert deployment.count("drafts") == drafts_before
+
+
+def test_odd_inputs_get_help_and_the_report_still_completes(deployment: Deployment) -> None:
+    user = deployment.user()
+    open_threat_report(user)
+    question = user.last_bot_message()
+    assert question is not None
+    phone = "+57 310 555 0199"
+    origin = {"id": 55501, "is_bot": False, "first_name": "Remitente", "username": "quien_envio"}
+    inputs = [
+        lambda: user.send_sticker(),
+        lambda: user.send_location(1.7986, -78.8156),
+        lambda: user.send_contact(phone, "Vecino"),
+        lambda: user.press_raw("basura|%$#", question.message_id),
+        lambda: user.press_raw("threat.type|threat.extortion", question.message_id),
+    ]
+    for send in inputs:
+        send()
+        answer = user.wait_for_bot_message()
+        assert answer.text, user.transcript()
+    user.forward_text("Mensaje reenviado con la amenaza", origin_user=origin)
+    user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
+    user.press("⬅️ Atrás")
+    user.wait_for_bot_message("Cuente con sus palabras")
+    user.send_text("x" * 4096)
+    user.wait_for_bot_message()
+    user.send_text("Me amenazaron en la tienda")
+    code = finish_report(user)
+    assert len(code) == 16
+
+    deployment.double.wait_until_idle()
+    for path in deployment.somos.data_dir.rglob("*"):
+        if path.is_file():
+            blob = path.read_bytes()
+            for secret in (phone, "3105550199", "quien_envio", "Remitente", "55501"):
+                assert secret.encode() not in blob, f"{secret} in {path.name}"
+    assert phone not in deployment.server.log() and "quien_envio" not in deployment.server.log()
+
+
+def test_the_same_update_twice_gets_one_reply(deployment: Deployment) -> None:
+    user = deployment.user()
+    user.send_command("/start")
+    user.wait_for_bot_message("¿Qué quiere hacer?")
+    deployment.double.wait_until_idle()
+    before = len(user.bot_messages())
+    update = {
+        "update_id": 990_000_001,
+        "message": {
+            "message_id": 9001, "date": 1_764_000_000, "text": "/ayuda",
+            "chat": {"id": user.chat_id, "type": "private"}, "from": user.profile,
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    deployment.double.enqueue_update(update)
+    deployment.double.enqueue_update(update)
+    deployment.double.wait_until_idle()
+    replies = user.bot_messages()[before:]
+    assert [m.text for m in replies][0].startswith("Con este canal"), user.transcript()
+    assert len(replies) == 2  # the help text and the menu, once

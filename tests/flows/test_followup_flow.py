@@ -1,0 +1,148 @@
+"""Following a report with its receipt code: shapes, the transport's answers, and the secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flows.engine import (
+    MSG_DIDNT_UNDERSTAND,
+    NAV_BACK,
+    NAV_CANCEL,
+    Command,
+    Effect,
+    Msg,
+    Pick,
+    Reply,
+    Result,
+    State,
+    Text,
+    advance,
+)
+from flows.followup import (
+    MSG_ASK_CODE,
+    MSG_CHECK_FAILED,
+    MSG_CODE_NOT_FOUND,
+    MSG_CODE_RATE_LIMITED,
+    MSG_CODE_SHAPE,
+    STATUSES,
+)
+from flows.menu import MENU, MSG_MENU
+from tests.flows.walk import FLOW, assert_well_formed, codes, last, msgids
+
+CODE = "1234567890123456"
+
+
+def at_code() -> tuple[State, list[Reply]]:
+    return last([Command("start"), "followup"])
+
+
+def checking() -> State:
+    state, _ = advance(FLOW, at_code()[0], Text("1234 5678 9012 3456"))
+    return state
+
+
+def test_the_code_question_has_atras_and_cancelar() -> None:
+    state, replies = at_code()
+    assert state.step == "followup.code" and replies[-1].text == Msg(MSG_ASK_CODE)
+    assert codes(replies[-1]) == [NAV_BACK, NAV_CANCEL]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1234 5678 9012 3456", "1234-5678-9012-3456", "1234.5678.9012.3456", CODE,
+        "  1234 5678\n9012 3456 ", "1234–5678–9012–3456", "1234\u200b5678 9012 3456",
+    ],
+)  # fmt: skip
+def test_a_code_of_the_right_shape_is_checked_by_the_transport(typed: str) -> None:
+    state, _ = at_code()
+    after, replies = advance(FLOW, state, Text(typed))
+    assert after.pending == Effect("check_receipt", {"code": CODE})
+    assert replies == []
+    assert after.step == "followup.code"
+    # The code is a secret: it is never kept in the answers or the scratch.
+    assert CODE not in repr(after.answers) and CODE not in repr(after.scratch)
+    assert CODE not in State.from_json(after.to_json()).answers.values()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "", "hola", "1234 5678", "12345678901234567", "123456789012345",
+        "1234 5678 9012 345x", "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦", "１２３４５６７８９０１２３４５６",
+        "1234/5678/9012/3456", "+1234567890123456",
+    ],
+)  # fmt: skip
+def test_anything_else_gets_a_plain_retry_without_any_effect(typed: str) -> None:
+    state, _ = at_code()
+    after, replies = advance(FLOW, state, Text(typed))
+    assert after == state and after.pending is None
+    assert [r.text for r in replies] == [Msg(MSG_CODE_SHAPE)]
+    assert codes(replies[0]) == [NAV_BACK, NAV_CANCEL]
+
+
+def test_a_button_instead_of_the_code_asks_again() -> None:
+    state, _ = at_code()
+    after, replies = advance(FLOW, state, Pick("threat", "followup.code"))
+    assert after == state and msgids(replies) == [MSG_DIDNT_UNDERSTAND, MSG_ASK_CODE]
+
+
+@pytest.mark.parametrize("status", ["new", "in_review", "referred", "follow_up", "closed"])
+@pytest.mark.parametrize("kind", ["threat", "stigma"])
+def test_found_shows_the_status_in_plain_words_then_the_menu(status: str, kind: str) -> None:
+    state, replies = advance(
+        FLOW, checking(), Result("check_receipt", {"outcome": "found", "status": status,
+                                                   "kind": kind})
+    )
+    assert msgids(replies) == [STATUSES[status], MSG_MENU]
+    assert state == State(step=MENU, status="active")
+    assert_well_formed(replies)
+
+
+def test_new_reads_as_received() -> None:
+    assert STATUSES["new"] == (
+        "Su reporte fue recibido y está en la bandeja del equipo de protección."
+    )
+
+
+def test_not_found_stays_for_another_try() -> None:
+    state, replies = advance(FLOW, checking(), Result("check_receipt", {"outcome": "not_found"}))
+    assert state.step == "followup.code" and state.pending is None
+    assert [r.text for r in replies] == [Msg(MSG_CODE_NOT_FOUND)]
+    assert codes(replies[0]) == [NAV_BACK, NAV_CANCEL]
+    again, _ = advance(FLOW, state, Text("0000 0000 0000 0001"))
+    assert again.pending == Effect("check_receipt", {"code": "0000000000000001"})
+
+
+def test_rate_limited_says_to_wait_15_minutes_and_goes_to_the_menu() -> None:
+    state, replies = advance(
+        FLOW, checking(), Result("check_receipt", {"outcome": "rate_limited"})
+    )
+    assert msgids(replies) == [MSG_CODE_RATE_LIMITED, MSG_MENU]
+    assert "15 minutos" in MSG_CODE_RATE_LIMITED
+    assert state == State(step=MENU, status="active")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"outcome": "found"}, {"outcome": "found", "status": "lost"}, {"outcome": 3},
+     {"outcome": "maybe"}],
+)  # fmt: skip
+def test_a_result_it_cannot_read_says_to_try_later(data: dict[str, Any]) -> None:
+    state, replies = advance(FLOW, checking(), Result("check_receipt", data))
+    assert state.step == "followup.code" and state.pending is None
+    assert [r.text for r in replies] == [Msg(MSG_CHECK_FAILED)]
+
+
+def test_a_late_result_after_the_person_moved_on_is_ignored() -> None:
+    state, _ = advance(FLOW, checking(), Pick(NAV_BACK, "followup.code"))
+    assert state.step == MENU and state.pending is None
+    found = Result("check_receipt", {"outcome": "found", "status": "new", "kind": "threat"})
+    assert advance(FLOW, state, found) == (state, [])
+
+
+def test_the_pending_check_survives_the_draft_as_json() -> None:
+    state = checking()
+    assert State.from_json(state.to_json()) == state

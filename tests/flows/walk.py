@@ -1,0 +1,90 @@
+"""Walking the real conversation as a person would: pressing the buttons on screen."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from flows.conversation import build_flow
+from flows.engine import Event, Msg, Pick, Reply, State, advance
+from flows.municipalities import Catalog
+
+CATALOG = Catalog.load()
+FLOW = build_flow(CATALOG)
+LOCALES = Path(__file__).resolve().parents[2] / "locales"
+
+Item = Event | str  # a str means "press the button with this code", which must be on screen
+
+
+def press(replies: Sequence[Reply], code: str) -> Pick:
+    offered = {choice.code: reply.step for reply in replies for choice in reply.choices}
+    assert code in offered, f"{code!r} not offered; buttons: {sorted(offered)}"
+    return Pick(code, offered[code])
+
+
+def trace(
+    items: Sequence[Item], state: State | None = None, shown: Sequence[Reply] = ()
+) -> list[tuple[State, list[Reply]]]:
+    """Runs the items one by one from `state` with `shown` on screen; returns the state and
+    replies after each."""
+    replies = list(shown)
+    seen = []
+    for item in items:
+        event = press(replies, item) if isinstance(item, str) else item
+        state, replies = advance(FLOW, state, event)
+        seen.append((state, replies))
+    return seen
+
+
+def last(
+    items: Sequence[Item], state: State | None = None, shown: Sequence[Reply] = ()
+) -> tuple[State, list[Reply]]:
+    return trace(items, state, shown)[-1]
+
+
+def msgids(replies: Sequence[Reply]) -> list[str]:
+    return [reply.text.msgid for reply in replies]
+
+
+def codes(reply: Reply) -> list[str]:
+    return [choice.code for choice in reply.choices]
+
+
+def walk_msg(msg: Msg) -> Iterator[Msg]:
+    yield msg
+    for value in msg.params.values():
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Msg):
+                yield from walk_msg(item)
+
+
+def msgs_of(replies: Sequence[Reply]) -> Iterator[Msg]:
+    """Every Msg shown: texts, button labels and (nested) parameters."""
+    for reply in replies:
+        yield from walk_msg(reply.text)
+        for choice in reply.choices:
+            if isinstance(choice.label, Msg):
+                yield from walk_msg(choice.label)
+
+
+def catalog_msgids(locale: str = "es") -> frozenset[str]:
+    with (LOCALES / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    return frozenset(m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id)
+
+
+SPANISH = catalog_msgids()
+
+
+def assert_well_formed(replies: Sequence[Reply]) -> None:
+    """Every msgid is catalogued, placeholders match params, callback data fits Telegram."""
+    for msg in msgs_of(replies):
+        assert msg.msgid in SPANISH, msg.msgid
+        fields = {f for _, f, _, _ in string.Formatter().parse(msg.msgid) if f}
+        assert fields == set(msg.params), msg.msgid
+    for reply in replies:
+        for choice in reply.choices:
+            assert len(f"{reply.step}|{choice.code}".encode()) <= 64
