@@ -1,0 +1,187 @@
+"""Acceptance: a new user completes every menu entry through Telegram, in Spanish and English.
+
+Labels are looked up in the compiled catalogs from their Spanish msgids, so the
+same walk checks that the English interface is really in English.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from bot.i18n import translations
+from flows.evidence import MSG_ASK_EVIDENCE
+from flows.priorities import MSG_PRIORITY_SUMMARY
+from flows.reports import MSG_RECEIPT
+from flows.summary import MSG_SUMMARY
+from tests.botapi_double import FakeUser
+from tests.e2e.harness import RECEIPT
+from tests.e2e.test_conversations_end_to_end import Deployment, deployment  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+NAV_LABELS = {"⬅️ Atrás", "✖️ Cancelar", "⬅️ Back", "✖️ Cancel"}
+LOCALES = ["es", "en"]
+
+
+class Person:
+    """A Telegram user who reads the bot in one language and taps like a person."""
+
+    def __init__(self, user: FakeUser, locale: str) -> None:
+        self.user = user
+        self.locale = locale
+        self.t: Callable[[str], str] = translations(locale).gettext
+
+    def settle(self) -> None:
+        """Waits until the bot has answered everything, as a person waits to read."""
+        self.user.double.wait_until_idle()
+
+    def expect(self, msgid: str, timeout: float = 15.0) -> str:
+        text = self.t(msgid).split("{")[0].strip()
+        return self.user.wait_for_bot_message(text, timeout=timeout).text
+
+    def tap(self, msgid: str) -> None:
+        self.settle()
+        self.user.press(self.t(msgid))
+        self.settle()
+
+    def tap_first_option(self) -> str:
+        self.settle()
+        message = self.user.last_bot_message()
+        assert message is not None
+        option = next(b for b in message.buttons() if b not in NAV_LABELS)
+        self.user.press(option)
+        self.settle()
+        return option
+
+    def open_menu(self) -> None:
+        self.user.send_command("/start")
+        self.user.wait_for_bot_message(translations("es").gettext("¿Qué quiere hacer?"))
+        if self.locale == "en":
+            self.user.press("🌐 English")
+            menu = self.user.wait_for_bot_message("What would you like to do?")
+            assert "🌐 Español" in menu.buttons()
+
+    def municipality(self, name: str, label: str) -> None:
+        self.settle()
+        self.user.send_text(name)
+        self.user.wait_for_bot_message(label)
+        self.tap("Sí")
+
+    def receipt(self) -> str:
+        text = self.expect(MSG_RECEIPT, timeout=30)
+        match = RECEIPT.search(text)
+        assert match, text
+        return match.group(1).replace(" ", "")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_threat_report(deployment: Deployment, locale: str) -> None:  # noqa: F811
+    person = Person(deployment.user(), locale)
+    person.open_menu()
+    person.tap("🚨 Reportar una amenaza o situación de riesgo")
+    person.expect("¿En qué municipio pasó? Escriba el nombre.")
+    person.municipality("Mompox", "Mompox (Bolívar)")
+    for question in ("¿Quién está en riesgo?", "¿Qué pasó?", "¿Cómo llegó la amenaza?",
+                     "¿Quién está detrás, si lo sabe? No escriba nombres.", "¿Cuándo pasó?"):
+        person.expect(question)
+        person.tap_first_option()
+    person.settle()
+    person.user.send_text(f"threat {locale} {uuid.uuid4()}")
+    person.expect(MSG_ASK_EVIDENCE)
+    person.tap("Omitir")
+    person.expect("¿Alguien está en peligro inmediato en este momento?")
+    person.tap("No")
+    person.tap("No")  # notify
+    person.expect(MSG_SUMMARY)
+    person.tap("✅ Enviar reporte")
+    assert len(person.receipt()) == 16
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_stigmatization_report_reaches_the_focal_point_as_stigma(
+    deployment: Deployment, locale: str  # noqa: F811
+) -> None:
+    person = Person(deployment.user(), locale)
+    said = f"Dijeron en la emisora que la lideresa es guerrillera {uuid.uuid4()}"
+    person.open_menu()
+    person.tap("📢 Reportar estigmatización contra un líder o lideresa")
+    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.expect("¿Qué tipo de líder o lideresa es la persona?")
+    person.tap_first_option()
+    person.expect("¿Quién señaló o habló mal del líder o la lideresa?")
+    person.tap_first_option()
+    person.expect("¿Por dónde lo dijo?")
+    person.tap_first_option()
+    person.settle()
+    person.user.send_text(said)
+    person.tap("Omitir")  # no link
+    person.expect("¿Qué pasó después? Marque todo lo que pasó y luego toque «Listo».")
+    person.tap_first_option()
+    person.tap("Listo")
+    person.tap("No")  # notify
+    summary = person.expect(MSG_SUMMARY)
+    assert said in summary
+    person.tap("✅ Enviar reporte")
+    assert len(person.receipt()) == 16
+
+    with deployment.api() as api:
+        items = api.get("/api/v1/reports", params={"kind": "stigma"}).json()["items"]
+        details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
+    mine = [d for d in details if d["answers"].get("description") == said]
+    assert len(mine) == 1
+    assert mine[0]["kind"] == "stigma" and mine[0]["category"].startswith("stigma.by_")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_priorities_survey_has_no_receipt(deployment: Deployment, locale: str) -> None:  # noqa: F811
+    person = Person(deployment.user(), locale)
+    person.open_menu()
+    person.tap("🗳️ Prioridades de seguridad de mi comunidad")
+    person.municipality("tumaco", "Tumaco (Nariño)")
+    chosen = [person.tap_first_option() for _ in range(3)]
+    assert len(set(chosen)) == 3
+    person.tap("Omitir")  # no comment
+    summary = person.expect(MSG_PRIORITY_SUMMARY)
+    assert all(label in summary for label in chosen)
+    person.tap("✅ Enviar respuesta")
+    thanks = person.user.wait_for_bot_message(lambda m: "Gracias" in m.text or "Thank" in m.text)
+    assert not RECEIPT.search(thanks.text)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_self_care_shows_the_emergency_lines(deployment: Deployment, locale: str) -> None:  # noqa: F811
+    person = Person(deployment.user(), locale)
+    person.open_menu()
+    person.tap("🛡️ Autoprotección y autocuidado")
+    person.tap("☎️ Líneas de emergencia")
+    lines = person.user.wait_for_bot_message("103").text
+    for number in ("123", "155", "141", "122", "165", "103"):
+        assert number in lines
+    assert person.t("Policía") in lines
+    person.tap("🏠 Menú principal")
+    person.tap("🛡️ Autoprotección y autocuidado")
+    person.tap("📍 Líneas de mi municipio")
+    person.municipality("tumaco", "Tumaco (Nariño)")
+    local = person.user.wait_for_bot_message("Personería de Tumaco").text
+    assert "602 727 0000" in local
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_delete_the_conversation(deployment: Deployment, locale: str) -> None:  # noqa: F811
+    person = Person(deployment.user(), locale)
+    person.open_menu()
+    person.tap("🧹 Borrar esta conversación")
+    person.expect("¿Borrar de este teléfono todos los mensajes de esta conversación?")
+    person.tap("Sí, borrar")
+    person.expect("Conversación cerrada.")
+    deployment.double.wait_until_idle()
+    assert [m.text for m in person.user.messages()] == [person.t("Conversación cerrada.")]
+
+
+def test_language_is_remembered_for_the_next_visit(deployment: Deployment) -> None:  # noqa: F811
+    person = Person(deployment.user(), "en")
+    person.open_menu()
+    person.user.send_command("/start")
+    person.user.wait_for_bot_message("What would you like to do?")
