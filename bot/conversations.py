@@ -41,7 +41,8 @@ from storage.store import Store
 log = logging.getLogger("somos.bot")
 
 MSG_SLOW_DOWN = N_("Está enviando muchos mensajes seguidos. Espere un minuto, por favor.")
-MESSAGES_PER_MINUTE = 30
+# A person tapping quickly through a report sends about one update a second.
+MESSAGES_PER_MINUTE = 60
 RECEIPT_ATTEMPTS = 5
 RECEIPT_WINDOW = timedelta(minutes=15)
 

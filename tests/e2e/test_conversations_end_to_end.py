@@ -186,15 +186,18 @@ def test_odd_inputs_get_help_and_the_report_still_completes(deployment: Deployme
         lambda: user.press_raw("threat.type|threat.extortion", question.message_id),
     ]
     for send in inputs:
+        deployment.double.wait_until_idle()
         send()
         answer = user.wait_for_bot_message()
         assert answer.text, user.transcript()
+    deployment.double.wait_until_idle()
     user.forward_text("Mensaje reenviado con la amenaza", origin_user=origin)
     user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
     user.press("⬅️ Atrás")
     user.wait_for_bot_message("Cuente con sus palabras")
     user.send_text("x" * 4096)
     user.wait_for_bot_message()
+    deployment.double.wait_until_idle()
     user.send_text("Me amenazaron en la tienda")
     code = finish_report(user)
     assert len(code) == 16
@@ -228,3 +231,38 @@ def test_the_same_update_twice_gets_one_reply(deployment: Deployment) -> None:
     replies = user.bot_messages()[before:]
     assert [m.text for m in replies][0].startswith("Con este canal"), user.transcript()
     assert len(replies) == 2  # the help text and the menu, once
+
+
+def test_follow_up_finds_the_report_and_wrong_codes_are_rate_limited(
+    deployment: Deployment,
+) -> None:
+    user = deployment.user()
+    open_threat_report(user)
+    user.send_text("Nos cobran vacuna cada semana")
+    code = finish_report(user)
+    deployment.double.wait_until_idle()
+
+    def ask(code_text: str, expect: str) -> str:
+        user.send_command("/start")
+        user.wait_for_bot_message("¿Qué quiere hacer?")
+        user.press("🔎 Seguimiento a mi reporte / solicitar protección")
+        user.wait_for_bot_message("Escriba su código de seguimiento")
+        user.send_text(code_text)
+        return user.wait_for_bot_message(expect, timeout=20).text
+
+    spaced = " ".join(code[i:i + 4] for i in range(0, 16, 4))
+    assert "recibido" in ask(spaced, "Su reporte")
+    wrong = ("1" if code[0] != "1" else "2") + code[1:]
+    for _ in range(4):
+        ask(wrong, "No encontré un reporte")
+    ask(code, "Hubo muchos intentos")
+
+
+def test_an_edited_message_gets_a_helpful_answer(deployment: Deployment) -> None:
+    user = deployment.user()
+    user.send_command("/start")
+    user.wait_for_bot_message("¿Qué quiere hacer?")
+    sent = user.send_text("hola")
+    deployment.double.wait_until_idle()
+    user.edit_text(sent["message_id"], "hola de nuevo")
+    assert "editado" in user.wait_for_bot_message("editado").text
