@@ -64,6 +64,9 @@ class Report(SQLModel, table=True):
     urgency_rank: int = Field(index=True)
     status: str = Field(default="new", index=True, max_length=16)
     assigned_to: str | None = Field(default=None, foreign_key="users.id", max_length=36)
+    # Coarse triage facts for follow-up and aggregates; reference numbers stay encrypted.
+    referred_to: str | None = Field(default=None, max_length=32)
+    closing_reason: str | None = Field(default=None, max_length=32)
     # Rounded to the hour: an exact timestamp can identify who was where.
     created_hour: datetime = _when(index=True)
     due_at: datetime = _when()
@@ -122,6 +125,28 @@ class Attachment(SQLModel, table=True):
     )
     crypto_meta: bytes = _blob()
     crypto_blob: bytes = _blob()
+
+
+class ReportEvent(SQLModel, table=True):
+    """A note, a message to or from the reporter, or a status change, under the data key."""
+
+    __tablename__ = "report_events"
+    __table_args__ = (sa.UniqueConstraint("report_id", "seq"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    report_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(36), sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False,
+            index=True,
+        )
+    )
+    seq: int
+    # "note", "to_reporter", "from_reporter" or "status".
+    kind: str = Field(max_length=16)
+    # Staff user id, or "reporter". Times of reporter events are rounded to the hour.
+    actor: str = Field(max_length=64)
+    at: datetime = _when()
+    crypto_body: bytes = _blob()
 
 
 class DraftAttachment(SQLModel, table=True):

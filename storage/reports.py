@@ -61,6 +61,8 @@ class ReportDetail:
     report: Report
     content: Mapping[str, Any]
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # Unwrapped for this request only, to read the report's notes and messages too.
+    data_key: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -256,18 +258,18 @@ async def read_report(
     if found is None:
         return None
     report, key = found
-    if report.crypto_payload is None:
-        return ReportDetail(report, {})
     data_key = envelope.unwrap_data_key(
         report_id=report.id, recipient_id=user_id, crypto_key=key.crypto_key,
         private_key=private_key,
     )
-    plaintext = envelope.open_report(
-        report_id=report.id, crypto_payload=report.crypto_payload, data_key=data_key
-    )
+    content: dict[str, Any] = {}
+    if report.crypto_payload is not None:  # None once the retention purge removed it
+        content = json.loads(envelope.open_report(
+            report_id=report.id, crypto_payload=report.crypto_payload, data_key=data_key
+        ))
     files = await list_attachments(session=session, report_id=report.id, data_key=data_key)
     await append_audit(session=session, actor=user_id, action="report.read", report_id=report.id)
-    return ReportDetail(report, json.loads(plaintext), files)
+    return ReportDetail(report, content, files, data_key)
 
 
 async def read_report_attachment(

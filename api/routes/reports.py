@@ -16,6 +16,7 @@ from api.labels import label_of, municipality_name
 from api.problems import Problem
 from storage.models import Report
 from storage.reports import QueueFilter, list_queue, read_report, read_report_attachment
+from storage.triage import Opened, list_events
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 NOT_FOUND = "No existe un reporte con ese identificador en su bandeja."
@@ -48,11 +49,27 @@ class AttachmentOut(BaseModel):
     size: int
 
 
+class EventItem(BaseModel):
+    id: str
+    seq: int
+    kind: str
+    actor: str
+    at: datetime
+    text: str | None = None
+    details: dict[str, Any] = {}
+
+
 class ReportDetailOut(ReportItem):
     submitted_at: str | None
+    assigned_to: str | None
+    referred_to: str | None
+    closing_reason: str | None
     answers: dict[str, Any]
     answer_labels: dict[str, str]
     attachments: list[AttachmentOut]
+    notes: list[EventItem]
+    messages: list[EventItem]
+    history: list[EventItem]
 
 
 def _item(report: Report, now: datetime) -> dict[str, Any]:
@@ -121,6 +138,8 @@ async def detail(report_id: str, current: TriageSession, session: SessionDep) ->
     )
     if found is None:
         raise Problem(404, NOT_FOUND)
+    opened = Opened(found.report, found.data_key)
+    events = [_event(e) for e in await list_events(session=session, opened=opened)]
     answers = dict(found.content.get("answers", {}))
     labels = {key: label_of(value) for key, value in answers.items() if isinstance(value, str)
               and key not in ("description", "locale")}
@@ -130,6 +149,20 @@ async def detail(report_id: str, current: TriageSession, session: SessionDep) ->
         answers=answers,
         answer_labels=labels,
         attachments=[AttachmentOut(**item) for item in found.attachments],
+        assigned_to=found.report.assigned_to,
+        referred_to=found.report.referred_to,
+        closing_reason=found.report.closing_reason,
+        notes=[e for e in events if e.kind == "note"],
+        messages=[e for e in events if e.kind in ("to_reporter", "from_reporter")],
+        history=[e for e in events if e.kind == "status"],
+    )
+
+
+def _event(raw: dict[str, Any]) -> EventItem:
+    fixed = {"id", "seq", "kind", "actor", "at", "text"}
+    return EventItem(
+        id=raw["id"], seq=raw["seq"], kind=raw["kind"], actor=raw["actor"], at=raw["at"],
+        text=raw.get("text"), details={k: v for k, v in raw.items() if k not in fixed},
     )
 
 

@@ -175,6 +175,8 @@ def upgrade() -> None:
     sa.Column('urgency_rank', sa.Integer(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('assigned_to', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+    sa.Column('referred_to', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('closing_reason', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('created_hour', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('receipt_lookup', sa.String(length=64), nullable=True),
@@ -232,6 +234,21 @@ def upgrade() -> None:
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachments_report_id'), ['report_id'], unique=False)
 
+    op.create_table('report_events',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('report_id', sa.String(length=36), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('crypto_body', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('report_id', 'seq')
+    )
+    with op.batch_alter_table('report_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_events_report_id'), ['report_id'], unique=False)
+
     op.create_table('report_keys',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('report_id', sa.String(length=36), nullable=False),
@@ -254,6 +271,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_keys_recipient_id'))
 
     op.drop_table('report_keys')
+    with op.batch_alter_table('report_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_events_report_id'))
+
+    op.drop_table('report_events')
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachments_report_id'))
 

@@ -1,0 +1,124 @@
+"""Triage actions on a report: claim, status, notes, messages to the reporter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.deps import SessionDep, TriageSession
+from api.problems import Problem
+from api.routes.reports import NOT_FOUND
+from storage.sessions import OpenSession
+from storage.triage import (
+    CLOSING_REASONS,
+    REFERRAL_ENTITIES,
+    Opened,
+    TriageError,
+    add_note,
+    change_status,
+    claim_report,
+    message_reporter,
+    open_for_user,
+)
+
+router = APIRouter(prefix="/api/v1/reports", tags=["triage"])
+
+Entity = Literal["unp", "defensoria", "fiscalia", "personeria", "policia", "procuraduria",
+                 "icbf", "other"]
+Reason = Literal["attended", "referred_externally", "no_contact", "duplicate", "unfounded"]
+assert set(Entity.__args__) == set(REFERRAL_ENTITIES)  # type: ignore[attr-defined]  # noqa: S101
+assert set(Reason.__args__) == set(CLOSING_REASONS)  # type: ignore[attr-defined]  # noqa: S101
+
+
+class StatusChange(BaseModel):
+    status: Literal["in_review", "referred", "follow_up", "closed"]
+    entity: Entity | None = Field(default=None, description="Entidad a la que se remite.")
+    reference: str | None = Field(default=None, max_length=120,
+                                  description="Número de radicado o referencia de la entidad.")
+    reason: Reason | None = Field(default=None, description="Motivo de cierre.")
+
+
+class TextIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class Done(BaseModel):
+    id: str
+    status: str
+    assigned_to: str | None = None
+
+
+class EventOut(BaseModel):
+    id: str
+    seq: int
+
+
+async def _opened(session: AsyncSession, current: OpenSession, report_id: str) -> Opened:
+    opened = await open_for_user(session=session, user_id=current.user.id,
+                                 private_key=current.private_key, report_id=report_id)
+    if opened is None:
+        raise Problem(404, NOT_FOUND)
+    return opened
+
+
+def _conflict(error: TriageError) -> Problem:
+    status = 409 if error.code in ("already-claimed", "bad-transition") else 422
+    return Problem(status, str(error), code=error.code)
+
+
+@router.post("/{report_id}/claim")
+async def claim(report_id: str, current: TriageSession, session: SessionDep) -> Done:
+    """Takes an unclaimed report; if someone else already took it, answers 409."""
+    await _opened(session, current, report_id)
+    try:
+        report = await claim_report(session=session, report_id=report_id,
+                                    user_id=current.user.id, now=datetime.now(UTC))
+    except TriageError as error:
+        raise _conflict(error) from None
+    return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)
+
+
+@router.post("/{report_id}/status")
+async def status(report_id: str, change: StatusChange, current: TriageSession,
+                 session: SessionDep) -> Done:
+    """Moves the report along; referral needs entity and reference, closing a reason."""
+    opened = await _opened(session, current, report_id)
+    try:
+        report = await change_status(
+            session=session, opened=opened, user_id=current.user.id, status=change.status,
+            entity=change.entity, reference=change.reference, reason=change.reason,
+            now=datetime.now(UTC),
+        )
+    except TriageError as error:
+        raise _conflict(error) from None
+    return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)
+
+
+@router.post("/{report_id}/notes", status_code=201)
+async def note(report_id: str, body: TextIn, current: TriageSession,
+               session: SessionDep) -> EventOut:
+    """An internal note, encrypted like the report."""
+    opened = await _opened(session, current, report_id)
+    try:
+        event = await add_note(session=session, opened=opened, user_id=current.user.id,
+                               text=body.text, now=datetime.now(UTC))
+    except TriageError as error:
+        raise _conflict(error) from None
+    return EventOut(id=event.id, seq=event.seq)
+
+
+@router.post("/{report_id}/messages", status_code=201)
+async def message(report_id: str, body: TextIn, current: TriageSession,
+                  session: SessionDep) -> EventOut:
+    """A message the reporter reads in Telegram with the receipt code."""
+    opened = await _opened(session, current, report_id)
+    try:
+        event = await message_reporter(session=session, opened=opened, user_id=current.user.id,
+                                       text=body.text, now=datetime.now(UTC))
+    except TriageError as error:
+        raise _conflict(error) from None
+    return EventOut(id=event.id, seq=event.seq)

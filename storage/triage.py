@@ -1,0 +1,252 @@
+"""Triage: claim, status changes, notes and messages, each encrypted under the report's key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import envelope
+from storage.audit import append_audit
+from storage.db import is_postgresql
+from storage.models import Report, ReportEvent, ReportKey
+from storage.reports import RECEIPT_RECIPIENT, floor_hour, get_visible_report
+
+STATUSES = ("new", "in_review", "referred", "follow_up", "closed")
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "new": frozenset({"in_review"}),
+    "in_review": frozenset({"referred", "follow_up", "closed"}),
+    "referred": frozenset({"follow_up", "closed"}),
+    "follow_up": frozenset({"referred", "closed"}),
+    "closed": frozenset({"follow_up"}),
+}
+REFERRAL_ENTITIES = (
+    "unp", "defensoria", "fiscalia", "personeria", "policia", "procuraduria", "icbf", "other",
+)
+CLOSING_REASONS = ("attended", "referred_externally", "no_contact", "duplicate", "unfounded")
+EVENT_KINDS = ("note", "to_reporter", "from_reporter", "status")
+MAX_TEXT = 4000
+
+
+class TriageError(ValueError):
+    """A triage action that cannot be done; `code` is stable, the message says what to do."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A report the caller may act on, with its data key unwrapped for this transaction."""
+
+    report: Report
+    data_key: bytes
+
+
+async def open_for_user(
+    *, session: AsyncSession, user_id: str, private_key: bytes, report_id: str
+) -> Opened | None:
+    found = await get_visible_report(session=session, user_id=user_id, report_id=report_id)
+    if found is None:
+        return None
+    report, key = found
+    data_key = envelope.unwrap_data_key(
+        report_id=report.id, recipient_id=user_id, crypto_key=key.crypto_key,
+        private_key=private_key,
+    )
+    return Opened(report, data_key)
+
+
+async def open_for_reporter(
+    *, session: AsyncSession, report: Report, receipt_private_key: bytes
+) -> Opened:
+    """The reporter's way in: the key pair derived from the receipt code unwraps the data key."""
+    key = (
+        await session.exec(
+            select(ReportKey).where(
+                col(ReportKey.report_id) == report.id,
+                col(ReportKey.recipient_id) == RECEIPT_RECIPIENT,
+            )
+        )
+    ).one()
+    data_key = envelope.unwrap_data_key(
+        report_id=report.id, recipient_id=RECEIPT_RECIPIENT, crypto_key=key.crypto_key,
+        private_key=receipt_private_key,
+    )
+    return Opened(report, data_key)
+
+
+async def claim_report(
+    *, session: AsyncSession, report_id: str, user_id: str, now: datetime
+) -> Report:
+    """Assigns an unclaimed report to the caller; a second claimer gets a conflict."""
+    if is_postgresql(session):
+        # SKIP LOCKED: a concurrent claimer does not wait for the winner, it loses at once.
+        locked = await session.exec(
+            select(Report.id)
+            .where(col(Report.id) == report_id, col(Report.assigned_to).is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        if locked.first() is None:
+            raise TriageError("already-claimed", "Otra persona ya tomó este reporte.")
+    result = await session.exec(
+        update(Report)
+        .where(col(Report.id) == report_id, col(Report.assigned_to).is_(None))
+        .values(
+            assigned_to=user_id,
+            status=case((col(Report.status) == "new", "in_review"), else_=col(Report.status)),
+        )
+    )
+    if result.rowcount != 1:
+        raise TriageError("already-claimed", "Otra persona ya tomó este reporte.")
+    await append_audit(session=session, actor=user_id, action="report.claimed",
+                       report_id=report_id, at=now)
+    report = await session.get(Report, report_id)
+    if report is None:  # deleted between the update and this read
+        raise TriageError("not-found", "El reporte ya no existe.")
+    await session.refresh(report)
+    return report
+
+
+async def add_event(
+    *, session: AsyncSession, opened: Opened, kind: str, actor: str, body: Mapping[str, Any],
+    at: datetime,
+) -> ReportEvent:
+    """Appends a note, message or status detail, encrypted under the report's data key."""
+    if kind not in EVENT_KINDS:
+        raise TriageError("bad-event", f"unknown event kind {kind!r}")
+    last = (
+        await session.exec(
+            select(func.max(ReportEvent.seq)).where(col(ReportEvent.report_id) == opened.report.id)
+        )
+    ).one()
+    event = ReportEvent(report_id=opened.report.id, seq=(last or 0) + 1, kind=kind, actor=actor,
+                        at=at, crypto_body=b"")
+    event.crypto_body = envelope.encrypt_with_data_key(
+        report_id=opened.report.id, data_key=opened.data_key,
+        plaintext=json.dumps(dict(body), ensure_ascii=False).encode(),
+        purpose=f"event:{event.id}",
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def list_events(
+    *, session: AsyncSession, opened: Opened, kinds: tuple[str, ...] = EVENT_KINDS
+) -> list[dict[str, Any]]:
+    rows = (
+        await session.exec(
+            select(ReportEvent)
+            .where(col(ReportEvent.report_id) == opened.report.id,
+                   col(ReportEvent.kind).in_(kinds))
+            .order_by(col(ReportEvent.seq))
+        )
+    ).all()
+    events = []
+    for row in rows:
+        body = json.loads(
+            envelope.decrypt_with_data_key(
+                report_id=row.report_id, data_key=opened.data_key, ciphertext=row.crypto_body,
+                purpose=f"event:{row.id}",
+            )
+        )
+        events.append({"id": row.id, "seq": row.seq, "kind": row.kind, "actor": row.actor,
+                       "at": row.at, **body})
+    return events
+
+
+def _text(value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise TriageError("empty-text", "Escriba el texto.")
+    if len(text) > MAX_TEXT:
+        raise TriageError("text-too-long", f"El texto no puede pasar de {MAX_TEXT} caracteres.")
+    return text
+
+
+async def add_note(
+    *, session: AsyncSession, opened: Opened, user_id: str, text: str, now: datetime
+) -> ReportEvent:
+    event = await add_event(session=session, opened=opened, kind="note", actor=user_id,
+                            body={"text": _text(text)}, at=now)
+    await append_audit(session=session, actor=user_id, action="report.note_added",
+                       report_id=opened.report.id, at=now)
+    return event
+
+
+async def message_reporter(
+    *, session: AsyncSession, opened: Opened, user_id: str, text: str, now: datetime
+) -> ReportEvent:
+    """A message the reporter reads with the receipt code (the receipt key holds the data key)."""
+    event = await add_event(session=session, opened=opened, kind="to_reporter", actor=user_id,
+                            body={"text": _text(text)}, at=now)
+    await append_audit(session=session, actor=user_id, action="report.message_sent",
+                       report_id=opened.report.id, at=now)
+    return event
+
+
+async def reporter_replies(
+    *, session: AsyncSession, opened: Opened, text: str, now: datetime
+) -> ReportEvent:
+    hour = floor_hour(now)
+    event = await add_event(session=session, opened=opened, kind="from_reporter",
+                            actor="reporter", body={"text": _text(text)}, at=hour)
+    await append_audit(session=session, actor="reporter", action="report.reporter_replied",
+                       report_id=opened.report.id, at=hour)
+    return event
+
+
+async def change_status(
+    *,
+    session: AsyncSession,
+    opened: Opened,
+    user_id: str,
+    status: str,
+    now: datetime,
+    entity: str | None = None,
+    reference: str | None = None,
+    reason: str | None = None,
+) -> Report:
+    """Moves a report along new → in_review → referred → follow_up → closed."""
+    report = opened.report
+    if status not in STATUSES:
+        raise TriageError("bad-status", f"Estado desconocido: {status}.")
+    if status not in TRANSITIONS[report.status]:
+        allowed = ", ".join(sorted(TRANSITIONS[report.status])) or "ninguno"
+        raise TriageError("bad-transition",
+                          f"Un reporte en «{report.status}» puede pasar a: {allowed}.")
+    if status == "referred":
+        if entity not in REFERRAL_ENTITIES:
+            raise TriageError("referral-entity",
+                              f"Indique la entidad: {', '.join(REFERRAL_ENTITIES)}.")
+        if not reference or not reference.strip():
+            raise TriageError("referral-reference", "Indique el número de radicado o referencia.")
+        report.referred_to = entity
+    if status == "closed":
+        if reason not in CLOSING_REASONS:
+            raise TriageError("closing-reason",
+                              f"Indique el motivo de cierre: {', '.join(CLOSING_REASONS)}.")
+        report.closing_reason = reason
+        # The consented contact handle is deleted when the case closes (DESIGN.md §5).
+        report.crypto_contact = None
+    else:
+        report.closing_reason = None
+    previous = report.status
+    report.status = status
+    session.add(report)
+    await add_event(
+        session=session, opened=opened, kind="status", actor=user_id, at=now,
+        body={"from": previous, "to": status, "entity": entity,
+              "reference": reference.strip() if reference else None, "reason": reason},
+    )
+    await append_audit(session=session, actor=user_id, action="report.status_changed",
+                       report_id=report.id, detail={"from": previous, "to": status}, at=now)
+    return report

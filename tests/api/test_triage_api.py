@@ -1,0 +1,128 @@
+"""Claim, status, notes and messages over HTTP, and who may do what, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+from storage.reports import NewReport, submit_report
+from storage.store import Store
+from tests.api.test_reports_api import login
+from tests.conftest import add_staff
+
+TUMACO = "52835"
+CACERES = "05120"
+
+
+@pytest.fixture
+async def client(store: Store, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True), store=store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://somos.test") as client:
+        yield client
+
+
+async def report_in(store: Store, municipality: str = TUMACO) -> str:
+    async with store.transaction() as session:
+        submitted = await submit_report(
+            session=session, keyring=store.keyring, argon2_params=store.argon2,
+            now=datetime.now(UTC),
+            report=NewReport(kind="threat", category="threat.extortion",
+                             municipality_code=municipality, urgency="high",
+                             answers={"description": "nos cobran vacuna"}),
+        )
+    return submitted.report_id
+
+
+async def test_two_focal_points_claiming_at_once_only_one_wins(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    first = await add_staff(store, "tumaco1", municipalities=(TUMACO,))
+    second = await add_staff(store, "tumaco2", municipalities=(TUMACO,))
+    report_id = await report_in(store)
+    headers = [await login(client, first), await login(client, second)]
+    responses = await asyncio.gather(
+        *(client.post(f"/api/v1/reports/{report_id}/claim", headers=h) for h in headers)
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 409], [r.text for r in responses]
+    winner = next(r for r in responses if r.status_code == 200).json()
+    assert winner["status"] == "in_review"
+    assert winner["assigned_to"] in (first.id, second.id)
+    loser = next(r for r in responses if r.status_code == 409).json()
+    assert loser["type"].endswith("/already-claimed")
+
+
+async def test_referral_note_and_message_show_in_the_detail(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    report_id = await report_in(store)
+    headers = await login(client, staff)
+    base = f"/api/v1/reports/{report_id}"
+    assert (await client.post(f"{base}/claim", headers=headers)).status_code == 200
+
+    missing = await client.post(f"{base}/status", headers=headers,
+                                json={"status": "referred", "entity": "unp"})
+    assert missing.status_code == 422 and "radicado" in missing.json()["detail"]
+    referred = await client.post(f"{base}/status", headers=headers, json={
+        "status": "referred", "entity": "unp", "reference": "OFI-2026-000123"})
+    assert referred.json()["status"] == "referred"
+    wrong = await client.post(f"{base}/status", headers=headers, json={"status": "in_review"})
+    assert wrong.status_code == 409
+    assert (await client.post(f"{base}/notes", headers=headers,
+                              json={"text": "Llamar a la Personería"})).status_code == 201
+    assert (await client.post(f"{base}/messages", headers=headers,
+                              json={"text": "Recibimos su reporte."})).status_code == 201
+
+    detail = (await client.get(base, headers=headers)).json()
+    assert detail["referred_to"] == "unp" and detail["status"] == "referred"
+    assert [n["text"] for n in detail["notes"]] == ["Llamar a la Personería"]
+    assert [m["text"] for m in detail["messages"]] == ["Recibimos su reporte."]
+    assert detail["history"][0]["details"]["reference"] == "OFI-2026-000123"
+
+    closed = await client.post(f"{base}/status", headers=headers,
+                               json={"status": "closed", "reason": "attended"})
+    assert closed.json()["status"] == "closed"
+
+
+ROUTES = [
+    ("GET", "/api/v1/reports", None),
+    ("GET", "/api/v1/reports/{id}", None),
+    ("GET", "/api/v1/reports/{id}/attachments/00000000-0000-4000-8000-000000000000", None),
+    ("POST", "/api/v1/reports/{id}/claim", None),
+    ("POST", "/api/v1/reports/{id}/status", {"status": "follow_up"}),
+    ("POST", "/api/v1/reports/{id}/notes", {"text": "nota"}),
+    ("POST", "/api/v1/reports/{id}/messages", {"text": "mensaje"}),
+]
+
+
+async def test_authorization_matrix_for_report_routes(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    """Every report route × anonymous, analyst, focal point elsewhere: nothing leaks."""
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    caceres = await add_staff(store, "caceres", municipalities=(CACERES,))
+    analyst = await add_staff(store, "analista", role="analyst")
+    report_id = await report_in(store)
+    callers = {
+        "anonymous": ({}, 401),
+        "analyst": (await login(client, analyst), 403),
+        "other area": (await login(client, caceres), 404),
+    }
+    for who, (headers, expected) in callers.items():
+        for method, path, body in ROUTES:
+            url = path.format(id=report_id)
+            response = await client.request(method, url, headers=headers, json=body)
+            if who == "other area" and path == "/api/v1/reports":
+                assert response.status_code == 200 and response.json()["items"] == []
+                continue
+            assert response.status_code == expected, (who, method, url, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
