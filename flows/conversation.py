@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flows.engine import Command, Flow, Msg, Reply, State, Step, enter
-from flows.followup import FOLLOWUP, ReceiptCodeStep
+from flows.followup import FOLLOWUP, CaseStep, ReceiptCodeStep, ReplyStep
 from flows.menu import MENU, MSG_HELP, MSG_WELCOME, MenuStep
 from flows.municipalities import Catalog
 from flows.priorities import MUNICIPALITY as PRIORITY_START
@@ -48,6 +48,8 @@ def build_flow(catalog: Catalog) -> Flow:
         *stigma_steps(catalog),
         *priority_steps(catalog),
         ReceiptCodeStep(),
+        CaseStep(),
+        ReplyStep(),
         *selfcare_steps(catalog),
         WipeStep(),
         AfterReportStep(),

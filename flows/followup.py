@@ -1,7 +1,9 @@
-"""Following a report with its receipt code: the status in plain words.
+"""Following a report with its receipt code: status, the team's messages, and a reply.
 
 The code is a secret: it goes to the transport in `Effect("check_receipt", {"code": …})`
 and is never kept in the answers or the scratch. The transport counts wrong attempts.
+When the code is right the transport hands back an opaque `access` handle (sealed by
+the transport) that lets the reply step post to that report without the code again.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from dataclasses import dataclass, replace
 
 from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
+    Choice,
     Effect,
     Msg,
     Next,
     Outcome,
+    Pick,
     Reply,
     Result,
     State,
@@ -29,7 +33,11 @@ from flows.messages import N_
 from flows.steps import clean_text
 
 FOLLOWUP = "followup.code"
+CASE = "followup.case"
+REPLY = "followup.reply"
 CHECK_RECEIPT = "check_receipt"
+REPLY_TO_TEAM = "reply_to_team"
+ACCESS = "followup_access"
 CODE_DIGITS = 16
 # People copy the code as it was shown ("1234 5678 9012 3456") or with dashes or dots.
 SEPARATORS = re.compile(r"[\s\-‐‑–—.·]+")
@@ -45,6 +53,15 @@ MSG_CODE_RATE_LIMITED = N_(
     "Por seguridad, espere 15 minutos y vuelva a intentar."
 )
 MSG_CHECK_FAILED = N_("No pude consultar su reporte ahora. Intente otra vez en unos minutos.")
+MSG_MESSAGES = N_("Mensajes de su caso:\n{messages}")
+MSG_NO_MESSAGES = N_("Todavía no hay mensajes del equipo de protección.")
+MSG_FROM_TEAM = N_("Equipo de protección: {text}")
+MSG_FROM_YOU = N_("Usted: {text}")
+MSG_ASK_REPLY = N_(
+    "Escriba su mensaje o la información que quiere agregar. No escriba nombres si no es necesario."
+)
+MSG_REPLY_SENT = N_("Su mensaje llegó al equipo de protección.")
+MSG_CASE_OPTIONS = N_("¿Qué quiere hacer con su caso?")
 STATUSES: Mapping[str, str] = {
     "new": N_("Su reporte fue recibido y está en la bandeja del equipo de protección."),
     "in_review": N_("El equipo de protección está revisando su reporte."),
@@ -89,8 +106,11 @@ class ReceiptCodeStep(Step):
         outcome = result.data.get("outcome")
         if outcome == "found":
             status = STATUSES.get(str(result.data.get("status")))
-            if status is not None:
-                return Outcome(state, (Reply(Msg(status)),), goto=self.following(state))
+            access = result.data.get("access")
+            if status is not None and isinstance(access, str):
+                found = state.answer(ACCESS, access)
+                replies = (Reply(Msg(status)), _messages_reply(result.data.get("messages")))
+                return Outcome(found, replies, goto=CASE)
         elif outcome == "not_found":
             return Outcome(state, (self._say(MSG_CODE_NOT_FOUND),))
         elif outcome == "rate_limited":
@@ -99,3 +119,69 @@ class ReceiptCodeStep(Step):
 
     def _say(self, msgid: str) -> Reply:
         return Reply(Msg(msgid), choices_with_nav(()), step=self.id)
+
+
+def _messages_reply(raw: object) -> Reply:
+    lines: list[Msg] = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("text"), str):
+            msgid = MSG_FROM_YOU if item.get("from") == "reporter" else MSG_FROM_TEAM
+            lines.append(Msg(msgid, {"text": item["text"][:4000]}))
+    if not lines:
+        return Reply(Msg(MSG_NO_MESSAGES))
+    return Reply(Msg(MSG_MESSAGES, {"messages": tuple(lines[-20:])}))
+
+
+CASE_OPTIONS: Mapping[str, str] = {
+    "reply": N_("✍️ Responder o agregar información"),
+    "menu": N_("🏠 Menú principal"),
+}
+
+
+@dataclass(frozen=True)
+class CaseStep(Step):
+    """After a right code: answer the team, add information, or go back to the menu."""
+
+    id: str = CASE
+    next: Next = MENU
+
+    def ask(self, state: State) -> tuple[Reply, ...]:
+        choices = tuple(Choice(code, Msg(label)) for code, label in CASE_OPTIONS.items())
+        return (Reply(Msg(MSG_CASE_OPTIONS), choices, step=self.id),)
+
+    def take(self, state: State, event: StepEvent) -> Outcome:
+        if isinstance(event, Pick) and event.code == "reply" and state.answers.get(ACCESS):
+            return Outcome(state, goto=REPLY)
+        if isinstance(event, Pick) and event.code == "menu":
+            return Outcome(state, goto=MENU)
+        return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))
+
+
+@dataclass(frozen=True)
+class ReplyStep(Step):
+    """Takes the reporter's message and hands it to the transport to encrypt for the team."""
+
+    id: str = REPLY
+    next: Next = CASE
+
+    def ask(self, state: State) -> tuple[Reply, ...]:
+        return (Reply(Msg(MSG_ASK_REPLY), choices_with_nav(()), step=self.id),)
+
+    def take(self, state: State, event: StepEvent) -> Outcome:
+        access = state.answers.get(ACCESS)
+        if isinstance(event, Result):
+            if event.data.get("ok") is True:
+                return Outcome(state, (Reply(Msg(MSG_REPLY_SENT)),), goto=CASE)
+            return Outcome(state, (Reply(Msg(MSG_CHECK_FAILED)),), goto=MENU)
+        if not isinstance(event, Text) or not isinstance(access, str):
+            return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))
+        text = clean_text(event.text)
+        if not text or len(text) > MAX_REPLY:
+            return Outcome(state, (Reply(Msg(MSG_REPLY_LIMIT, {"limit": MAX_REPLY})),
+                                   *self.ask(state)))
+        effect = Effect(REPLY_TO_TEAM, {"access": access, "text": text})
+        return Outcome(replace(state, pending=effect))
+
+
+MAX_REPLY = 4000
+MSG_REPLY_LIMIT = N_("Escriba un mensaje de texto de hasta {limit} caracteres, por favor.")

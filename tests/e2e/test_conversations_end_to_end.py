@@ -266,3 +266,49 @@ def test_an_edited_message_gets_a_helpful_answer(deployment: Deployment) -> None
     deployment.double.wait_until_idle()
     user.edit_text(sent["message_id"], "hola de nuevo")
     assert "editado" in user.wait_for_bot_message("editado").text
+
+
+def test_focal_point_and_reporter_talk_through_the_receipt_code(
+    deployment: Deployment,
+) -> None:
+    user = deployment.user()
+    open_threat_report(user)
+    description = "Pasaron una lista con nombres por la vereda"
+    user.send_text(description)
+    code = finish_report(user)
+    wipe = "🧹 Borrar esta conversación (recomendado)"
+    user.wait_for_bot_message(lambda message: wipe in message.buttons())
+    user.press(wipe)
+    user.wait_for_bot_message("Conversación cerrada.")
+
+    with deployment.api() as api:
+        items = api.get("/api/v1/reports", params={"kind": "threat"}).json()["items"]
+        details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
+        report_id = next(d["id"] for d in details
+                         if d["answers"].get("description") == description)
+        sent = api.post(f"/api/v1/reports/{report_id}/messages",
+                        json={"text": "¿Está en un lugar seguro? Podemos llamarle."})
+        assert sent.status_code == 201
+
+    deployment.double.wait_until_idle()
+    user.send_command("/start")
+    user.wait_for_bot_message("¿Qué quiere hacer?")
+    user.press("🔎 Seguimiento a mi reporte / solicitar protección")
+    user.wait_for_bot_message("Escriba su código de seguimiento")
+    user.send_text(code)
+    shown = user.wait_for_bot_message("Mensajes de su caso", timeout=20)
+    assert "Equipo de protección: ¿Está en un lugar seguro? Podemos llamarle." in shown.text
+    user.wait_for_bot_message("¿Qué quiere hacer con su caso?")
+    user.press("✍️ Responder o agregar información")
+    user.wait_for_bot_message("Escriba su mensaje")
+    user.send_text("Sí, estoy donde mi hermana. Llamen después de las 6.")
+    user.wait_for_bot_message("Su mensaje llegó al equipo de protección.")
+
+    with deployment.api() as api:
+        detail = api.get(f"/api/v1/reports/{report_id}").json()
+    conversation = [(m["kind"], m["text"]) for m in detail["messages"]]
+    assert conversation == [
+        ("to_reporter", "¿Está en un lugar seguro? Podemos llamarle."),
+        ("from_reporter", "Sí, estoy donde mi hermana. Llamen después de las 6."),
+    ]
+    assert detail["messages"][1]["actor"] == "reporter"

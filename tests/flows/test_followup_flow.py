@@ -21,11 +21,21 @@ from flows.engine import (
     advance,
 )
 from flows.followup import (
+    ACCESS,
+    CASE,
     MSG_ASK_CODE,
+    MSG_ASK_REPLY,
+    MSG_CASE_OPTIONS,
     MSG_CHECK_FAILED,
     MSG_CODE_NOT_FOUND,
     MSG_CODE_RATE_LIMITED,
     MSG_CODE_SHAPE,
+    MSG_FROM_TEAM,
+    MSG_FROM_YOU,
+    MSG_MESSAGES,
+    MSG_NO_MESSAGES,
+    MSG_REPLY_SENT,
+    REPLY,
     STATUSES,
 )
 from flows.menu import MENU, MSG_MENU
@@ -91,14 +101,48 @@ def test_a_button_instead_of_the_code_asks_again() -> None:
 
 @pytest.mark.parametrize("status", ["new", "in_review", "referred", "follow_up", "closed"])
 @pytest.mark.parametrize("kind", ["threat", "stigma"])
-def test_found_shows_the_status_in_plain_words_then_the_menu(status: str, kind: str) -> None:
+def test_found_shows_the_status_in_plain_words_then_the_case(status: str, kind: str) -> None:
     state, replies = advance(
         FLOW, checking(), Result("check_receipt", {"outcome": "found", "status": status,
-                                                   "kind": kind})
+                                                   "kind": kind, "access": "opaque",
+                                                   "messages": []})
     )
-    assert msgids(replies) == [STATUSES[status], MSG_MENU]
-    assert state == State(step=MENU, status="active")
+    assert msgids(replies) == [STATUSES[status], MSG_NO_MESSAGES, MSG_CASE_OPTIONS]
+    assert state.step == CASE and state.answers[ACCESS] == "opaque"
     assert_well_formed(replies)
+
+
+def test_found_without_an_access_handle_is_a_failed_check() -> None:
+    state, replies = advance(
+        FLOW, checking(), Result("check_receipt", {"outcome": "found", "status": "new"})
+    )
+    assert state.step == "followup.code" and msgids(replies) == [MSG_CHECK_FAILED]
+
+
+def test_the_reporter_reads_the_team_and_replies() -> None:
+    messages = [{"from": "team", "text": "¿Podemos llamarle?"},
+                {"from": "reporter", "text": "Sí, en la tarde"}]
+    state, replies = advance(
+        FLOW, checking(), Result("check_receipt", {"outcome": "found", "status": "in_review",
+                                                   "access": "opaque", "messages": messages})
+    )
+    shown = replies[1].text
+    assert shown.msgid == MSG_MESSAGES
+    lines = shown.params["messages"]
+    assert isinstance(lines, tuple)
+    assert [line.params["text"] for line in lines] == ["¿Podemos llamarle?", "Sí, en la tarde"]
+    assert [line.msgid for line in lines] == [MSG_FROM_TEAM, MSG_FROM_YOU]
+
+    state, replies = advance(FLOW, state, Pick("reply", CASE))
+    assert state.step == REPLY and msgids(replies) == [MSG_ASK_REPLY]
+    state, replies = advance(FLOW, state, Text("  Ya me cambié de casa  "))
+    assert state.pending == Effect("reply_to_team", {"access": "opaque",
+                                                     "text": "Ya me cambié de casa"})
+    assert replies == []
+    state, replies = advance(FLOW, state, Result("reply_to_team", {"ok": True}))
+    assert state.step == CASE and msgids(replies) == [MSG_REPLY_SENT, MSG_CASE_OPTIONS]
+    state, replies = advance(FLOW, state, Pick("menu", CASE))
+    assert state.step == MENU and ACCESS not in state.answers
 
 
 def test_new_reads_as_received() -> None:
