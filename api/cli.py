@@ -30,6 +30,8 @@ app = typer.Typer(
 users_app = typer.Typer(help="Cuentas del personal (puntos focales, analistas, administradores).",
                         no_args_is_help=True)
 app.add_typer(users_app, name="users")
+audit_app = typer.Typer(help="El registro de auditoría encadenado.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 lines_app = typer.Typer(help="Líneas de emergencia o de protección propias de un municipio.",
                         no_args_is_help=True)
 app.add_typer(lines_app, name="lines")
@@ -268,6 +270,24 @@ def lines_list(
         typer.echo(f"No hay líneas propias registradas para {code}.")
     for line_name, line_number in found:
         typer.echo(f"{line_name}\t{line_number}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recalcula la cadena de hashes y nombra la primera entrada alterada."""
+    from storage.audit import ChainCheck, verify_audit_chain
+
+    async def work(store: Store) -> ChainCheck:
+        async with store.transaction() as session:
+            return await verify_audit_chain(session=session)
+
+    check = with_store(load_settings(), work)
+    if not check.ok:
+        raise fail(
+            f"La cadena de auditoría está rota en la entrada {check.broken_at} "
+            f"({check.reason}). Revise quién tuvo acceso a la base de datos."
+        )
+    typer.echo(f"Cadena de auditoría íntegra: {check.entries} entradas verificadas.")
 
 
 def main() -> None:

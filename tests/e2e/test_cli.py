@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,17 @@ def test_chat_completes_a_threat_report_in_the_terminal(tmp_path: Path) -> None:
     assert "¿Es Tumaco (Nariño)?" in out
     assert "Descripción: Me amenazaron en la puerta de la casa" in out
     assert RECEIPT.search(out), out
+
+
+def test_audit_verify_passes_then_names_the_edited_entry(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "somos.db"
+    somos = Somos(tmp_path / "data", f"sqlite:///{database}")
+    somos.run("init")
+    somos.run("chat", input="\n".join([
+        "1", "tumaco", "1", "1", "1", "1", "1", "1", "Amenaza en la vereda", "2", "2", "1", "1",
+    ]) + "\n")
+    assert "Cadena de auditoría íntegra" in somos.run("audit", "verify")
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE audit_log SET actor = 'alguien' WHERE seq = 1")
+    with pytest.raises(AssertionError, match="rota en la entrada 1"):
+        somos.run("audit", "verify")
