@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.problems import install_problem_handlers
-from api.routes import auth, health, reports, telegram_webhook, triage
+from api.routes import auth, health, reports, routing_rules, telegram_webhook, triage
 from api.settings import Settings
 from bot.conversations import Conversations
 from bot.telegram import build_application
@@ -129,5 +129,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(auth.router)
     app.include_router(reports.router)
     app.include_router(triage.router)
+    app.include_router(routing_rules.router)
     app.include_router(telegram_webhook.router)
     return app

@@ -126,3 +126,32 @@ async def test_authorization_matrix_for_report_routes(
                 continue
             assert response.status_code == expected, (who, method, url, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_admins_manage_routing_rules_and_nobody_else(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    admin = await add_staff(store, "admin", role="admin")
+    focal = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    analyst = await add_staff(store, "analista", role="analyst")
+    admin_headers = await login(client, admin)
+    for who in (focal, analyst):
+        headers = await login(client, who)
+        assert (await client.get("/api/v1/routing-rules", headers=headers)).status_code == 403
+    assert (await client.get("/api/v1/routing-rules")).status_code == 401
+
+    bad = await client.post("/api/v1/routing-rules", headers=admin_headers,
+                            json={"username": "nadie", "kind": "robo"})
+    assert bad.status_code == 422
+    assert "nadie" in bad.json()["detail"] and "robo" in bad.json()["detail"]
+    created = await client.post("/api/v1/routing-rules", headers=admin_headers, json={
+        "username": "tumaco", "municipality": CACERES, "kind": "stigma"})
+    assert created.status_code == 201, created.text
+    rule = created.json()
+    assert rule["department"] == "05" and rule["user_id"] == focal.id
+    listed = (await client.get("/api/v1/routing-rules", headers=admin_headers)).json()
+    assert [r["id"] for r in listed] == [rule["id"]]
+    gone = await client.delete(f"/api/v1/routing-rules/{rule['id']}", headers=admin_headers)
+    assert gone.status_code == 204
+    again = await client.delete(f"/api/v1/routing-rules/{rule['id']}", headers=admin_headers)
+    assert again.status_code == 404

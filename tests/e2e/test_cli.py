@@ -70,3 +70,17 @@ def test_audit_verify_passes_then_names_the_edited_entry(tmp_path: Path) -> None
         connection.execute("UPDATE audit_log SET actor = 'alguien' WHERE seq = 1")
     with pytest.raises(AssertionError, match="rota en la entrada 1"):
         somos.run("audit", "verify")
+
+
+def test_routes_add_list_remove(tmp_path: Path) -> None:
+    somos = Somos(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'somos.db'}")
+    somos.run("init")
+    somos.add_user("narino", "--role", "focal_point", password="una contraseña bastante larga")
+    created = somos.run("routes", "add", "narino", "--department", "52", "--kind", "threat")
+    rule_id = created.strip().rsplit(" ", 1)[-1]
+    listed = somos.run("routes", "list")
+    assert rule_id in listed and "→ narino" in listed and "52" in listed
+    with pytest.raises(AssertionError, match="Tipo desconocido"):
+        somos.run("routes", "add", "narino", "--kind", "robo")
+    assert "Regla borrada" in somos.run("routes", "remove", rule_id)
+    assert "No hay reglas" in somos.run("routes", "list")

@@ -12,7 +12,7 @@ from storage.audit import verify_audit_chain
 from storage.crypto import DecryptionError
 from storage.models import Report, ReportKey, Rollup
 from storage.reports import NewReport, QueueFilter, list_queue, read_report, submit_report
-from storage.routing import recipients_for
+from storage.routing import add_rule, list_rules, recipients_for, remove_rule
 from storage.store import Store
 from storage.users import get_user_by_username, unlock_private_key
 from tests.conftest import PASSWORD, add_staff
@@ -189,3 +189,30 @@ async def test_edited_audit_row_breaks_the_chain(store: Store) -> None:
     async with store.transaction() as session:
         check = await verify_audit_chain(session=session)
     assert not check.ok and check.broken_at == 1
+
+
+async def test_more_specific_rule_beats_the_area_and_catch_all_is_the_fallback(
+    store: Store,
+) -> None:
+    area = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    stigma_desk = await add_staff(store, "estigma")
+    national = await add_staff(store, "nacional")
+    await add_staff(store, "admin", role="admin")
+    async with store.transaction() as session:
+        await add_rule(session=session, user_id=stigma_desk.id, municipality_code=TUMACO,
+                       kind="stigma")
+        await add_rule(session=session, user_id=national.id)
+
+        async def route(municipality: str, kind: str) -> list[str]:
+            users = await recipients_for(session=session, municipality_code=municipality,
+                                         kind=kind, category=f"{kind}.x", urgency="normal")
+            return [u.username for u in users]
+
+        assert await route(TUMACO, "threat") == ["tumaco"]
+        assert await route(TUMACO, "stigma") == ["estigma"]
+        assert await route(CACERES, "threat") == ["nacional"]
+        rules = await list_rules(session=session)
+        assert [r.user_id for r in rules][0] == stigma_desk.id
+        assert await remove_rule(session=session, rule_id=rules[-1].id)
+        assert await route(CACERES, "threat") == ["admin"]
+    assert area.id

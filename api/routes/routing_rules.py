@@ -1,0 +1,81 @@
+"""Routing rules (admins): which focal points receive which reports."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from api.deps import SessionDep, require_roles
+from api.problems import Problem
+from api.routing_input import RuleInput, validate_rule
+from storage.audit import append_audit
+from storage.routing import add_rule, list_rules, remove_rule
+from storage.sessions import OpenSession
+from storage.users import get_user_by_username
+
+router = APIRouter(prefix="/api/v1/routing-rules", tags=["admin"])
+AdminSession = Annotated[OpenSession, Depends(require_roles("admin"))]
+
+
+class RuleIn(BaseModel):
+    username: str = Field(description="Punto focal que recibirá los reportes.")
+    department: str | None = Field(default=None, pattern=r"^\d{2}$")
+    municipality: str | None = Field(default=None, pattern=r"^\d{5}$")
+    kind: str | None = None
+    category: str | None = None
+    urgency: str | None = None
+
+
+class RuleOut(BaseModel):
+    id: str
+    user_id: str
+    department: str | None
+    municipality: str | None
+    kind: str | None
+    category: str | None
+    urgency: str | None
+
+
+@router.get("")
+async def rules(current: AdminSession, session: SessionDep) -> list[RuleOut]:
+    """All rules, most specific first."""
+    return [
+        RuleOut(id=r.id, user_id=r.user_id, department=r.department_code,
+                municipality=r.municipality_code, kind=r.kind, category=r.category,
+                urgency=r.urgency)
+        for r in await list_rules(session=session)
+    ]
+
+
+@router.post("", status_code=201)
+async def create(body: RuleIn, current: AdminSession, session: SessionDep) -> RuleOut:
+    """Adds a rule; more specific rules win over a focal point's own area."""
+    problems = validate_rule(RuleInput(body.department, body.municipality, body.kind,
+                                       body.category, body.urgency))
+    user = await get_user_by_username(session=session, username=body.username)
+    if user is None:
+        problems.append(f"No existe el usuario {body.username!r}.")
+    if problems or user is None:
+        raise Problem(422, " ".join(problems), code="invalid-rule")
+    try:
+        rule = await add_rule(session=session, user_id=user.id, department_code=body.department,
+                              municipality_code=body.municipality, kind=body.kind,
+                              category=body.category, urgency=body.urgency)
+    except ValueError as error:
+        raise Problem(422, str(error), code="invalid-rule") from None
+    await append_audit(session=session, actor=current.user.id, action="routing.rule_added",
+                       detail={"rule": rule.id})
+    return RuleOut(id=rule.id, user_id=rule.user_id, department=rule.department_code,
+                   municipality=rule.municipality_code, kind=rule.kind, category=rule.category,
+                   urgency=rule.urgency)
+
+
+@router.delete("/{rule_id}", status_code=204)
+async def delete(rule_id: str, current: AdminSession, session: SessionDep) -> None:
+    """Removes a rule."""
+    if not await remove_rule(session=session, rule_id=rule_id):
+        raise Problem(404, "No existe esa regla.")
+    await append_audit(session=session, actor=current.user.id, action="routing.rule_removed",
+                       detail={"rule": rule_id})
