@@ -90,12 +90,13 @@ class Conversations:
         pseudonym: str,
         event: Event | Upload,
         update_id: int | None = None,
+        chat_id: int | None = None,
     ) -> Turn:
         """Applies one event; a confirmed report is committed before its receipt is returned."""
         now = datetime.now(UTC)
         try:
             async with self.store.transaction() as session:
-                return await self._step(session, pseudonym, event, update_id, now)
+                return await self._step(session, pseudonym, event, update_id, chat_id, now)
         except Exception as error:
             # Event and content stay out of the log; the type is enough to investigate.
             log.error("conversation step failed: %s", type(error).__name__)
@@ -103,7 +104,7 @@ class Conversations:
 
     async def _step(
         self, session: AsyncSession, pseudonym: str, event: Event | Upload,
-        update_id: int | None, now: datetime,
+        update_id: int | None, chat_id: int | None, now: datetime,
     ) -> Turn:
         if update_id is not None and not await claim_update(
             session=session, update_id=update_id, now=now
@@ -141,7 +142,7 @@ class Conversations:
             await set_locale(session=session, pseudonym=pseudonym, locale=state.locale)
 
         if state.status == "submitted":
-            return await self._submit(session, pseudonym, state, replies, now)
+            return await self._submit(session, pseudonym, state, replies, chat_id, now)
         if state.status == "cancelled":
             await delete_draft(session=session, pseudonym=pseudonym)
             await discard_draft_attachments(session=session, pseudonym=pseudonym)
@@ -224,7 +225,7 @@ class Conversations:
 
     async def _submit(
         self, session: AsyncSession, pseudonym: str, state: State, replies: list[Reply],
-        now: datetime,
+        chat_id: int | None, now: datetime,
     ) -> Turn:
         submission = submission_from_state(state)
         files = await take_draft_attachments(
@@ -246,6 +247,8 @@ class Conversations:
             argon2_params=self.store.argon2,
             with_receipt=with_receipt,
             files=files,
+            # Kept (sealed) only when the person said yes to news in this chat.
+            contact_chat_id=chat_id if submission.answers.get("notify") == "yes" else None,
         )
         log.info("report submitted kind=%s urgency=%s files=%d", submission.kind,
                  submission.urgency, len(files))

@@ -201,7 +201,7 @@ class TelegramTransport:
         event: Event | Upload, update_id: int, incoming: list[int],
     ) -> None:
         turn: Turn = await self.conversations.handle(
-            pseudonym=pseudonym, event=event, update_id=update_id
+            pseudonym=pseudonym, event=event, update_id=update_id, chat_id=chat_id
         )
         if turn.duplicate:
             return

@@ -79,7 +79,9 @@ class Report(SQLModel, table=True):
     receipt_kdf: bytes | None = _blob(nullable=True)
     crypto_receipt_verifier: bytes | None = _blob(nullable=True)
     crypto_payload: bytes | None = _blob(nullable=True)
+    # The reporter's chat id, sealed, only if they consented to news; gone when the case closes.
     crypto_contact: bytes | None = _blob(nullable=True)
+    escalated_at: datetime | None = _when(nullable=True)
     payload_purged_at: datetime | None = _when(nullable=True)
 
 
@@ -217,6 +219,10 @@ class User(SQLModel, table=True):
     crypto_private_key_recovery: bytes | None = _blob(nullable=True)
     disabled: bool = Field(default=False)
     created_at: datetime = _when()
+    # The staff member's own Telegram chat for content-free pings (sealed), linked by /vincular.
+    crypto_telegram_chat: bytes | None = _blob(nullable=True)
+    telegram_link_hash: str | None = Field(default=None, max_length=64, index=True)
+    telegram_link_expires_at: datetime | None = _when(nullable=True)
 
 
 class UserArea(SQLModel, table=True):

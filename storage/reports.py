@@ -19,6 +19,7 @@ from storage.audit import append_audit
 from storage.crypto import DEFAULT_ARGON2, Argon2Params
 from storage.keyfile import Keyring
 from storage.models import Meta, Report, ReportKey, new_id
+from storage.outbox import enqueue
 from storage.rollups import bump_priority_tallies, bump_rollup, month_of
 from storage.routing import recipients_for
 
@@ -75,6 +76,10 @@ class QueueFilter:
     after: tuple[int, str, str] | None = field(default=None)
 
 
+def contact_aad(report_id: str) -> bytes:
+    return b"somos/v1/contact\x00" + report_id.encode()
+
+
 def floor_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
@@ -100,12 +105,15 @@ async def submit_report(
     argon2_params: Argon2Params = DEFAULT_ARGON2,
     with_receipt: bool = True,
     files: Sequence[File] = (),
+    contact_chat_id: int | None = None,
 ) -> Submitted:
     """Encrypts and stores a report with its wrapped keys, evidence, rollup and audit entry.
 
     Everything happens in the caller's transaction: the receipt code may be
     shown only after that transaction commits. Community-priority answers
-    have no receipt (`with_receipt=False`).
+    have no receipt (`with_receipt=False`). `contact_chat_id` is given only when
+    the reporter consented to news; it is stored sealed and deleted at closing.
+    Each recipient gets a content-free ping in the outbox, urgent ones an alert.
     """
     if report.urgency not in URGENCY_RANK:
         raise ReportError(f"unknown urgency {report.urgency!r}")
@@ -159,9 +167,17 @@ async def submit_report(
         receipt_kdf=argon2_params.to_bytes() if receipt else None,
         crypto_receipt_verifier=receipt.verifier if receipt else None,
         crypto_payload=sealed.crypto_payload,
+        crypto_contact=(
+            keyring.seal(str(contact_chat_id).encode(), contact_aad(report_id))
+            if contact_chat_id is not None else None
+        ),
     )
     session.add(row)
     await session.flush()
+    ping = "immediate_alert" if report.urgency == "immediate" else "new_report"
+    for user in recipients:
+        await enqueue(session=session, keyring=keyring, kind=ping, now=now,
+                      payload={"user_id": user.id, "municipality": report.municipality_code})
     if files:
         await attach_to_report(
             session=session, report_id=report_id, data_key=sealed.data_key, files=files

@@ -15,7 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import envelope
 from storage.audit import append_audit
 from storage.db import is_postgresql
+from storage.keyfile import Keyring
 from storage.models import Report, ReportEvent, ReportKey
+from storage.outbox import enqueue
 from storage.reports import RECEIPT_RECIPIENT, floor_hour, get_visible_report
 
 STATUSES = ("new", "in_review", "referred", "follow_up", "closed")
@@ -183,11 +185,18 @@ async def add_note(
 
 
 async def message_reporter(
-    *, session: AsyncSession, opened: Opened, user_id: str, text: str, now: datetime
+    *, session: AsyncSession, keyring: Keyring, opened: Opened, user_id: str, text: str,
+    now: datetime,
 ) -> ReportEvent:
-    """A message the reporter reads with the receipt code (the receipt key holds the data key)."""
+    """A message the reporter reads with the receipt code (the receipt key holds the data key).
+
+    If the reporter consented, a content-free "you have news" ping goes to the outbox.
+    """
     event = await add_event(session=session, opened=opened, kind="to_reporter", actor=user_id,
                             body={"text": _text(text)}, at=now)
+    if opened.report.crypto_contact is not None:
+        await enqueue(session=session, keyring=keyring, kind="reporter_news", now=now,
+                      payload={"report_id": opened.report.id})
     await append_audit(session=session, actor=user_id, action="report.message_sent",
                        report_id=opened.report.id, at=now)
     return event

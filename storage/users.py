@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -122,3 +124,50 @@ async def unlock_private_key(*, user: User, password: str) -> bytes | None:
 async def areas_of(*, session: AsyncSession, user_id: str) -> list[UserArea]:
     query = select(UserArea).where(col(UserArea.user_id) == user_id)
     return list((await session.exec(query)).all())
+
+
+LINK_LIFETIME = timedelta(minutes=15)
+
+
+def _link_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def _chat_aad(user_id: str) -> bytes:
+    return b"somos/v1/staff-chat\x00" + user_id.encode()
+
+
+async def issue_link_code(*, session: AsyncSession, user: User, now: datetime) -> str:
+    """A one-time code the staff member sends as `/vincular CODE` from their own Telegram."""
+    code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
+    user.telegram_link_hash = _link_hash(code)
+    user.telegram_link_expires_at = now + LINK_LIFETIME
+    session.add(user)
+    await session.flush()
+    return code
+
+
+async def link_chat(
+    *, session: AsyncSession, keyring: Keyring, code: str, chat_id: int, now: datetime
+) -> User | None:
+    """Links the chat to the user whose live code this is; the code works once."""
+    user = (
+        await session.exec(select(User).where(col(User.telegram_link_hash) == _link_hash(code)))
+    ).first()
+    if (
+        user is None or user.disabled or user.telegram_link_expires_at is None
+        or user.telegram_link_expires_at <= now
+    ):
+        return None
+    user.crypto_telegram_chat = keyring.seal(str(chat_id).encode(), _chat_aad(user.id))
+    user.telegram_link_hash = None
+    user.telegram_link_expires_at = None
+    session.add(user)
+    await session.flush()
+    return user
+
+
+def staff_chat_of(*, keyring: Keyring, user: User) -> int | None:
+    if user.crypto_telegram_chat is None:
+        return None
+    return int(keyring.open(user.crypto_telegram_chat, _chat_aad(user.id)))

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.deps import SessionDep, TriageSession
+from api.deps import SessionDep, StoreDep, TriageSession
 from api.problems import Problem
 from api.routes.reports import NOT_FOUND
 from storage.sessions import OpenSession
@@ -113,12 +113,13 @@ async def note(report_id: str, body: TextIn, current: TriageSession,
 
 @router.post("/{report_id}/messages", status_code=201)
 async def message(report_id: str, body: TextIn, current: TriageSession,
-                  session: SessionDep) -> EventOut:
+                  session: SessionDep, store: StoreDep) -> EventOut:
     """A message the reporter reads in Telegram with the receipt code."""
     opened = await _opened(session, current, report_id)
     try:
-        event = await message_reporter(session=session, opened=opened, user_id=current.user.id,
-                                       text=body.text, now=datetime.now(UTC))
+        event = await message_reporter(session=session, keyring=store.keyring, opened=opened,
+                                       user_id=current.user.id, text=body.text,
+                                       now=datetime.now(UTC))
     except TriageError as error:
         raise _conflict(error) from None
     return EventOut(id=event.id, seq=event.seq)

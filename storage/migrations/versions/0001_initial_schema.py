@@ -148,9 +148,15 @@ def upgrade() -> None:
     sa.Column('crypto_private_key_recovery', sa.LargeBinary(), nullable=True),
     sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('crypto_telegram_chat', sa.LargeBinary(), nullable=True),
+    sa.Column('telegram_link_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('telegram_link_expires_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('username')
     )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_users_telegram_link_hash'), ['telegram_link_hash'], unique=False)
+
     op.create_table('auth_sessions',
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('user_id', sa.String(length=36), nullable=False),
@@ -185,6 +191,7 @@ def upgrade() -> None:
     sa.Column('crypto_receipt_verifier', sa.LargeBinary(), nullable=True),
     sa.Column('crypto_payload', sa.LargeBinary(), nullable=True),
     sa.Column('crypto_contact', sa.LargeBinary(), nullable=True),
+    sa.Column('escalated_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('payload_purged_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['assigned_to'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -300,6 +307,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_auth_sessions_expires_at'))
 
     op.drop_table('auth_sessions')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_telegram_link_hash'))
+
     op.drop_table('users')
     op.drop_table('somos_meta')
     with op.batch_alter_table('rollups', schema=None) as batch_op:

@@ -1,0 +1,77 @@
+"""Notifications are written with their cause; overdue reports are escalated once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from storage.escalation import escalate_overdue
+from storage.outbox import due_messages, mark_failed, mark_sent, pending_of_kind
+from storage.reports import NewReport, submit_report
+from storage.store import Store
+from storage.users import get_user_by_username, issue_link_code, link_chat, staff_chat_of
+from tests.conftest import add_staff
+
+NOW = datetime(2026, 11, 28, 9, 15, tzinfo=UTC)
+
+
+def report(urgency: str) -> NewReport:
+    return NewReport(kind="threat", category="threat.attack", municipality_code="52835",
+                     urgency=urgency, answers={"description": "x"})
+
+
+async def test_immediate_report_writes_alerts_in_its_own_transaction(store: Store) -> None:
+    tumaco = await add_staff(store, "tumaco", municipalities=("52835",))
+    async with store.transaction() as session:
+        await submit_report(session=session, keyring=store.keyring, report=report("immediate"),
+                            now=NOW, argon2_params=store.argon2)
+        alerts = await pending_of_kind(session=session, kind="immediate_alert")
+        assert len(alerts) == 1
+        await session.rollback()
+    async with store.transaction() as session:
+        assert await pending_of_kind(session=session, kind="immediate_alert") == []
+        await submit_report(session=session, keyring=store.keyring, report=report("immediate"),
+                            now=NOW, argon2_params=store.argon2)
+    async with store.transaction() as session:
+        (due,) = await due_messages(session=session, keyring=store.keyring, now=NOW)
+        assert due.payload == {"user_id": tumaco.id, "municipality": "52835"}
+        assert tumaco.id.encode() not in due.row.crypto_payload
+        mark_failed(session=session, row=due.row, now=NOW, error="TimedOut")
+    async with store.transaction() as session:
+        assert await due_messages(session=session, keyring=store.keyring, now=NOW) == []
+        (retry,) = await due_messages(session=session, keyring=store.keyring,
+                                      now=NOW + timedelta(seconds=31))
+        mark_sent(session=session, row=retry.row, now=NOW)
+    async with store.transaction() as session:
+        assert await due_messages(session=session, keyring=store.keyring,
+                                  now=NOW + timedelta(days=1)) == []
+
+
+async def test_overdue_report_is_escalated_once(store: Store) -> None:
+    await add_staff(store, "admin", role="admin")
+    async with store.transaction() as session:
+        await submit_report(session=session, keyring=store.keyring, report=report("high"),
+                            now=NOW, argon2_params=store.argon2)
+    async with store.transaction() as session:
+        assert await escalate_overdue(session=session, keyring=store.keyring,
+                                      now=NOW + timedelta(hours=2)) == 0
+        assert await escalate_overdue(session=session, keyring=store.keyring,
+                                      now=NOW + timedelta(hours=26)) == 1
+        assert await escalate_overdue(session=session, keyring=store.keyring,
+                                      now=NOW + timedelta(hours=30)) == 0
+        assert len(await pending_of_kind(session=session, kind="overdue")) == 1
+
+
+async def test_a_link_code_links_one_chat_once(store: Store) -> None:
+    await add_staff(store, "tumaco", municipalities=("52835",))
+    async with store.transaction() as session:
+        user = await get_user_by_username(session=session, username="tumaco")
+        assert user is not None
+        code = await issue_link_code(session=session, user=user, now=NOW)
+        linked = await link_chat(session=session, keyring=store.keyring, code=code.lower(),
+                                 chat_id=424242, now=NOW + timedelta(minutes=1))
+        assert linked is not None and staff_chat_of(keyring=store.keyring, user=linked) == 424242
+        assert await link_chat(session=session, keyring=store.keyring, code=code,
+                               chat_id=1, now=NOW) is None
+        late = await issue_link_code(session=session, user=user, now=NOW)
+        assert await link_chat(session=session, keyring=store.keyring, code=late, chat_id=1,
+                               now=NOW + timedelta(minutes=16)) is None
