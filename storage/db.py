@@ -31,6 +31,13 @@ def sync_url(url: str) -> str:
     return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
 
 
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Each unit of work takes SQLite's single write lock up front. Without it, two
+    # transactions can read the same "last" row (the audit chain's tail, a draft)
+    # before either writes, and one of them forks the chain or loses an update.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL keeps readers unblocked; synchronous=FULL because a receipt code is shown
     # only after commit, and a commit must survive a power cut.
@@ -42,6 +49,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Deleted drafts are overwritten, not left in free pages.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE instead of the driver's BEGIN.
+    dbapi_connection.isolation_level = None
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -50,6 +59,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if target.startswith("sqlite"):
         engine = create_async_engine(target, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_async_engine(target, echo=echo, pool_pre_ping=True, pool_size=10)
 

@@ -72,7 +72,7 @@ class Report(SQLModel, table=True):
     due_at: datetime = _when()
     # Receipt columns are empty for community-priority answers, which have no receipt.
     receipt_lookup: str | None = Field(
-        default=None, sa_column=sa.Column(sa.String(64), unique=True, nullable=True)
+        default=None, sa_column=sa.Column(sa.String(8), index=True, nullable=True)
     )
     receipt_salt: bytes | None = _blob(nullable=True)
     # Argon2 parameters of the receipt verifier, so the cost can rise for new reports.

@@ -64,9 +64,23 @@ def format_receipt_code(code: str) -> str:
     return " ".join(digits[i : i + 4] for i in range(0, RECEIPT_DIGITS, 4))
 
 
-def receipt_lookup(keyring: Keyring, code: str) -> str:
-    """Indexed lookup value: hex HMAC-SHA256 pseudonym of the code, scope 'receipt'."""
-    return keyring.pseudonym(_require(code), "receipt")
+# 20 bits: a bucket holds about one report per million, so a right code costs about one
+# Argon2 check; but someone holding the database and the pepper cannot tell a right code
+# by its HMAC alone: ~10^10 codes share each bucket, and each must pay for Argon2.
+RECEIPT_BUCKET_HEX = 5
+
+
+def receipt_lookup(keyring: Keyring, code: str, *, pepper_id: str | None = None) -> str:
+    """Indexed bucket: the first 20 bits of HMAC-SHA256(pepper, code), scope 'receipt'."""
+    return keyring.pseudonym(_require(code), "receipt", pepper_id=pepper_id)[:RECEIPT_BUCKET_HEX]
+
+
+def receipt_buckets(keyring: Keyring, code: str) -> tuple[str, ...]:
+    """The buckets a code may be in, under the current and the older peppers."""
+    return tuple(
+        dict.fromkeys(p[:RECEIPT_BUCKET_HEX] for p in
+                      keyring.pseudonym_candidates(_require(code), "receipt"))
+    )
 
 
 def derive_receipt_secrets(

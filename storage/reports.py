@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -131,7 +130,7 @@ async def submit_report(
     public_keys[RECOVERY_RECIPIENT] = await recovery_public_key(session=session)
     code: str | None = None
     receipt: receipts.ReceiptSecrets | None = None
-    salt = os.urandom(16)
+    salt = receipts.new_receipt_salt()
     if with_receipt:
         code = receipts.new_receipt_code()
         receipt = await asyncio.to_thread(
@@ -317,17 +316,20 @@ async def find_by_receipt(
     normalized = receipts.normalize_receipt_code(code)
     if normalized is None:
         return None
-    candidates = keyring.pseudonym_candidates(normalized, "receipt")
-    report = (
-        await session.exec(select(Report).where(col(Report.receipt_lookup).in_(candidates)))
-    ).first()
-    if (
-        report is None or report.receipt_salt is None or report.receipt_kdf is None
-        or report.crypto_receipt_verifier is None
-    ):
-        return None
-    secrets = await asyncio.to_thread(
-        receipts.verify_receipt, normalized, report.receipt_salt,
-        report.crypto_receipt_verifier, Argon2Params.from_bytes(report.receipt_kdf),
-    )
-    return None if secrets is None else (report, secrets)
+    buckets = receipts.receipt_buckets(keyring, normalized)
+    in_buckets = (
+        await session.exec(select(Report).where(col(Report.receipt_lookup).in_(buckets)))
+    ).all()
+    for report in in_buckets:
+        if (
+            report.receipt_salt is None or report.receipt_kdf is None
+            or report.crypto_receipt_verifier is None
+        ):
+            continue
+        secrets = await asyncio.to_thread(
+            receipts.verify_receipt, normalized, report.receipt_salt,
+            report.crypto_receipt_verifier, Argon2Params.from_bytes(report.receipt_kdf),
+        )
+        if secrets is not None:
+            return report, secrets
+    return None

@@ -58,8 +58,9 @@ def test_normalize_rejects_non_codes(text: str) -> None:
 def test_lookup_is_stable_and_ignores_formatting() -> None:
     keyring = Keyring.generate()
     assert receipt_lookup(keyring, CODE) == receipt_lookup(keyring, "1234 5678 9012 3456")
-    assert receipt_lookup(keyring, CODE) == keyring.pseudonym(CODE, "receipt")
-    assert receipt_lookup(keyring, CODE) != receipt_lookup(keyring, "1234567890123457")
+    assert receipt_lookup(keyring, CODE) == keyring.pseudonym(CODE, "receipt")[:5]
+    # A bucket, not an identifier: many codes share it, so only Argon2 tells them apart.
+    assert len(receipt_lookup(keyring, CODE)) == 5
 
 
 def test_derive_and_verify() -> None:

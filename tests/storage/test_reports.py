@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text, update
 from sqlmodel import col, select
 
-from storage.audit import verify_audit_chain
+from storage.audit import append_audit, verify_audit_chain
 from storage.crypto import DecryptionError
 from storage.models import Report, ReportKey, Rollup
 from storage.reports import NewReport, QueueFilter, list_queue, read_report, submit_report
@@ -216,3 +217,14 @@ async def test_more_specific_rule_beats_the_area_and_catch_all_is_the_fallback(
         assert await remove_rule(session=session, rule_id=rules[-1].id)
         assert await route(CACERES, "threat") == ["admin"]
     assert area.id
+
+
+async def test_concurrent_audit_appends_keep_one_chain(store: Store) -> None:
+    async def append(n: int) -> None:
+        async with store.transaction() as session:
+            await append_audit(session=session, actor="system", action=f"test.{n}")
+
+    await asyncio.gather(*(append(n) for n in range(20)))
+    async with store.transaction() as session:
+        check = await verify_audit_chain(session=session)
+    assert check.ok and check.entries == 20, check

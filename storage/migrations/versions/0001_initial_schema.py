@@ -185,7 +185,7 @@ def upgrade() -> None:
     sa.Column('closing_reason', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('created_hour', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_at', storage.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('receipt_lookup', sa.String(length=64), nullable=True),
+    sa.Column('receipt_lookup', sa.String(length=8), nullable=True),
     sa.Column('receipt_salt', sa.LargeBinary(), nullable=True),
     sa.Column('receipt_kdf', sa.LargeBinary(), nullable=True),
     sa.Column('crypto_receipt_verifier', sa.LargeBinary(), nullable=True),
@@ -194,14 +194,14 @@ def upgrade() -> None:
     sa.Column('escalated_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('payload_purged_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['assigned_to'], ['users.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('receipt_lookup')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reports_created_hour'), ['created_hour'], unique=False)
         batch_op.create_index(batch_op.f('ix_reports_department_code'), ['department_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_reports_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_reports_municipality_code'), ['municipality_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reports_receipt_lookup'), ['receipt_lookup'], unique=False)
         batch_op.create_index(batch_op.f('ix_reports_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_reports_urgency_rank'), ['urgency_rank'], unique=False)
 
@@ -296,6 +296,7 @@ def downgrade() -> None:
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reports_urgency_rank'))
         batch_op.drop_index(batch_op.f('ix_reports_status'))
+        batch_op.drop_index(batch_op.f('ix_reports_receipt_lookup'))
         batch_op.drop_index(batch_op.f('ix_reports_municipality_code'))
         batch_op.drop_index(batch_op.f('ix_reports_kind'))
         batch_op.drop_index(batch_op.f('ix_reports_department_code'))
