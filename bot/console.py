@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from collections.abc import Callable
 
+from bot.commands import event_from_text
 from bot.conversations import Conversations
 from bot.i18n import render, render_label, translations
 from flows.engine import Command, Event, Pick, Reply, Text
@@ -31,10 +32,7 @@ def parse_input(line: str, picks: list[Pick]) -> Event:
     text = line.strip()
     if text.isdigit() and 1 <= int(text) <= len(picks):
         return picks[int(text) - 1]
-    if text.startswith("/"):
-        name = text[1:].split(maxsplit=1)[0].lower()
-        return Command({"exit": "salir", "help": "ayuda"}.get(name, name or "start"))
-    return Text(line)
+    return event_from_text(text) if text.startswith("/") else Text(line)
 
 
 async def run_console(

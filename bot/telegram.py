@@ -8,6 +8,7 @@ read into anything that is stored.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
@@ -19,18 +20,17 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 from telegram.request import BaseRequest
 
+from bot.commands import event_from_text
 from bot.conversations import Conversations, Turn, Upload
 from bot.evidence import EvidenceError, prepare
 from bot.i18n import render, render_label, translations
-from flows.engine import Command, Event, Msg, Pick, Reply, Text, Unsupported
+from flows.engine import Event, Msg, Pick, Reply, Unsupported
 from flows.messages import N_
 from storage.attachments import MAX_ATTACHMENT_BYTES
 from storage.chats import record_messages, take_messages
 
 log = logging.getLogger("somos.bot")
 
-COMMANDS = {"start": "start", "salir": "salir", "ayuda": "ayuda", "help": "ayuda",
-            "exit": "salir", "menu": "start"}
 CALLBACK_SEPARATOR = "|"
 MSG_GROUPS_DECLINED = N_(
     "Este canal solo funciona en conversaciones privadas, para proteger a quien reporta. "
@@ -49,13 +49,6 @@ def encode_callback(step: str | None, code: str) -> str:
 def decode_callback(data: str) -> Pick:
     step, _, code = data.partition(CALLBACK_SEPARATOR)
     return Pick(code=code, step=step or None) if code else Pick(code=data, step=None)
-
-
-def event_from_text(text: str) -> Event:
-    if text.startswith("/"):
-        name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
-        return Command(COMMANDS.get(name, "start"))
-    return Text(text)
 
 
 def keyboard(reply: Reply, locale: str) -> InlineKeyboardMarkup | None:
@@ -168,7 +161,8 @@ class TelegramTransport:
         try:
             telegram_file = await context.bot.get_file(file_id)
             data = bytes(await telegram_file.download_as_bytearray())
-            return Upload(prepare(kind=kind, data=data, mime=mime))
+            # Pillow and pypdf are CPU work: keep them off the event loop.
+            return Upload(await asyncio.to_thread(prepare, kind=kind, data=data, mime=mime))
         except EvidenceError as error:
             replies = too_large if error.reason == "too_large" else [
                 Reply(Msg(MSG_FILE_UNSUPPORTED))

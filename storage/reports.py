@@ -17,7 +17,7 @@ from storage.attachments import File, attach_to_report, list_attachments, read_a
 from storage.audit import append_audit
 from storage.crypto import DEFAULT_ARGON2, Argon2Params
 from storage.keyfile import Keyring
-from storage.models import Meta, Report, ReportKey, new_id
+from storage.models import Meta, Report, ReportKey, new_id, utcnow
 from storage.outbox import enqueue
 from storage.rollups import bump_priority_tallies, bump_rollup, month_of
 from storage.routing import recipients_for
@@ -73,6 +73,9 @@ class QueueFilter:
     municipality: str | None = None
     limit: int = 50
     after: tuple[int, str, str] | None = field(default=None)
+    # Overdue: still "new" past its acknowledgement deadline at `now`.
+    overdue: bool | None = None
+    now: datetime | None = None
 
 
 def contact_aad(report_id: str) -> bytes:
@@ -233,6 +236,9 @@ async def list_queue(
         query = query.where(col(Report.kind) == filters.kind)
     if filters.municipality:
         query = query.where(col(Report.municipality_code) == filters.municipality)
+    if filters.overdue is not None:
+        late = (col(Report.status) == "new") & (col(Report.due_at) <= (filters.now or utcnow()))
+        query = query.where(late if filters.overdue else ~late)
     if filters.after is not None:
         rank, hour, report_id = filters.after
         hour_value = datetime.fromisoformat(hour)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,8 +21,8 @@ from storage.models import AuthSession, User, utcnow
 @dataclass(frozen=True)
 class OpenSession:
     user: User
-    private_key: bytes
-    token_hash: str
+    private_key: bytes = field(repr=False)
+    token_hash: str = field(repr=False)
 
 
 def token_hash(token: str) -> str:
@@ -33,9 +31,7 @@ def token_hash(token: str) -> str:
 
 def _session_key(token: str) -> bytes:
     """HKDF-SHA256 of the bearer token: the key that seals the session's private key."""
-    return HKDF(hashes.SHA256(), 32, salt=None, info=b"somos/v1/session-key").derive(
-        token.encode()
-    )
+    return crypto.hkdf_sha256(token.encode(), info=b"somos/v1/session-key", length=32)
 
 
 async def create_session(

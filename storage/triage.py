@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +49,7 @@ class Opened:
     """A report the caller may act on, with its data key unwrapped for this transaction."""
 
     report: Report
-    data_key: bytes
+    data_key: bytes = field(repr=False)
 
 
 async def open_for_user(
@@ -117,6 +117,11 @@ async def claim_report(
     return report
 
 
+def _event_purpose(event: ReportEvent) -> str:
+    # Kind and actor are bound too: a note moved into a "to_reporter" row fails to open.
+    return f"event:{event.id}:{event.kind}:{event.actor}"
+
+
 async def add_event(
     *, session: AsyncSession, opened: Opened, kind: str, actor: str, body: Mapping[str, Any],
     at: datetime,
@@ -134,7 +139,7 @@ async def add_event(
     event.crypto_body = envelope.encrypt_with_data_key(
         report_id=opened.report.id, data_key=opened.data_key,
         plaintext=json.dumps(dict(body), ensure_ascii=False).encode(),
-        purpose=f"event:{event.id}",
+        purpose=_event_purpose(event),
     )
     session.add(event)
     await session.flush()
@@ -157,7 +162,7 @@ async def list_events(
         body = json.loads(
             envelope.decrypt_with_data_key(
                 report_id=row.report_id, data_key=opened.data_key, ciphertext=row.crypto_body,
-                purpose=f"event:{row.id}",
+                purpose=_event_purpose(row),
             )
         )
         events.append({"id": row.id, "seq": row.seq, "kind": row.kind, "actor": row.actor,

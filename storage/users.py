@@ -109,6 +109,17 @@ def totp_secret_of(*, keyring: Keyring, user: User) -> str | None:
     return keyring.open(user.crypto_totp_secret, _totp_aad(user.id)).decode()
 
 
+_DUMMY_HASH = _hasher.hash("somos: a password nobody has")
+
+
+async def spend_password_check(password: str) -> None:
+    """As slow as a real check, for unknown users: timing must not tell who exists."""
+    try:
+        await asyncio.to_thread(_hasher.verify, _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
 async def unlock_private_key(*, user: User, password: str) -> bytes | None:
     """Checks the password and opens the user's private key; None if either fails."""
     try:

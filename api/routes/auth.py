@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import pyotp
@@ -13,11 +14,19 @@ from pydantic import BaseModel
 from api.deps import SessionDep, SettingsDep, StoreDep
 from api.problems import Problem
 from storage.audit import append_audit
+from storage.chats import count_attempt
 from storage.sessions import create_session
-from storage.users import get_user_by_username, totp_secret_of, unlock_private_key
+from storage.users import (
+    get_user_by_username,
+    spend_password_check,
+    totp_secret_of,
+    unlock_private_key,
+)
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 BAD_LOGIN = "Usuario, contraseña o código de verificación incorrectos."
+LOGIN_ATTEMPTS = 10
+LOGIN_WINDOW = timedelta(minutes=15)
 
 
 class Token(BaseModel):
@@ -35,8 +44,17 @@ async def login(
     otp: Annotated[str | None, Form(description="Código TOTP de 6 dígitos")] = None,
 ) -> Token:
     """Checks password and TOTP, unlocks the user's private key into a new session."""
+    # Counted in its own transaction: a failed login rolls back the request's one.
+    who = hashlib.sha256(form.username.casefold().encode()).hexdigest()[:48]
+    async with store.transaction() as counting:
+        attempts = await count_attempt(session=counting, key=f"login:{who}",
+                                       window=LOGIN_WINDOW, now=datetime.now(UTC))
+    if attempts > LOGIN_ATTEMPTS:
+        raise Problem(429, "Demasiados intentos de inicio de sesión. Espere 15 minutos.",
+                      headers={"Retry-After": str(int(LOGIN_WINDOW.total_seconds()))})
     user = await get_user_by_username(session=session, username=form.username)
     if user is None or user.disabled:
+        await spend_password_check(form.password)
         raise Problem(401, BAD_LOGIN, code="bad-credentials")
     private_key = await unlock_private_key(user=user, password=form.password)
     if private_key is None:

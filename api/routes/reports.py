@@ -97,7 +97,8 @@ def encode_cursor(report: Report) -> str:
 def decode_cursor(cursor: str) -> tuple[int, str, str]:
     try:
         rank, hour, report_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        datetime.fromisoformat(hour)
+        if datetime.fromisoformat(hour).tzinfo is None:
+            raise ValueError("cursor time without a zone")
         return int(rank), str(hour), str(report_id)
     except (ValueError, TypeError, binascii.Error) as error:
         raise Problem(400, "El cursor de paginación no es válido.", code="bad-cursor") from error
@@ -119,12 +120,10 @@ async def queue(
     now = datetime.now(UTC)
     filters = QueueFilter(
         status=status, urgency=urgency, kind=kind, municipality=municipality, limit=limit,
-        after=decode_cursor(cursor) if cursor else None,
+        after=decode_cursor(cursor) if cursor else None, overdue=overdue, now=now,
     )
     rows = await list_queue(session=session, user_id=current.user.id, filters=filters)
     items = [_item(report, now) for report in rows]
-    if overdue is not None:
-        items = [item for item in items if item["overdue"] is overdue]
     next_cursor = encode_cursor(rows[-1]) if len(rows) == limit else None
     return ReportPage(items=[ReportItem(**item) for item in items], next_cursor=next_cursor)
 

@@ -60,9 +60,17 @@ class EventOut(BaseModel):
 async def _opened(session: AsyncSession, current: OpenSession, report_id: str) -> Opened:
     opened = await open_for_user(session=session, user_id=current.user.id,
                                  private_key=current.private_key, report_id=report_id)
-    if opened is None:
+    if opened is None or opened.report.kind == "priority":
+        # Community-priority answers are read, never worked as cases.
         raise Problem(404, NOT_FOUND)
     return opened
+
+
+def _require_assignee(current: OpenSession, opened: Opened) -> None:
+    assignee = opened.report.assigned_to
+    if assignee not in (None, current.user.id) and current.user.role != "admin":
+        raise Problem(409, "Este reporte lo atiende otra persona del equipo.",
+                      code="assigned-to-other")
 
 
 def _conflict(error: TriageError) -> Problem:
@@ -87,6 +95,7 @@ async def status(report_id: str, change: StatusChange, current: TriageSession,
                  session: SessionDep) -> Done:
     """Moves the report along; referral needs entity and reference, closing a reason."""
     opened = await _opened(session, current, report_id)
+    _require_assignee(current, opened)
     try:
         report = await change_status(
             session=session, opened=opened, user_id=current.user.id, status=change.status,
@@ -116,6 +125,7 @@ async def message(report_id: str, body: TextIn, current: TriageSession,
                   session: SessionDep, store: StoreDep) -> EventOut:
     """A message the reporter reads in Telegram with the receipt code."""
     opened = await _opened(session, current, report_id)
+    _require_assignee(current, opened)
     try:
         event = await message_reporter(session=session, keyring=store.keyring, opened=opened,
                                        user_id=current.user.id, text=body.text,

@@ -140,3 +140,16 @@ async def test_queue_pages_with_a_cursor(client: httpx.AsyncClient, store: Store
     assert urgencies == sorted(urgencies, key=["immediate", "high", "normal"].index)
     bad = await client.get("/api/v1/reports", headers=headers, params={"cursor": "%%%"})
     assert bad.status_code == 400
+
+
+async def test_login_is_throttled_after_ten_attempts(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    for _ in range(10):
+        wrong = await client.post("/api/v1/auth/token", data={
+            "username": staff.username, "password": "no es", "otp": staff.otp()})
+        assert wrong.status_code == 401
+    blocked = await client.post("/api/v1/auth/token", data={
+        "username": staff.username, "password": staff.password, "otp": staff.otp()})
+    assert blocked.status_code == 429 and "15 minutos" in blocked.json()["detail"]
