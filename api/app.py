@@ -7,26 +7,23 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 
+from api.background import start_background
 from api.problems import install_problem_handlers
-from api.routes import auth, health, reports, routing_rules, telegram_webhook, triage
+from api.routes import auth, health, me, reports, routing_rules, telegram_webhook, triage
 from api.settings import Settings
 from bot.conversations import Conversations
 from bot.telegram import build_application
 from flows.conversation import build_flow
 from flows.municipalities import Catalog
-from storage.attachments import purge_expired_draft_attachments
-from storage.chats import purge_chat_bookkeeping
-from storage.drafts import purge_expired_drafts
 from storage.migrate import current_revision, head_revision
 from storage.store import Store, open_store
 
 log = logging.getLogger("somos")
-DRAFT_PURGE_INTERVAL = 60.0
 
 
 def build_store(settings: Settings) -> Store:
@@ -53,29 +50,12 @@ def quiet_noisy_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-async def _purge_drafts_forever(store: Store) -> None:
-    """Forgets expired drafts and their files, stale chat traces and old update ids."""
-    while True:
-        await asyncio.sleep(DRAFT_PURGE_INTERVAL)
-        try:
-            now = datetime.now(UTC)
-            async with store.transaction() as session:
-                purged = await purge_expired_drafts(session=session, now=now)
-                await purge_expired_draft_attachments(session=session, now=now)
-                await purge_chat_bookkeeping(session=session, now=now)
-            if purged:
-                log.info("purged %d expired drafts", purged)
-        except Exception as error:  # keep purging on the next tick
-            log.warning("draft purge failed: %s", type(error).__name__)
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     store: Store = app.state.store
     if await current_revision(store.engine) != head_revision():
         raise RuntimeError("La base de datos no está inicializada: ejecute `somos init`.")
-    tasks = [asyncio.create_task(_purge_drafts_forever(store))]
     application: Any = None
     if settings.telegram_bot_token is None:
         log.warning("Bot de Telegram desactivado: defina TELEGRAM_BOT_TOKEN para activarlo.")
@@ -96,6 +76,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await application.updater.start_polling(poll_interval=0.0, timeout=10)
             log.info("Bot de Telegram activo (polling).")
     app.state.telegram = application
+    tasks = start_background(store, application.bot if application is not None else None)
     try:
         yield
     finally:
@@ -130,5 +111,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(reports.router)
     app.include_router(triage.router)
     app.include_router(routing_rules.router)
+    app.include_router(me.router)
     app.include_router(telegram_webhook.router)
     return app

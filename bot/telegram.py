@@ -28,6 +28,7 @@ from flows.engine import Event, Msg, Pick, Reply, Unsupported
 from flows.messages import N_
 from storage.attachments import MAX_ATTACHMENT_BYTES
 from storage.chats import record_messages, take_messages
+from storage.users import link_chat
 
 log = logging.getLogger("somos.bot")
 
@@ -36,6 +37,8 @@ MSG_GROUPS_DECLINED = N_(
     "Este canal solo funciona en conversaciones privadas, para proteger a quien reporta. "
     "Escríbame directamente."
 )
+MSG_LINKED = N_("Listo. Este chat recibirá avisos de Somos, sin el contenido de los reportes.")
+MSG_LINK_FAILED = N_("Ese código no sirve o ya venció. Pida uno nuevo en Somos.")
 MSG_FILE_TOO_LARGE = N_("Ese archivo es muy grande. El límite es de {megabytes} MB.")
 MSG_FILE_UNSUPPORTED = N_(
     "No puedo recibir ese tipo de archivo. Envíe fotos, documentos PDF, audios o notas de voz."
@@ -121,6 +124,9 @@ class TelegramTransport:
         if chat.type != ChatType.PRIVATE:
             await self.decline_group(update, context)
             return
+        if message.text and message.text.lower().startswith("/vincular"):
+            await self.link_staff_chat(context, message, chat.id)
+            return
         pseudonym = self.conversations.chat_pseudonym(chat.id)
         incoming = [message.message_id]
         event: Event | Upload
@@ -146,6 +152,20 @@ class TelegramTransport:
         else:
             event = Unsupported("other")
         await self.dispatch(context, chat.id, pseudonym, event, update.update_id, incoming)
+
+    async def link_staff_chat(
+        self, context: ContextTypes.DEFAULT_TYPE, message: Message, chat_id: int
+    ) -> None:
+        """`/vincular CODE` from a staff member's own Telegram: pings will come to this chat."""
+        code = message.text.split(maxsplit=1)[1] if message.text and " " in message.text else ""
+        with contextlib.suppress(TelegramError):
+            await message.delete()  # the code is single-use, but it need not stay on screen
+        async with self.conversations.store.transaction() as session:
+            user = await link_chat(session=session, keyring=self.conversations.store.keyring,
+                                   code=code, chat_id=chat_id, now=datetime.now(UTC))
+        msgid = MSG_LINKED if user is not None else MSG_LINK_FAILED
+        await self.send(context.bot, chat_id, [Reply(Msg(msgid))],
+                        self.conversations.default_locale)
 
     async def download(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, pseudonym: str,

@@ -312,3 +312,40 @@ def test_focal_point_and_reporter_talk_through_the_receipt_code(
         ("from_reporter", "Sí, estoy donde mi hermana. Llamen después de las 6."),
     ]
     assert detail["messages"][1]["actor"] == "reporter"
+
+
+def test_linked_focal_point_gets_a_content_free_alert_and_consenting_reporter_news(
+    deployment: Deployment,
+) -> None:
+    staff_chat = deployment.user(first_name="Punto focal")
+    with deployment.api() as api:
+        link = api.post("/api/v1/me/telegram-link").json()
+    staff_chat.send_text(f"/vincular {link['code']}")
+    staff_chat.wait_for_bot_message("Este chat recibirá avisos")
+
+    reporter = deployment.user()
+    open_threat_report(reporter)
+    description = "Hombres armados rodean la casa ahora mismo"
+    reporter.send_text(description)
+    reporter.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
+    reporter.press("Omitir")
+    reporter.wait_for_bot_message("¿Alguien está en peligro inmediato")
+    reporter.press("Sí")
+    reporter.wait_for_bot_message("123")
+    reporter.wait_for_bot_message("¿Podemos avisarle")
+    reporter.press("Sí")
+    reporter.wait_for_bot_message("Revise su reporte")
+    reporter.press("✅ Enviar reporte")
+    reporter.wait_for_bot_message("Su código de seguimiento es", timeout=30)
+
+    alert = staff_chat.wait_for_bot_message("Nuevo reporte urgente", timeout=30)
+    assert "Tumaco (Nariño)" in alert.text and description not in alert.text
+
+    with deployment.api() as api:
+        items = api.get("/api/v1/reports", params={"urgency": "immediate"}).json()["items"]
+        details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
+        report_id = next(d["id"] for d in details
+                         if d["answers"].get("description") == description)
+        api.post(f"/api/v1/reports/{report_id}/messages", json={"text": "Vamos en camino."})
+    news = reporter.wait_for_bot_message("Tiene novedades sobre su reporte", timeout=30)
+    assert "Vamos en camino" not in news.text

@@ -1,0 +1,64 @@
+"""Background work of the server process: purges, overdue escalation, notification delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.notifier import deliver_due
+from storage.attachments import purge_expired_draft_attachments
+from storage.chats import purge_chat_bookkeeping
+from storage.drafts import purge_expired_drafts
+from storage.escalation import escalate_overdue
+from storage.store import Store
+
+log = logging.getLogger("somos")
+
+PURGE_INTERVAL = 60.0
+ESCALATION_INTERVAL = 60.0
+DELIVERY_INTERVAL = 3.0
+
+
+async def every(seconds: float, name: str, work: Callable[[], Awaitable[object]]) -> None:
+    """Runs `work` forever; a failure is logged by type only and retried on the next tick."""
+    while True:
+        try:
+            await work()
+        except Exception as error:
+            log.warning("%s failed: %s", name, type(error).__name__)
+        await asyncio.sleep(seconds)
+
+
+async def purge(store: Store) -> None:
+    """Forgets expired drafts and their files, stale chat traces and old update ids."""
+    now = datetime.now(UTC)
+    async with store.transaction() as session:
+        purged = await purge_expired_drafts(session=session, now=now)
+        await purge_expired_draft_attachments(session=session, now=now)
+        await purge_chat_bookkeeping(session=session, now=now)
+    if purged:
+        log.info("purged %d expired drafts", purged)
+
+
+async def escalate(store: Store) -> None:
+    async with store.transaction() as session:
+        escalated = await escalate_overdue(session=session, keyring=store.keyring,
+                                           now=datetime.now(UTC))
+    if escalated:
+        log.info("escalated %d overdue reports", escalated)
+
+
+def start_background(store: Store, bot: Any | None) -> list[asyncio.Task[None]]:
+    tasks = [
+        asyncio.create_task(every(PURGE_INTERVAL, "purge", lambda: purge(store))),
+        asyncio.create_task(every(ESCALATION_INTERVAL, "escalation", lambda: escalate(store))),
+    ]
+    if bot is not None:
+        tasks.append(asyncio.create_task(every(
+            DELIVERY_INTERVAL, "delivery",
+            lambda: deliver_due(store=store, bot=bot, now=datetime.now(UTC)),
+        )))
+    return tasks

@@ -1,0 +1,94 @@
+"""Delivers the outbox: content-free pings to focal points and news pings to reporters.
+
+Rows are leased in one short transaction, sent without holding the database,
+and settled in another, so a slow Telegram never blocks reports being written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram.error import Forbidden, TelegramError
+
+from bot.i18n import render, translations
+from flows.engine import Msg
+from flows.messages import N_
+from flows.municipalities import Catalog
+from storage.models import OutboxMessage, Report, User
+from storage.outbox import due_messages, mark_failed, mark_sent
+from storage.reports import contact_aad
+from storage.store import Store
+from storage.users import staff_chat_of
+
+log = logging.getLogger("somos.notifier")
+
+LEASE = timedelta(minutes=5)
+MESSAGES: Mapping[str, str] = {
+    "new_report": N_("Nuevo reporte en su bandeja — {municipality}"),
+    "immediate_alert": N_("🚨 Nuevo reporte urgente en su bandeja — {municipality}. Revíselo ya."),
+    "overdue": N_("⏰ Un reporte de {municipality} pasó su plazo sin atención."),
+    "reporter_news": N_(
+        "Tiene novedades sobre su reporte. Abra «Seguimiento» en el menú y escriba su código."
+    ),
+}
+
+
+def _municipality(code: str) -> str:
+    found = Catalog.load(departments=None).get(code)
+    return found.label if found else code
+
+
+async def _target(store: Store, kind: str, payload: Mapping[str, Any]) -> int | None:
+    async with store.transaction() as session:
+        if kind == "reporter_news":
+            report = await session.get(Report, str(payload.get("report_id")))
+            if report is None or report.crypto_contact is None:
+                return None
+            return int(store.keyring.open(report.crypto_contact, contact_aad(report.id)))
+        user = await session.get(User, str(payload.get("user_id")))
+        if user is None or user.disabled:
+            return None
+        return staff_chat_of(keyring=store.keyring, user=user)
+
+
+async def deliver_due(*, store: Store, bot: Any, now: datetime, locale: str = "es") -> int:
+    """Sends what is due; failures are retried with backoff by the outbox. Returns sent count."""
+    async with store.transaction() as session:
+        due = await due_messages(session=session, keyring=store.keyring, now=now)
+        for pending in due:
+            pending.row.next_attempt_at = now + LEASE
+            session.add(pending.row)
+    sent = 0
+    outcomes: list[tuple[OutboxMessage, str | None, bool]] = []
+    catalog = translations(locale)
+    for pending in due:
+        kind, payload = pending.row.kind, pending.payload
+        chat_id = await _target(store, kind, payload)
+        if chat_id is None:
+            outcomes.append((pending.row, "no linked chat", False))
+            continue
+        text = render(Msg(MESSAGES[kind], {"municipality": _municipality(
+            str(payload.get("municipality", "")))}), catalog)
+        try:
+            await bot.send_message(chat_id=chat_id, text=text)
+        except Forbidden as error:  # the person blocked the bot: retrying will not help
+            outcomes.append((pending.row, type(error).__name__, False))
+        except TelegramError as error:
+            outcomes.append((pending.row, type(error).__name__, True))
+        else:
+            outcomes.append((pending.row, None, False))
+            sent += 1
+    async with store.transaction() as session:
+        for row, error, retry in outcomes:
+            fresh = await session.get(OutboxMessage, row.id)
+            if fresh is None:
+                continue
+            if error is None:
+                mark_sent(session=session, row=fresh, now=now)
+            else:
+                log.warning("notification not delivered: %s", error)
+                mark_failed(session=session, row=fresh, now=now, error=error, retry=retry)
+    return sent
