@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,6 +76,7 @@ class Conversations:
     flow: FlowDefinition
     draft_ttl: timedelta = timedelta(minutes=30)
     default_locale: str = "es"
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def chat_pseudonym(self, chat_id: int | str) -> str:
         """HMAC(pepper, chat id): the only form in which a chat is ever keyed."""
@@ -93,7 +95,7 @@ class Conversations:
         chat_id: int | None = None,
     ) -> Turn:
         """Applies one event; a confirmed report is committed before its receipt is returned."""
-        now = datetime.now(UTC)
+        now = self.clock()
         try:
             async with self.store.transaction() as session:
                 return await self._step(session, pseudonym, event, update_id, chat_id, now)
