@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from api.settings import Settings
 from storage import crypto
+from storage.audit import append_audit
 from storage.keyfile import KeyFileError
 from storage.models import Meta
 from storage.reports import META_RECOVERY_PUBLIC_KEY
@@ -111,8 +113,11 @@ def init(
                     f"  {encoded}"
                 )
                 if recovery_key_file is not None:
-                    recovery_key_file.write_text(encoded + "\n", encoding="ascii")
-                    recovery_key_file.chmod(0o600)
+                    # Created 0600 from the first byte: never readable by others, not even briefly.
+                    descriptor = os.open(recovery_key_file,
+                                         os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                        handle.write(encoded + "\n")
             recovery = bytes.fromhex(
                 (await session.get(Meta, META_RECOVERY_PUBLIC_KEY)).value  # type: ignore[union-attr]
             )
@@ -186,6 +191,64 @@ def _valid_codes(codes: list[str], digits: int, what: str) -> list[str]:
             raise fail(f"No existe el municipio con código DIVIPOLA {code}.")
         cleaned.append(code)
     return cleaned
+
+
+@users_app.command("reset")
+def users_reset(
+    username: Annotated[str, typer.Argument(help="Cuenta que perdió su contraseña.")],
+    recovery_key_file: Annotated[
+        Path, typer.Option(help="Archivo con la llave de recuperación de la organización.")
+    ],
+    password_stdin: Annotated[
+        bool, typer.Option(help="Leer la nueva contraseña de la entrada estándar.")
+    ] = False,
+) -> None:
+    """Restaura una cuenta con la llave de recuperación: sigue leyendo sus reportes."""
+    from storage.users import get_user_by_username, restore_with_recovery
+
+    try:
+        recovery = base64.b64decode(recovery_key_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        raise fail(f"No se pudo leer la llave de recuperación en {recovery_key_file}.") from None
+    generated = not password_stdin
+    password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
+
+    async def work(store: Store) -> None:
+        async with store.transaction() as session:
+            user = await get_user_by_username(session=session, username=username)
+            if user is None:
+                raise fail(f"No existe el usuario {username!r}.")
+            try:
+                await restore_with_recovery(session=session, user=user,
+                                            recovery_private_key=recovery,
+                                            new_password=password, argon2_params=store.argon2)
+            except UserError as error:
+                raise fail(str(error)) from None
+            await append_audit(session=session, actor="operator", action="user.restored",
+                               detail={"user": user.id})
+
+    with_store(load_settings(), work)
+    typer.echo(f"Cuenta {username} restaurada; sus sesiones abiertas se cerraron.")
+    if generated:
+        typer.echo(f"password={password}")
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument(help="Cuenta a desactivar.")]) -> None:
+    """Desactiva una cuenta: no puede entrar y sus sesiones abiertas terminan ya."""
+    from storage.users import disable_user, get_user_by_username
+
+    async def work(store: Store) -> None:
+        async with store.transaction() as session:
+            user = await get_user_by_username(session=session, username=username)
+            if user is None:
+                raise fail(f"No existe el usuario {username!r}.")
+            await disable_user(session=session, user=user)
+            await append_audit(session=session, actor="operator", action="user.disabled",
+                               detail={"user": user.id})
+
+    with_store(load_settings(), work)
+    typer.echo(f"Cuenta {username} desactivada.")
 
 
 @users_app.command("add")

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import crypto
 from storage.keyfile import Keyring
 from storage.models import User, UserArea, utcnow
+from storage.sessions import revoke_sessions
 
 ROLES = ("focal_point", "analyst", "admin")
 _hasher = PasswordHasher()
@@ -84,7 +85,7 @@ async def create_user(
     user.crypto_totp_secret = keyring.seal(totp_secret.encode(), _totp_aad(user.id))
     if recovery_public_key is not None:
         user.crypto_private_key_recovery = crypto.hpke_seal(
-            recovery_public_key, private_key, b"somos/v1/user-recovery\x00" + user.id.encode()
+            recovery_public_key, private_key, _recovery_info(user.id)
         )
     session.add(user)
     for code in municipalities:
@@ -182,3 +183,62 @@ def staff_chat_of(*, keyring: Keyring, user: User) -> int | None:
     if user.crypto_telegram_chat is None:
         return None
     return int(keyring.open(user.crypto_telegram_chat, _chat_aad(user.id)))
+
+
+def _recovery_info(user_id: str) -> bytes:
+    return b"somos/v1/user-recovery\x00" + user_id.encode()
+
+
+async def _reseal(
+    *, session: AsyncSession, user: User, private_key: bytes, new_password: str,
+    argon2_params: crypto.Argon2Params,
+) -> None:
+    if len(new_password) < 12:
+        raise UserError("La contraseña debe tener al menos 12 caracteres.")
+    user.password_hash, user.crypto_private_key = await asyncio.gather(
+        asyncio.to_thread(_hasher.hash, new_password),
+        asyncio.to_thread(crypto.seal_with_password, new_password, private_key,
+                          params=argon2_params),
+    )
+    session.add(user)
+    await session.flush()
+    # Every open session dies: whoever knew the old password is out at once.
+    await revoke_sessions(session=session, user_id=user.id)
+
+
+async def change_password(
+    *, session: AsyncSession, user: User, current_password: str, new_password: str,
+    argon2_params: crypto.Argon2Params = crypto.DEFAULT_ARGON2,
+) -> bool:
+    """Re-seals the same private key under a new password; False if the current one is wrong."""
+    private_key = await unlock_private_key(user=user, password=current_password)
+    if private_key is None:
+        return False
+    await _reseal(session=session, user=user, private_key=private_key,
+                  new_password=new_password, argon2_params=argon2_params)
+    return True
+
+
+async def restore_with_recovery(
+    *, session: AsyncSession, user: User, recovery_private_key: bytes, new_password: str,
+    argon2_params: crypto.Argon2Params = crypto.DEFAULT_ARGON2,
+) -> None:
+    """For a focal point who lost the password: the organization recovery key opens their
+    private key, which is sealed again under a new password. Old reports stay readable."""
+    if user.crypto_private_key_recovery is None:
+        raise UserError("Esta cuenta no tiene copia para recuperación.")
+    try:
+        private_key = crypto.hpke_open(recovery_private_key, user.crypto_private_key_recovery,
+                                       _recovery_info(user.id))
+    except crypto.DecryptionError:
+        raise UserError("La llave de recuperación no corresponde a esta instalación.") from None
+    await _reseal(session=session, user=user, private_key=private_key,
+                  new_password=new_password, argon2_params=argon2_params)
+
+
+async def disable_user(*, session: AsyncSession, user: User) -> None:
+    """A disabled user can no longer log in, and their open sessions die at once."""
+    user.disabled = True
+    session.add(user)
+    await session.flush()
+    await revoke_sessions(session=session, user_id=user.id)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from api.deps import SessionDep, TriageSession
+from api.deps import CurrentSession, SessionDep, StoreDep, TriageSession
+from api.problems import Problem
 from storage.audit import append_audit
-from storage.users import LINK_LIFETIME, issue_link_code
+from storage.users import LINK_LIFETIME, UserError, change_password, issue_link_code
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
@@ -29,3 +30,26 @@ async def telegram_link(current: TriageSession, session: SessionDep) -> LinkCode
         code=code, expires_in=int(LINK_LIFETIME.total_seconds()),
         instructions=f"Desde su propio Telegram, escriba al bot: /vincular {code}",
     )
+
+
+class PasswordChange(BaseModel):
+    current_password: str
+    new_password: str = Field(min_length=12, max_length=256)
+
+
+@router.post("/password", status_code=204)
+async def password(
+    body: PasswordChange, current: CurrentSession, session: SessionDep, store: StoreDep
+) -> None:
+    """Changes the password; the same private key is sealed again, so old reports stay
+    readable. Every session of the account ends: sign in again with the new password."""
+    try:
+        changed = await change_password(
+            session=session, user=current.user, current_password=body.current_password,
+            new_password=body.new_password, argon2_params=store.argon2,
+        )
+    except UserError as error:
+        raise Problem(422, str(error), code="weak-password") from None
+    if not changed:
+        raise Problem(403, "La contraseña actual no es correcta.", code="bad-credentials")
+    await append_audit(session=session, actor=current.user.id, action="user.password_changed")

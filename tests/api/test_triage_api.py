@@ -14,6 +14,7 @@ from api.app import create_app
 from api.settings import Settings
 from storage.reports import NewReport, submit_report
 from storage.store import Store
+from storage.users import disable_user, get_user_by_username, restore_with_recovery
 from tests.api.test_reports_api import login
 from tests.conftest import add_staff
 
@@ -155,3 +156,46 @@ async def test_admins_manage_routing_rules_and_nobody_else(
     assert gone.status_code == 204
     again = await client.delete(f"/api/v1/routing-rules/{rule['id']}", headers=admin_headers)
     assert again.status_code == 404
+
+
+async def test_changed_password_and_recovery_keep_old_reports_readable(
+    client: httpx.AsyncClient, store: Store, recovery_keys: tuple[bytes, bytes]
+) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    report_id = await report_in(store)
+    old_headers = await login(client, staff)
+
+    changed = await client.post("/api/v1/me/password", headers=old_headers, json={
+        "current_password": staff.password, "new_password": "otra contraseña bien larga"})
+    assert changed.status_code == 204
+    assert (await client.get("/api/v1/reports", headers=old_headers)).status_code == 401
+    staff.password = "otra contraseña bien larga"
+    headers = await login(client, staff)
+    detail = await client.get(f"/api/v1/reports/{report_id}", headers=headers)
+    assert detail.json()["answers"]["description"] == "nos cobran vacuna"
+
+    async with store.transaction() as session:
+        user = await get_user_by_username(session=session, username="tumaco")
+        assert user is not None
+        await restore_with_recovery(session=session, user=user,
+                                    recovery_private_key=recovery_keys[0],
+                                    new_password="restaurada por la organización",
+                                    argon2_params=store.argon2)
+    assert (await client.get("/api/v1/reports", headers=headers)).status_code == 401
+    staff.password = "restaurada por la organización"
+    restored = await login(client, staff)
+    detail = await client.get(f"/api/v1/reports/{report_id}", headers=restored)
+    assert detail.json()["answers"]["description"] == "nos cobran vacuna"
+
+
+async def test_a_disabled_user_is_out_at_once(client: httpx.AsyncClient, store: Store) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    headers = await login(client, staff)
+    async with store.transaction() as session:
+        user = await get_user_by_username(session=session, username="tumaco")
+        assert user is not None
+        await disable_user(session=session, user=user)
+    assert (await client.get("/api/v1/reports", headers=headers)).status_code == 401
+    again = await client.post("/api/v1/auth/token", data={
+        "username": staff.username, "password": staff.password, "otp": staff.otp()})
+    assert again.status_code == 401

@@ -84,3 +84,20 @@ def test_routes_add_list_remove(tmp_path: Path) -> None:
         somos.run("routes", "add", "narino", "--kind", "robo")
     assert "Regla borrada" in somos.run("routes", "remove", rule_id)
     assert "No hay reglas" in somos.run("routes", "list")
+
+
+def test_users_reset_with_the_recovery_key_and_disable(tmp_path: Path) -> None:
+    somos = Somos(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'somos.db'}")
+    key_file = tmp_path / "recuperacion.txt"
+    somos.run("init", "--recovery-key-file", str(key_file))
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    somos.add_user("tumaco", "--role", "focal_point", "--municipality", "52835",
+                   password="una contraseña bastante larga")
+    out = somos.run("users", "reset", "tumaco", "--recovery-key-file", str(key_file))
+    assert "restaurada" in out and re.search(r"^password=\S{12,}$", out, re.MULTILINE)
+
+    wrong = tmp_path / "otra.txt"
+    wrong.write_text(key_file.read_text().replace("A", "B", 5))
+    with pytest.raises(AssertionError, match="(no corresponde|No se pudo leer)"):
+        somos.run("users", "reset", "tumaco", "--recovery-key-file", str(wrong))
+    assert "desactivada" in somos.run("users", "disable", "tumaco")
