@@ -16,7 +16,7 @@ from storage import envelope
 from storage.audit import append_audit
 from storage.db import is_postgresql
 from storage.keyfile import Keyring
-from storage.models import Report, ReportEvent, ReportKey
+from storage.models import Report, ReportEvent, ReportKey, User
 from storage.outbox import enqueue
 from storage.reports import RECEIPT_RECIPIENT, floor_hour, get_visible_report
 
@@ -264,3 +264,34 @@ async def change_status(
     await append_audit(session=session, actor=user_id, action="report.status_changed",
                        report_id=report.id, detail={"from": previous, "to": status}, at=now)
     return report
+
+
+async def share_report(
+    *, session: AsyncSession, keyring: Keyring, opened: Opened, user_id: str,
+    recipient: User, now: datetime,
+) -> bool:
+    """Wraps the report's data key for another focal point; False if they already have it."""
+    if recipient.disabled or recipient.role not in ("focal_point", "admin"):
+        raise TriageError("bad-recipient", "Solo se puede compartir con un punto focal activo.")
+    existing = (
+        await session.exec(
+            select(ReportKey).where(col(ReportKey.report_id) == opened.report.id,
+                                    col(ReportKey.recipient_id) == recipient.id)
+        )
+    ).first()
+    if existing is not None:
+        return False
+    session.add(ReportKey(
+        report_id=opened.report.id, recipient_kind="user", recipient_id=recipient.id,
+        crypto_key=envelope.rewrap_data_key(
+            report_id=opened.report.id, data_key=opened.data_key, recipient_id=recipient.id,
+            public_key=recipient.public_key,
+        ),
+    ))
+    await enqueue(session=session, keyring=keyring, kind="new_report", now=now,
+                  payload={"user_id": recipient.id,
+                           "municipality": opened.report.municipality_code})
+    await append_audit(session=session, actor=user_id, action="report.shared",
+                       report_id=opened.report.id, detail={"with": recipient.id}, at=now)
+    await session.flush()
+    return True

@@ -23,7 +23,9 @@ from storage.triage import (
     claim_report,
     message_reporter,
     open_for_user,
+    share_report,
 )
+from storage.users import get_user_by_username
 
 router = APIRouter(prefix="/api/v1/reports", tags=["triage"])
 
@@ -44,6 +46,16 @@ class StatusChange(BaseModel):
 
 class TextIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
+
+
+class ShareIn(BaseModel):
+    username: str = Field(description="Punto focal que también podrá leer el reporte.")
+
+
+class Shared(BaseModel):
+    id: str
+    shared_with: str
+    new: bool
 
 
 class Done(BaseModel):
@@ -133,3 +145,20 @@ async def message(report_id: str, body: TextIn, current: TriageSession,
     except TriageError as error:
         raise _conflict(error) from None
     return EventOut(id=event.id, seq=event.seq)
+
+
+@router.post("/{report_id}/share")
+async def share(report_id: str, body: ShareIn, current: TriageSession, session: SessionDep,
+                store: StoreDep) -> Shared:
+    """Lets another focal point read the report: its key is wrapped for them from this session."""
+    opened = await _opened(session, current, report_id)
+    recipient = await get_user_by_username(session=session, username=body.username)
+    if recipient is None:
+        raise Problem(422, f"No existe el usuario {body.username!r}.", code="bad-recipient")
+    try:
+        new = await share_report(session=session, keyring=store.keyring, opened=opened,
+                                 user_id=current.user.id, recipient=recipient,
+                                 now=datetime.now(UTC))
+    except TriageError as error:
+        raise _conflict(error) from None
+    return Shared(id=report_id, shared_with=recipient.id, new=new)

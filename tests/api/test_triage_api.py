@@ -102,6 +102,7 @@ ROUTES = [
     ("POST", "/api/v1/reports/{id}/status", {"status": "follow_up"}),
     ("POST", "/api/v1/reports/{id}/notes", {"text": "nota"}),
     ("POST", "/api/v1/reports/{id}/messages", {"text": "mensaje"}),
+    ("POST", "/api/v1/reports/{id}/share", {"username": "caceres"}),
 ]
 
 
@@ -199,3 +200,22 @@ async def test_a_disabled_user_is_out_at_once(client: httpx.AsyncClient, store: 
     again = await client.post("/api/v1/auth/token", data={
         "username": staff.username, "password": staff.password, "otp": staff.otp()})
     assert again.status_code == 401
+
+
+async def test_sharing_lets_another_focal_point_read_the_report(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    tumaco = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    colleague = await add_staff(store, "defensoria", departments=("05",))
+    report_id = await report_in(store)
+    colleague_headers = await login(client, colleague)
+    path = f"/api/v1/reports/{report_id}"
+    assert (await client.get(path, headers=colleague_headers)).status_code == 404
+
+    headers = await login(client, tumaco)
+    shared = await client.post(f"{path}/share", headers=headers, json={"username": "defensoria"})
+    assert shared.status_code == 200 and shared.json()["new"] is True
+    again = await client.post(f"{path}/share", headers=headers, json={"username": "defensoria"})
+    assert again.json()["new"] is False
+    detail = await client.get(path, headers=colleague_headers)
+    assert detail.json()["answers"]["description"] == "nos cobran vacuna"
