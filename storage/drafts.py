@@ -18,8 +18,12 @@ def _aad(pseudonym: str) -> bytes:
 async def load_draft(
     *, session: AsyncSession, keyring: Keyring, pseudonym: str, now: datetime
 ) -> str | None:
-    """The draft's JSON, or None if there is none or it expired (an expired one is deleted)."""
-    draft = await session.get(Draft, pseudonym)
+    """The draft's JSON, or None if there is none or it expired (an expired one is deleted).
+
+    The row stays locked until the caller's transaction ends (PostgreSQL), so two updates
+    of one chat handled at once take turns instead of both confirming the same report.
+    """
+    draft = await session.get(Draft, pseudonym, with_for_update=True)
     if draft is None:
         return None
     if draft.expires_at <= now:

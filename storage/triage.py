@@ -129,6 +129,11 @@ async def add_event(
     """Appends a note, message or status detail, encrypted under the report's data key."""
     if kind not in EVENT_KINDS:
         raise TriageError("bad-event", f"unknown event kind {kind!r}")
+    # Events of one report are numbered in turn: lock the report row (PostgreSQL; SQLite
+    # units of work already hold the write lock).
+    await session.exec(
+        select(Report.id).where(col(Report.id) == opened.report.id).with_for_update()
+    )
     last = (
         await session.exec(
             select(func.max(ReportEvent.seq)).where(col(ReportEvent.report_id) == opened.report.id)
@@ -231,6 +236,7 @@ async def change_status(
 ) -> Report:
     """Moves a report along new → in_review → referred → follow_up → closed."""
     report = opened.report
+    await session.refresh(report, with_for_update=True)
     if status not in STATUSES:
         raise TriageError("bad-status", f"Estado desconocido: {status}.")
     if status not in TRANSITIONS[report.status]:

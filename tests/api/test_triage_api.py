@@ -219,3 +219,17 @@ async def test_sharing_lets_another_focal_point_read_the_report(
     assert again.json()["new"] is False
     detail = await client.get(path, headers=colleague_headers)
     assert detail.json()["answers"]["description"] == "nos cobran vacuna"
+
+
+async def test_notes_written_at_once_are_all_kept(client: httpx.AsyncClient, store: Store) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    report_id = await report_in(store)
+    headers = await login(client, staff)
+    responses = await asyncio.gather(*(
+        client.post(f"/api/v1/reports/{report_id}/notes", headers=headers,
+                    json={"text": f"nota {n}"}) for n in range(8)
+    ))
+    assert [r.status_code for r in responses] == [201] * 8
+    detail = (await client.get(f"/api/v1/reports/{report_id}", headers=headers)).json()
+    assert sorted(n["text"] for n in detail["notes"]) == sorted(f"nota {n}" for n in range(8))
+    assert [n["seq"] for n in detail["notes"]] == list(range(1, 9))
