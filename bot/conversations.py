@@ -42,7 +42,15 @@ from storage.models import Report
 from storage.receipts import format_receipt_code
 from storage.reports import NewReport, find_by_receipt, submit_report
 from storage.store import Store
-from storage.triage import Opened, list_events, open_for_reporter, reporter_replies
+from storage.triage import (
+    Opened,
+    add_reporter_evidence,
+    list_events,
+    open_for_reporter,
+    reporter_replies,
+    request_protection,
+    revoke_contact,
+)
 
 log = logging.getLogger("somos.bot")
 
@@ -185,12 +193,26 @@ class Conversations:
             ]
             return {"outcome": "found", "status": report.status, "kind": report.kind,
                     "messages": messages, "access": self._seal_access(pseudonym, opened)}
-        if effect.name == "reply_to_team":
+        if effect.name in ("reply_to_team", "request_protection", "revoke_news", "add_evidence"):
             opened = await self._open_access(session, pseudonym, str(effect.params["access"]))
             if opened is None:
                 return {"ok": False}
-            await reporter_replies(session=session, opened=opened,
-                                   text=str(effect.params["text"]), now=now)
+            if effect.name == "reply_to_team":
+                await reporter_replies(session=session, opened=opened,
+                                       text=str(effect.params["text"]), now=now)
+            elif effect.name == "request_protection":
+                await request_protection(session=session, keyring=self.store.keyring,
+                                         opened=opened, request=effect.params["request"],
+                                         now=now)
+            elif effect.name == "revoke_news":
+                await revoke_contact(session=session, opened=opened, now=now)
+            else:
+                files = await take_draft_attachments(
+                    session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+                    refs=[str(effect.params["ref"])],
+                )
+                await add_reporter_evidence(session=session, opened=opened, files=files,
+                                            now=now)
             return {"ok": True}
         if effect.name == "local_lines":
             lines = await lines_for(

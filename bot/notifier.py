@@ -30,6 +30,7 @@ MESSAGES: Mapping[str, str] = {
     "new_report": N_("Nuevo reporte en su bandeja — {municipality}"),
     "immediate_alert": N_("🚨 Nuevo reporte urgente en su bandeja — {municipality}. Revíselo ya."),
     "overdue": N_("⏰ Un reporte de {municipality} pasó su plazo sin atención."),
+    "protection_request": N_("🛡️ Solicitud de protección en un reporte de {municipality}."),
     "reporter_news": N_(
         "Tiene novedades sobre su reporte. Abra «Seguimiento» en el menú y escriba su código."
     ),

@@ -10,6 +10,7 @@ from flows.menu import MENU, MSG_HELP, MSG_WELCOME, MenuStep
 from flows.municipalities import Catalog
 from flows.priorities import MUNICIPALITY as PRIORITY_START
 from flows.priorities import priority_steps
+from flows.protection import protection_steps
 from flows.selfcare import SELFCARE, selfcare_steps
 from flows.stigma import MUNICIPALITY as STIGMA_START
 from flows.stigma import stigma_steps
@@ -50,6 +51,7 @@ def build_flow(catalog: Catalog) -> Flow:
         ReceiptCodeStep(),
         CaseStep(),
         ReplyStep(),
+        *protection_steps(),
         *selfcare_steps(catalog),
         WipeStep(),
         AfterReportStep(),

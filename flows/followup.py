@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
+    Attachment,
     Choice,
     Effect,
     Msg,
@@ -58,7 +59,8 @@ MSG_NO_MESSAGES = N_("Todavía no hay mensajes del equipo de protección.")
 MSG_FROM_TEAM = N_("Equipo de protección: {text}")
 MSG_FROM_YOU = N_("Usted: {text}")
 MSG_ASK_REPLY = N_(
-    "Escriba su mensaje o la información que quiere agregar. No escriba nombres si no es necesario."
+    "Escriba su mensaje o la información que quiere agregar. También puede enviar fotos, "
+    "documentos o audios. No escriba nombres si no es necesario."
 )
 MSG_REPLY_SENT = N_("Su mensaje llegó al equipo de protección.")
 MSG_CASE_OPTIONS = N_("¿Qué quiere hacer con su caso?")
@@ -134,8 +136,12 @@ def _messages_reply(raw: object) -> Reply:
 
 CASE_OPTIONS: Mapping[str, str] = {
     "reply": N_("✍️ Responder o agregar información"),
+    "protection": N_("🛡️ Solicitar protección"),
+    "stop_news": N_("🔕 No recibir más avisos en este chat"),
     "menu": N_("🏠 Menú principal"),
 }
+REVOKE_NEWS = "revoke_news"
+MSG_NEWS_REVOKED = N_("Listo. No le enviaremos más avisos en este chat.")
 
 
 @dataclass(frozen=True)
@@ -150,8 +156,15 @@ class CaseStep(Step):
         return (Reply(Msg(MSG_CASE_OPTIONS), choices, step=self.id),)
 
     def take(self, state: State, event: StepEvent) -> Outcome:
-        if isinstance(event, Pick) and event.code == "reply" and state.answers.get(ACCESS):
+        access = state.answers.get(ACCESS)
+        if isinstance(event, Result) and event.name == REVOKE_NEWS:
+            return Outcome(state, (Reply(Msg(MSG_NEWS_REVOKED)), *self.ask(state)))
+        if isinstance(event, Pick) and event.code == "reply" and access:
             return Outcome(state, goto=REPLY)
+        if isinstance(event, Pick) and event.code == "protection" and access:
+            return Outcome(state, goto="protection.needs")
+        if isinstance(event, Pick) and event.code == "stop_news" and isinstance(access, str):
+            return Outcome(replace(state, pending=Effect(REVOKE_NEWS, {"access": access})))
         if isinstance(event, Pick) and event.code == "menu":
             return Outcome(state, goto=MENU)
         return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))
@@ -164,15 +177,25 @@ class ReplyStep(Step):
     id: str = REPLY
     next: Next = CASE
 
+    def accepts(self, attachment: Attachment) -> bool:
+        return True  # more evidence for the case: photos, documents, audio, voice
+
     def ask(self, state: State) -> tuple[Reply, ...]:
         return (Reply(Msg(MSG_ASK_REPLY), choices_with_nav(()), step=self.id),)
 
     def take(self, state: State, event: StepEvent) -> Outcome:
         access = state.answers.get(ACCESS)
+        if isinstance(event, Result) and event.name == ADD_EVIDENCE:
+            if event.data.get("ok") is True:
+                return Outcome(state, (Reply(Msg(MSG_EVIDENCE_ADDED)), *self.ask(state)))
+            return Outcome(state, (Reply(Msg(MSG_CHECK_FAILED)),), goto=MENU)
         if isinstance(event, Result):
             if event.data.get("ok") is True:
                 return Outcome(state, (Reply(Msg(MSG_REPLY_SENT)),), goto=CASE)
             return Outcome(state, (Reply(Msg(MSG_CHECK_FAILED)),), goto=MENU)
+        if isinstance(event, Attachment) and isinstance(access, str):
+            effect = Effect(ADD_EVIDENCE, {"access": access, "ref": event.ref})
+            return Outcome(replace(state, pending=effect))
         if not isinstance(event, Text) or not isinstance(access, str):
             return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))
         text = clean_text(event.text)
@@ -184,4 +207,8 @@ class ReplyStep(Step):
 
 
 MAX_REPLY = 4000
+ADD_EVIDENCE = "add_evidence"
+MSG_EVIDENCE_ADDED = N_(
+    "Recibido: el archivo se agregó a su caso. Puede enviar otro o escribir un mensaje."
+)
 MSG_REPLY_LIMIT = N_("Escriba un mensaje de texto de hasta {limit} caracteres, por favor.")

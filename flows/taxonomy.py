@@ -146,6 +146,23 @@ PRIORITIES: Taxonomy = _taxonomy(
     ("priority.other", N_("Otro problema")),
 )
 
+PROTECTION_NEEDS: Taxonomy = _taxonomy(
+    ("need.risk_assessment", N_("Estudio de riesgo ante la UNP")),
+    ("need.collective_protection", N_("Protección para la comunidad u organización")),
+    ("need.self_protection_support", N_("Acompañamiento para cuidarse")),
+    ("need.leave_the_area", N_("Apoyo para salir del lugar por un tiempo")),
+    ("need.legal_guidance", N_("Orientación para denunciar")),
+    ("need.psychosocial", N_("Apoyo emocional o psicosocial")),
+    ("need.other", N_("Otra necesidad")),
+)
+
+CONTACT_WAYS: Taxonomy = _taxonomy(
+    ("contact.this_chat_only", N_("Solo por este chat, sin revelar quién soy")),
+    ("contact.this_chat_identified", N_("Por este chat; puedo decir quién soy si hace falta")),
+    ("contact.through_personeria", N_("Prefiero ir a la Personería de mi municipio")),
+    ("contact.through_organization", N_("A través de mi organización o proceso")),
+)
+
 ALL: Mapping[str, Taxonomy] = MappingProxyType(
     {
         "kind": KINDS,
@@ -156,6 +173,8 @@ ALL: Mapping[str, Taxonomy] = MappingProxyType(
         "actor": ACTORS,
         "when": WHEN,
         "yes_no": YES_NO,
+        "protection_need": PROTECTION_NEEDS,
+        "contact_way": CONTACT_WAYS,
         "leadership": LEADERSHIP,
         "stigma": STIGMA,
         "stigma_channel": STIGMA_CHANNELS,

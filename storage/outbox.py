@@ -20,7 +20,7 @@ from storage.keyfile import Keyring
 from storage.models import OutboxMessage, new_id
 
 MAX_ATTEMPTS = 8
-KINDS = ("new_report", "immediate_alert", "overdue", "reporter_news")
+KINDS = ("new_report", "immediate_alert", "overdue", "reporter_news", "protection_request")
 
 
 def _aad(message_id: str) -> bytes:

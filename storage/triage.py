@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import envelope
+from storage.attachments import File, attach_to_report
 from storage.audit import append_audit
 from storage.db import is_postgresql
 from storage.keyfile import Keyring
@@ -32,7 +33,7 @@ REFERRAL_ENTITIES = (
     "unp", "defensoria", "fiscalia", "personeria", "policia", "procuraduria", "icbf", "other",
 )
 CLOSING_REASONS = ("attended", "referred_externally", "no_contact", "duplicate", "unfounded")
-EVENT_KINDS = ("note", "to_reporter", "from_reporter", "status")
+EVENT_KINDS = ("note", "to_reporter", "from_reporter", "status", "protection")
 MAX_TEXT = 4000
 
 
@@ -301,3 +302,57 @@ async def share_report(
                        report_id=opened.report.id, detail={"with": recipient.id}, at=now)
     await session.flush()
     return True
+
+
+async def _ping_recipients(
+    *, session: AsyncSession, keyring: Keyring, opened: Opened, kind: str, now: datetime
+) -> None:
+    recipients = (
+        await session.exec(
+            select(ReportKey.recipient_id).where(col(ReportKey.report_id) == opened.report.id,
+                                                 col(ReportKey.recipient_kind) == "user")
+        )
+    ).all()
+    for user_id in recipients:
+        await enqueue(session=session, keyring=keyring, kind=kind, now=now,
+                      payload={"user_id": user_id,
+                               "municipality": opened.report.municipality_code})
+
+
+async def request_protection(
+    *, session: AsyncSession, keyring: Keyring, opened: Opened, request: Mapping[str, Any],
+    now: datetime,
+) -> ReportEvent:
+    """A leader's request for protection follow-up: needs and how they may be contacted."""
+    hour = floor_hour(now)
+    body = {
+        "needs": [str(need) for need in request.get("needs", [])][:10],
+        "contact": str(request.get("contact") or ""),
+        "text": str(request.get("details") or "")[:MAX_TEXT],
+    }
+    event = await add_event(session=session, opened=opened, kind="protection",
+                            actor="reporter", body=body, at=hour)
+    await _ping_recipients(session=session, keyring=keyring, opened=opened,
+                           kind="protection_request", now=now)
+    await append_audit(session=session, actor="reporter", action="report.protection_requested",
+                       report_id=opened.report.id, at=hour)
+    return event
+
+
+async def revoke_contact(*, session: AsyncSession, opened: Opened, now: datetime) -> None:
+    """The reporter withdraws consent to news pings: the sealed chat id is deleted."""
+    opened.report.crypto_contact = None
+    session.add(opened.report)
+    await append_audit(session=session, actor="reporter", action="report.contact_revoked",
+                       report_id=opened.report.id, at=floor_hour(now))
+
+
+async def add_reporter_evidence(
+    *, session: AsyncSession, opened: Opened, files: Sequence[File], now: datetime
+) -> list[str]:
+    ids = await attach_to_report(session=session, report_id=opened.report.id,
+                                 data_key=opened.data_key, files=files)
+    await append_audit(session=session, actor="reporter", action="report.evidence_added",
+                       report_id=opened.report.id, detail={"files": len(ids)},
+                       at=floor_hour(now))
+    return ids

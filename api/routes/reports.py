@@ -69,6 +69,7 @@ class ReportDetailOut(ReportItem):
     attachments: list[AttachmentOut]
     notes: list[EventItem]
     messages: list[EventItem]
+    protection_requests: list[EventItem]
     history: list[EventItem]
 
 
@@ -153,6 +154,7 @@ async def detail(report_id: str, current: TriageSession, session: SessionDep) ->
         closing_reason=found.report.closing_reason,
         notes=[e for e in events if e.kind == "note"],
         messages=[e for e in events if e.kind in ("to_reporter", "from_reporter")],
+        protection_requests=[e for e in events if e.kind == "protection"],
         history=[e for e in events if e.kind == "status"],
     )
 

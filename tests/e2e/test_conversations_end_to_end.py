@@ -349,3 +349,40 @@ def test_linked_focal_point_gets_a_content_free_alert_and_consenting_reporter_ne
         api.post(f"/api/v1/reports/{report_id}/messages", json={"text": "Vamos en camino."})
     news = reporter.wait_for_bot_message("Tiene novedades sobre su reporte", timeout=30)
     assert "Vamos en camino" not in news.text
+
+
+def test_a_leader_asks_for_protection_from_the_case(deployment: Deployment) -> None:
+    user = deployment.user()
+    open_threat_report(user)
+    description = "Me señalaron en la asamblea y ahora me siguen"
+    user.send_text(description)
+    code = finish_report(user)
+    deployment.double.wait_until_idle()
+
+    user.send_command("/start")
+    user.wait_for_bot_message("¿Qué quiere hacer?")
+    user.press("🔎 Seguimiento a mi reporte / solicitar protección")
+    user.wait_for_bot_message("Escriba su código de seguimiento")
+    user.send_text(code)
+    user.wait_for_bot_message("¿Qué quiere hacer con su caso?", timeout=20)
+    user.press("🛡️ Solicitar protección")
+    user.wait_for_bot_message("¿Qué necesita?")
+    user.press("Estudio de riesgo ante la UNP")
+    user.wait_for_bot_message(lambda m: "✅ Estudio de riesgo ante la UNP" in m.buttons())
+    user.press("Listo")
+    user.wait_for_bot_message("¿Cómo puede el equipo ponerse en contacto")
+    user.press("Solo por este chat, sin revelar quién soy")
+    user.wait_for_bot_message("Si quiere, cuente más")
+    user.send_text("Necesito que evalúen mi riesgo antes del viernes")
+    user.wait_for_bot_message("Revise su solicitud")
+    user.press("✅ Enviar solicitud")
+    user.wait_for_bot_message("Su solicitud de protección llegó al equipo", timeout=20)
+
+    with deployment.api() as api:
+        items = api.get("/api/v1/reports", params={"kind": "threat"}).json()["items"]
+        details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
+    mine = next(d for d in details if d["answers"].get("description") == description)
+    (request,) = mine["protection_requests"]
+    assert request["details"]["needs"] == ["need.risk_assessment"]
+    assert request["details"]["contact"] == "contact.this_chat_only"
+    assert request["text"] == "Necesito que evalúen mi riesgo antes del viernes"

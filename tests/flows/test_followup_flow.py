@@ -10,6 +10,7 @@ from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
     NAV_BACK,
     NAV_CANCEL,
+    Attachment,
     Command,
     Effect,
     Msg,
@@ -30,15 +31,18 @@ from flows.followup import (
     MSG_CODE_NOT_FOUND,
     MSG_CODE_RATE_LIMITED,
     MSG_CODE_SHAPE,
+    MSG_EVIDENCE_ADDED,
     MSG_FROM_TEAM,
     MSG_FROM_YOU,
     MSG_MESSAGES,
+    MSG_NEWS_REVOKED,
     MSG_NO_MESSAGES,
     MSG_REPLY_SENT,
     REPLY,
     STATUSES,
 )
 from flows.menu import MENU, MSG_MENU
+from flows.protection import MSG_REQUEST_SENT
 from tests.flows.walk import FLOW, assert_well_formed, codes, last, msgids
 
 CODE = "1234567890123456"
@@ -190,3 +194,46 @@ def test_a_late_result_after_the_person_moved_on_is_ignored() -> None:
 def test_the_pending_check_survives_the_draft_as_json() -> None:
     state = checking()
     assert State.from_json(state.to_json()) == state
+
+
+def in_case() -> State:
+    state, _ = advance(
+        FLOW, checking(), Result("check_receipt", {"outcome": "found", "status": "in_review",
+                                                   "access": "opaque", "messages": []})
+    )
+    assert state.step == CASE
+    return state
+
+
+def test_a_leader_asks_for_protection_without_giving_a_phone_number() -> None:
+    state, replies = advance(FLOW, in_case(), Pick("protection", CASE))
+    assert state.step == "protection.needs"
+    state, _ = advance(FLOW, state, Pick("need.risk_assessment", "protection.needs"))
+    state, _ = advance(FLOW, state, Pick("need.leave_the_area", "protection.needs"))
+    state, replies = advance(FLOW, state, Pick("done", "protection.needs"))
+    assert state.step == "protection.contact"
+    state, _ = advance(FLOW, state, Pick("contact.this_chat_only", "protection.contact"))
+    state, _ = advance(FLOW, state, Pick("skip", "protection.details"))
+    assert state.step == "protection.confirm"
+    state, replies = advance(FLOW, state, Pick("send", "protection.confirm"))
+    assert state.pending == Effect("request_protection", {"access": "opaque", "request": {
+        "needs": ["need.risk_assessment", "need.leave_the_area"],
+        "contact": "contact.this_chat_only", "details": ""}})
+    state, replies = advance(FLOW, state, Result("request_protection", {"ok": True}))
+    assert state.step == CASE and MSG_REQUEST_SENT in msgids(replies)
+    assert not any(key.startswith("protection_") for key in state.answers)
+
+
+def test_news_consent_can_be_withdrawn() -> None:
+    state, _ = advance(FLOW, in_case(), Pick("stop_news", CASE))
+    assert state.pending == Effect("revoke_news", {"access": "opaque"})
+    state, replies = advance(FLOW, state, Result("revoke_news", {"ok": True}))
+    assert msgids(replies)[0] == MSG_NEWS_REVOKED and state.step == CASE
+
+
+def test_more_evidence_goes_to_the_case() -> None:
+    state, _ = advance(FLOW, in_case(), Pick("reply", CASE))
+    state, _ = advance(FLOW, state, Attachment("photo", "ref-1", 100, "image/jpeg"))
+    assert state.pending == Effect("add_evidence", {"access": "opaque", "ref": "ref-1"})
+    state, replies = advance(FLOW, state, Result("add_evidence", {"ok": True}))
+    assert state.step == REPLY and msgids(replies)[0] == MSG_EVIDENCE_ADDED
