@@ -1,0 +1,134 @@
+"""Every route × every role × own/other area, read from the OpenAPI document itself.
+
+A new route without a row here fails the test, so no route ships unconsidered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+from storage.reports import NewReport, submit_report
+from storage.store import Store
+from tests.api.test_reports_api import login
+from tests.conftest import add_staff
+
+TUMACO = "52835"
+MISSING = "00000000-0000-4000-8000-000000000000"
+OK = "ok"
+ROLES = ("anonymous", "analyst", "focal_other_area", "focal_own_area", "admin")
+
+# route → expected status for each role (OK = the call does what it should: 2xx).
+EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
+    ("get", "/healthz"): dict.fromkeys(ROLES, OK),
+    ("get", "/readyz"): dict.fromkeys(ROLES, OK),
+    ("get", "/api/v1/reports"): {"anonymous": 401, "analyst": 403, "focal_other_area": OK,
+                                 "focal_own_area": OK, "admin": OK},
+    ("get", "/api/v1/reports/{report_id}"): {"anonymous": 401, "analyst": 403,
+                                             "focal_other_area": 404, "focal_own_area": OK,
+                                             "admin": 404},
+    ("get", "/api/v1/reports/{report_id}/attachments/{attachment_id}"): {
+        "anonymous": 401, "analyst": 403, "focal_other_area": 404, "focal_own_area": 404,
+        "admin": 404},
+    ("post", "/api/v1/reports/{report_id}/claim"): {"anonymous": 401, "analyst": 403,
+                                                    "focal_other_area": 404,
+                                                    "focal_own_area": OK, "admin": 404},
+    ("post", "/api/v1/reports/{report_id}/status"): {"anonymous": 401, "analyst": 403,
+                                                     "focal_other_area": 404,
+                                                     "focal_own_area": OK, "admin": 404},
+    ("post", "/api/v1/reports/{report_id}/notes"): {"anonymous": 401, "analyst": 403,
+                                                    "focal_other_area": 404,
+                                                    "focal_own_area": OK, "admin": 404},
+    ("post", "/api/v1/reports/{report_id}/messages"): {"anonymous": 401, "analyst": 403,
+                                                       "focal_other_area": 404,
+                                                       "focal_own_area": OK, "admin": 404},
+    ("post", "/api/v1/reports/{report_id}/share"): {"anonymous": 401, "analyst": 403,
+                                                    "focal_other_area": 404,
+                                                    "focal_own_area": OK, "admin": 404},
+    ("get", "/api/v1/routing-rules"): {"anonymous": 401, "analyst": 403,
+                                       "focal_other_area": 403, "focal_own_area": 403,
+                                       "admin": OK},
+    ("post", "/api/v1/routing-rules"): {"anonymous": 401, "analyst": 403,
+                                        "focal_other_area": 403, "focal_own_area": 403,
+                                        "admin": OK},
+    ("delete", "/api/v1/routing-rules/{rule_id}"): {"anonymous": 401, "analyst": 403,
+                                                    "focal_other_area": 403,
+                                                    "focal_own_area": 403, "admin": 404},
+    ("post", "/api/v1/me/telegram-link"): {"anonymous": 401, "analyst": 403,
+                                           "focal_other_area": OK, "focal_own_area": OK,
+                                           "admin": OK},
+    ("post", "/api/v1/me/password"): {"anonymous": 401, "analyst": 403, "focal_other_area": 403,
+                                      "focal_own_area": 403, "admin": 403},
+}
+# Routes whose success depends on a form, not a role.
+UNGUARDED = {("post", "/api/v1/auth/token")}
+BODIES: dict[str, Any] = {
+    "/api/v1/reports/{report_id}/status": {"status": "in_review"},
+    "/api/v1/reports/{report_id}/notes": {"text": "nota"},
+    "/api/v1/reports/{report_id}/messages": {"text": "mensaje"},
+    "/api/v1/reports/{report_id}/share": {"username": "otra_area"},
+    "/api/v1/routing-rules": {"username": "propia_area", "kind": "stigma"},
+    # A wrong current password: everyone signed in gets the same 403, nobody changes anything.
+    "/api/v1/me/password": {"current_password": "no es la actual",
+                            "new_password": "una contraseña nueva y larga"},
+}
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    headers: dict[str, dict[str, str]]
+    report_id: str
+
+
+@pytest.fixture
+async def world(store: Store, tmp_path: Path) -> AsyncIterator[World]:
+    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True), store=store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://somos.test") as client:
+        staff = {
+            "analyst": await add_staff(store, "analista", role="analyst"),
+            "focal_other_area": await add_staff(store, "otra_area", municipalities=("05120",)),
+            "focal_own_area": await add_staff(store, "propia_area", municipalities=(TUMACO,)),
+            "admin": await add_staff(store, "admin", role="admin"),
+        }
+        async with store.transaction() as session:
+            submitted = await submit_report(
+                session=session, keyring=store.keyring, argon2_params=store.argon2,
+                now=datetime.now(UTC),
+                report=NewReport(kind="threat", category="threat.other",
+                                 municipality_code=TUMACO, urgency="normal", answers={}),
+            )
+        headers = {"anonymous": {}}
+        for role, person in staff.items():
+            headers[role] = await login(client, person)
+        yield World(client, headers, submitted.report_id)
+
+
+async def test_every_route_is_in_the_matrix(world: World) -> None:
+    schema = (await world.client.get("/openapi.json")).json()
+    routes = {(method, path) for path, ops in schema["paths"].items() for method in ops}
+    assert routes - UNGUARDED == set(EXPECTED), "add the new route to EXPECTED"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
+async def test_authorization_matrix(world: World, method: str, path: str) -> None:
+    url = path.format(report_id=world.report_id, attachment_id=MISSING, rule_id=MISSING)
+    outcomes = {}
+    # Least privileged first: a successful claim must not change what others see.
+    for role in ROLES:
+        response = await world.client.request(method.upper(), url, headers=world.headers[role],
+                                              json=BODIES.get(path))
+        status = response.status_code
+        outcomes[role] = OK if 200 <= status < 300 else status
+        if status >= 400:
+            assert response.headers["content-type"].startswith("application/problem+json")
+    assert outcomes == EXPECTED[(method, path)]
