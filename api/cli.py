@@ -32,6 +32,8 @@ app = typer.Typer(
 users_app = typer.Typer(help="Cuentas del personal (puntos focales, analistas, administradores).",
                         no_args_is_help=True)
 app.add_typer(users_app, name="users")
+demo_app = typer.Typer(help="Datos sintéticos para probar Somos.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
 routes_app = typer.Typer(help="Reglas de enrutamiento: quién recibe qué reportes.",
                          no_args_is_help=True)
 app.add_typer(routes_app, name="routes")
@@ -336,6 +338,36 @@ def lines_list(
         typer.echo(f"No hay líneas propias registradas para {code}.")
     for line_name, line_number in found:
         typer.echo(f"{line_name}\t{line_number}")
+
+
+@demo_app.command("seed")
+def demo_seed(
+    reports: Annotated[int, typer.Option(min=1, max=1_000_000, help="Cuántos reportes crear.")],
+    force: Annotated[bool, typer.Option(help="Sembrar aunque haya reportes reales.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Semilla para repetir los datos.")] = None,
+) -> None:
+    """Crea reportes sintéticos por el camino real: enrutamiento, cifrado y agregados."""
+    from rich.progress import Progress
+
+    from api.demo import SeedRefused
+    from api.demo import seed as seed_reports
+
+    settings = load_settings()
+
+    async def work(store: Store) -> int:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("Sembrando reportes…", total=reports)
+            return await seed_reports(
+                store=store, count=reports, departments=settings.covered_departments,
+                force=force, seed_value=seed,
+                progress=lambda done: progress.advance(task, done),
+            )
+
+    try:
+        written = with_store(settings, work)
+    except SeedRefused as error:
+        raise fail(str(error)) from None
+    typer.echo(f"{written} reportes sintéticos creados.")
 
 
 @routes_app.command("add")

@@ -17,7 +17,7 @@ from storage.attachments import File, attach_to_report, list_attachments, read_a
 from storage.audit import append_audit
 from storage.crypto import DEFAULT_ARGON2, Argon2Params
 from storage.keyfile import Keyring
-from storage.models import Meta, Report, ReportKey, new_id, utcnow
+from storage.models import Meta, Report, ReportKey, User, new_id, utcnow
 from storage.outbox import enqueue
 from storage.rollups import bump_priority_tallies, bump_rollup, month_of
 from storage.routing import recipients_for
@@ -108,6 +108,8 @@ async def submit_report(
     with_receipt: bool = True,
     files: Sequence[File] = (),
     contact_chat_id: int | None = None,
+    notify: bool = True,
+    recipients: Sequence[User] | None = None,
 ) -> Submitted:
     """Encrypts and stores a report with its wrapped keys, evidence, rollup and audit entry.
 
@@ -122,13 +124,14 @@ async def submit_report(
     if len(report.municipality_code) != 5 or not report.municipality_code.isdigit():
         raise ReportError(f"invalid municipality code {report.municipality_code!r}")
 
-    recipients = await recipients_for(
-        session=session,
-        municipality_code=report.municipality_code,
-        kind=report.kind,
-        category=report.category,
-        urgency=report.urgency,
-    )
+    if recipients is None:  # bulk callers may route once per kind of report
+        recipients = await recipients_for(
+            session=session,
+            municipality_code=report.municipality_code,
+            kind=report.kind,
+            category=report.category,
+            urgency=report.urgency,
+        )
     public_keys = {user.id: user.public_key for user in recipients}
     public_keys[RECOVERY_RECIPIENT] = await recovery_public_key(session=session)
     code: str | None = None
@@ -177,7 +180,7 @@ async def submit_report(
     session.add(row)
     await session.flush()
     ping = "immediate_alert" if report.urgency == "immediate" else "new_report"
-    for user in recipients:
+    for user in recipients if notify else ():
         await enqueue(session=session, keyring=keyring, kind=ping, now=now,
                       payload={"user_id": user.id, "municipality": report.municipality_code})
     if files:

@@ -101,3 +101,24 @@ def test_users_reset_with_the_recovery_key_and_disable(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match="(no corresponde|No se pudo leer)"):
         somos.run("users", "reset", "tumaco", "--recovery-key-file", str(wrong))
     assert "desactivada" in somos.run("users", "disable", "tumaco")
+
+
+def test_demo_seed_writes_through_the_real_path_and_refuses_real_data(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "somos.db"
+    somos = Somos(tmp_path / "data", f"sqlite:///{database}")
+    somos.run("init")
+    assert "40 reportes sintéticos" in somos.run("demo", "seed", "--reports", "40", "--seed", "3")
+    with sqlite3.connect(database) as connection:
+        reports = connection.execute("SELECT count(*) FROM reports").fetchone()[0]
+        rolled = connection.execute("SELECT sum(count) FROM rollups").fetchone()[0]
+        keys = connection.execute("SELECT count(*) FROM report_keys").fetchone()[0]
+    assert reports == rolled == 40 and keys >= 80  # recovery + at least one more per report
+
+    real = Somos(tmp_path / "real", f"sqlite:///{tmp_path / 'real' / 'somos.db'}")
+    real.run("init")
+    real.run("chat", input="\n".join([
+        "1", "tumaco", "1", "1", "1", "1", "1", "1", "Amenaza real", "2", "2", "1", "1",
+    ]) + "\n")
+    with pytest.raises(AssertionError, match="reportes reales"):
+        real.run("demo", "seed", "--reports", "5")
+    assert "5 reportes sintéticos" in real.run("demo", "seed", "--reports", "5", "--force")

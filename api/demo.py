@@ -1,0 +1,99 @@
+"""Synthetic reports for trying Somos and for benchmarks, through the real submission path.
+
+Every report is routed, encrypted, rolled up and audited like a real one. Only
+the receipt's Argon2 cost is the cheap one, because nobody will ever type these
+codes (the cost is recorded per report, so verification still works).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from flows import taxonomy
+from flows.municipalities import Catalog
+from storage.crypto import FAST_ARGON2
+from storage.models import Meta, Report, User
+from storage.reports import NewReport, submit_report
+from storage.routing import recipients_for
+from storage.store import Store
+
+DEMO_MARK = "demo_seeded"
+BATCH = 250
+DESCRIPTIONS = (
+    "Dejaron un panfleto en la tienda con una lista de nombres.",
+    "Llamaron varias veces amenazando si no pagamos.",
+    "Hombres armados pasaron preguntando por la presidenta de la junta.",
+    "Publicaron en redes que el líder es colaborador de un grupo.",
+    "Nos dijeron que debemos salir de la vereda esta semana.",
+)
+
+
+class SeedRefused(RuntimeError):
+    """The database holds reports that were not seeded: refuse unless forced."""
+
+
+def synthetic_report(rng: random.Random, municipalities: list[str]) -> NewReport:
+    kind = rng.choices(["threat", "stigma", "priority"], weights=[6, 2, 2])[0]
+    municipality = rng.choice(municipalities)
+    if kind == "priority":
+        concerns = rng.sample(list(taxonomy.PRIORITIES), k=rng.randint(1, 3))
+        return NewReport(kind=kind, category=concerns[0], municipality_code=municipality,
+                         urgency="normal", answers={"concerns": concerns})
+    if kind == "stigma":
+        return NewReport(
+            kind=kind, category=rng.choice(list(taxonomy.STIGMA)),
+            municipality_code=municipality, urgency=rng.choice(["normal", "high"]),
+            answers={"leadership": rng.choice(list(taxonomy.LEADERSHIP)),
+                     "description": rng.choice(DESCRIPTIONS)},
+        )
+    return NewReport(
+        kind=kind, category=rng.choice(list(taxonomy.THREATS)), municipality_code=municipality,
+        urgency=rng.choices(["normal", "high", "immediate"], weights=[6, 3, 1])[0],
+        answers={"target": rng.choice(list(taxonomy.TARGETS)),
+                 "description": rng.choice(DESCRIPTIONS)},
+    )
+
+
+async def seed(
+    *, store: Store, count: int, departments: tuple[str, ...], force: bool = False,
+    seed_value: int | None = None, progress: Callable[[int], None] = lambda _: None,
+    now: datetime | None = None,
+) -> int:
+    """Writes `count` synthetic reports spread over the last 24 months; returns the count."""
+    async with store.transaction() as session:
+        existing = (await session.exec(select(func.count()).select_from(Report))).one()
+        marked = await session.get(Meta, DEMO_MARK)
+        if existing and marked is None and not force:
+            raise SeedRefused(
+                f"La base tiene {existing} reportes reales. Use --force solo si está seguro."
+            )
+        if marked is None:
+            session.add(Meta(key=DEMO_MARK, value="1"))
+    rng = random.Random(seed_value)  # noqa: S311 - synthetic data, not secrets
+    municipalities = [m.code for d in departments for m in
+                      Catalog.load(departments=departments).in_department(d)]
+    end = now or datetime.now(UTC)
+    routes: dict[tuple[str, str, str, str], list[User]] = {}
+    written = 0
+    while written < count:
+        batch = min(BATCH, count - written)
+        async with store.transaction() as session:
+            for _ in range(batch):
+                report = synthetic_report(rng, municipalities)
+                when = end - timedelta(minutes=rng.randint(0, 60 * 24 * 730))
+                route = (report.municipality_code, report.kind, report.category, report.urgency)
+                if route not in routes:
+                    routes[route] = await recipients_for(
+                        session=session, municipality_code=report.municipality_code,
+                        kind=report.kind, category=report.category, urgency=report.urgency)
+                await submit_report(session=session, keyring=store.keyring, report=report,
+                                    now=when, argon2_params=FAST_ARGON2, recipients=routes[route],
+                                    with_receipt=report.kind != "priority", notify=False)
+        written += batch
+        progress(batch)
+    return written

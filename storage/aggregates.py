@@ -1,0 +1,147 @@
+"""Counts from the rollups (never from reports), so cost does not grow with the number of reports.
+
+Rollups hold municipality × kind × category × month; quarters and years are
+derived from the month, departments from the municipality code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import PriorityTally, Rollup
+
+DIMENSIONS = ("department", "municipality", "kind", "category", "month", "quarter", "year")
+BORDA_POINTS = {1: 3, 2: 2, 3: 1}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the caller may count: everything (None) or some departments/municipalities."""
+
+    departments: frozenset[str] | None = None
+    municipalities: frozenset[str] | None = None
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.departments is None and self.municipalities is None
+
+
+@dataclass(frozen=True)
+class Query:
+    group_by: tuple[str, ...]
+    month_from: str | None = None   # "YYYY-MM", inclusive
+    month_to: str | None = None     # "YYYY-MM", inclusive
+    kind: str | None = None
+    scope: Scope = Scope()
+
+
+def period_of(month: str, dimension: str) -> str:
+    year, number = month.split("-")
+    if dimension == "quarter":
+        return f"{year}-Q{(int(number) - 1) // 3 + 1}"
+    if dimension == "year":
+        return year
+    return month
+
+
+def _value(dimension: str, municipality: str, kind: str, category: str, month: str) -> str:
+    if dimension == "department":
+        return municipality[:2]
+    if dimension == "municipality":
+        return municipality
+    if dimension == "kind":
+        return kind
+    if dimension == "category":
+        return category
+    return period_of(month, dimension)
+
+
+def _in_scope(scope: Scope, municipality: str) -> bool:
+    if scope.unrestricted:
+        return True
+    return (municipality in (scope.municipalities or ())) or (
+        municipality[:2] in (scope.departments or ())
+    )
+
+
+async def count_reports(
+    *, session: AsyncSession, query: Query
+) -> dict[tuple[str, ...], int]:
+    """True counts by the requested dimensions (callers must protect them before publishing)."""
+    unknown = [d for d in query.group_by if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimensions: {unknown}")
+    statement = sa_select(
+        col(Rollup.municipality_code), col(Rollup.kind), col(Rollup.category),
+        col(Rollup.month), func.sum(col(Rollup.count)),
+    ).group_by(col(Rollup.municipality_code), col(Rollup.kind), col(Rollup.category),
+               col(Rollup.month))
+    if query.kind:
+        statement = statement.where(col(Rollup.kind) == query.kind)
+    if query.month_from:
+        statement = statement.where(col(Rollup.month) >= query.month_from)
+    if query.month_to:
+        statement = statement.where(col(Rollup.month) <= query.month_to)
+    counts: dict[tuple[str, ...], int] = defaultdict(int)
+    for municipality, kind, category, month, total in (await session.exec(statement)).all():  # type: ignore[call-overload]
+        if not _in_scope(query.scope, municipality):
+            continue
+        key = tuple(_value(d, municipality, kind, category, month) for d in query.group_by)
+        counts[key] += int(total or 0)
+    return dict(counts)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    municipality_code: str
+    respondents: int
+    concerns: tuple[tuple[str, int], ...]   # (concern code, Borda points), best first
+
+
+async def priority_rankings(
+    *, session: AsyncSession, month_from: str | None = None, month_to: str | None = None,
+    scope: Scope = Scope(),
+) -> list[Ranking]:
+    """Per municipality: concerns ranked by Borda count (3, 2, 1 points) and respondents."""
+    statement = sa_select(col(PriorityTally.municipality_code), col(PriorityTally.concern),
+                          col(PriorityTally.rank), func.sum(col(PriorityTally.count))).group_by(
+        col(PriorityTally.municipality_code), col(PriorityTally.concern),
+        col(PriorityTally.rank))
+    if month_from:
+        statement = statement.where(col(PriorityTally.month) >= month_from)
+    if month_to:
+        statement = statement.where(col(PriorityTally.month) <= month_to)
+    points: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    respondents: dict[str, int] = defaultdict(int)
+    for municipality, concern, rank, total in (await session.exec(statement)).all():  # type: ignore[call-overload]
+        if not _in_scope(scope, municipality):
+            continue
+        points[municipality][concern] += BORDA_POINTS.get(int(rank), 0) * int(total or 0)
+        if int(rank) == 1:  # every respondent ranks exactly one concern first
+            respondents[municipality] += int(total or 0)
+    return [
+        Ranking(
+            municipality_code=municipality,
+            respondents=respondents[municipality],
+            concerns=tuple(sorted(points[municipality].items(), key=lambda kv: (-kv[1], kv[0]))),
+        )
+        for municipality in sorted(points)
+    ]
+
+
+def months_between(first: str, last: str) -> Sequence[str]:
+    """Every "YYYY-MM" from first to last, inclusive."""
+    year, month = (int(part) for part in first.split("-"))
+    end = tuple(int(part) for part in last.split("-"))
+    months = []
+    while (year, month) <= end:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
