@@ -14,7 +14,16 @@ from fastapi import FastAPI
 
 from api.background import start_background
 from api.problems import install_problem_handlers
-from api.routes import auth, health, me, reports, routing_rules, telegram_webhook, triage
+from api.routes import (
+    aggregates,
+    auth,
+    health,
+    me,
+    reports,
+    routing_rules,
+    telegram_webhook,
+    triage,
+)
 from api.settings import Settings
 from bot.conversations import Conversations
 from bot.telegram import build_application
@@ -112,5 +121,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(triage.router)
     app.include_router(routing_rules.router)
     app.include_router(me.router)
+    app.include_router(aggregates.router)
     app.include_router(telegram_webhook.router)
     return app

@@ -22,3 +22,8 @@ def municipality_name(code: str) -> str:
 def label_of(code: str, locale: str = "es") -> str:
     msgid = taxonomy.label(code)
     return translations(locale).gettext(msgid) if msgid != code else code
+
+
+def department_name(code: str) -> str:
+    names = {d.code: d.name for d in _country().departments()}
+    return names.get(code, code)

@@ -1,0 +1,197 @@
+"""Protected aggregate tables: true counts from storage, suppression before anything leaves.
+
+Shared by the API, the exports and the CLI so every output applies the same rules.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.labels import department_name, label_of, municipality_name
+from storage.aggregates import Query, Scope, count_reports, priority_rankings
+from storage.disclosure import Published, Table, protect, protect_public
+
+PUBLIC_K = 10
+COARSE = ("month", "quarter", "year")
+ALL = "total"
+
+
+class AggregateError(ValueError):
+    """A request that cannot be answered as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Protected:
+    query: Query
+    profile: str
+    published: Published
+
+    def as_json(self, locale: str = "es") -> dict[str, Any]:
+        table = self.published
+        return {
+            "query": {"group_by": list(self.query.group_by), "from": self.query.month_from,
+                      "to": self.query.month_to, "kind": self.query.kind},
+            "profile": self.profile,
+            "k": table.k,
+            "margins_from_published_only": table.margins_from_published_only,
+            "rows": [{"code": r, "label": label(self.query.group_by[0], r, locale)}
+                     for r in table.rows],
+            "columns": [{"code": c, "label": label(self.column_dimension, c, locale)}
+                        for c in table.columns],
+            "cells": [
+                {"row": r, "column": c, "count": table.cells[(r, c)],
+                 "suppressed": table.cells[(r, c)] is None}
+                for r in table.rows for c in table.columns
+            ],
+            "row_totals": dict(table.row_totals),
+            "column_totals": dict(table.column_totals),
+            "total": table.total,
+        }
+
+    @property
+    def column_dimension(self) -> str:
+        return self.query.group_by[1] if len(self.query.group_by) > 1 else ALL
+
+
+def label(dimension: str, code: str, locale: str = "es") -> str:
+    if dimension == "municipality":
+        return municipality_name(code)
+    if dimension == "department":
+        return department_name(code)
+    if dimension in ("kind", "category"):
+        return label_of(code, locale)
+    return code
+
+
+def parse_group_by(raw: Sequence[str]) -> tuple[str, ...]:
+    from storage.aggregates import DIMENSIONS
+
+    dims = tuple(d.strip() for part in raw for d in part.split(",") if d.strip())
+    unknown = [d for d in dims if d not in DIMENSIONS]
+    if unknown:
+        raise AggregateError(
+            f"Dimensión desconocida: {', '.join(unknown)}. Use: {', '.join(DIMENSIONS)}."
+        )
+    if not 1 <= len(dims) <= 2 or len(set(dims)) != len(dims):
+        raise AggregateError("Agrupe por una o dos dimensiones distintas.")
+    return dims
+
+
+async def protected_table(
+    *, session: AsyncSession, query: Query, k: int, profile: str
+) -> Protected:
+    if profile == "public":
+        # Rollups are monthly, so every period here is already a month or coarser.
+        k = max(k, PUBLIC_K)
+    counts = await count_reports(session=session, query=query)
+    rows = tuple(sorted({key[0] for key in counts}))
+    if len(query.group_by) == 2:
+        columns = tuple(sorted({key[1] for key in counts}))
+        cells = {(key[0], key[1]): value for key, value in counts.items()}
+    else:
+        columns = (ALL,)
+        cells = {(key[0], ALL): value for key, value in counts.items()}
+    table = Table(rows=rows, columns=columns, counts=cells)
+    published = protect_public(table, k=k) if profile == "public" else protect(table, k=k)
+    return Protected(query, profile, published)
+
+
+async def protected_priorities(
+    *, session: AsyncSession, scope: Scope, k: int, month_from: str | None = None,
+    month_to: str | None = None, locale: str = "es",
+) -> list[dict[str, Any]]:
+    """Ranked concerns per municipality; below k respondents only the suppression shows."""
+    result = []
+    for ranking in await priority_rankings(session=session, month_from=month_from,
+                                           month_to=month_to, scope=scope):
+        hidden = ranking.respondents < k
+        result.append({
+            "municipality_code": ranking.municipality_code,
+            "municipality": municipality_name(ranking.municipality_code),
+            "respondents": None if hidden else ranking.respondents,
+            "suppressed": hidden,
+            "concerns": [] if hidden else [
+                {"code": code, "label": label_of(code, locale), "points": points,
+                 "rank": position}
+                for position, (code, points) in enumerate(ranking.concerns, 1)
+            ],
+        })
+    return result
+
+
+HXL_TAGS = {
+    "department": ("#adm1+code", "#adm1+name"),
+    "municipality": ("#adm2+code", "#adm2+name"),
+    "kind": ("#event+type", "#event+type+name"),
+    "category": ("#event+category", "#event+category+name"),
+    "month": ("#date+month", None),
+    "quarter": ("#date+quarter", None),
+    "year": ("#date+year", None),
+}
+HEADERS = {
+    "en": {"count": "count", "suppressed": "suppressed"},
+    "es": {"count": "conteo", "suppressed": "suprimido"},
+}
+
+
+def long_rows(protected: Protected, locale: str) -> list[dict[str, Any]]:
+    """One row per published cell, with codes and names (5-digit DIVIPOLA for municipalities)."""
+    dims = protected.query.group_by
+    rows = []
+    for (row, column), value in protected.published.cells.items():
+        record: dict[str, Any] = {}
+        for dimension, code in zip(dims, (row, column), strict=False):
+            if dimension == "municipality":
+                record["department_code"] = code[:2]
+                record["department"] = department_name(code[:2])
+            record[f"{dimension}_code" if dimension not in COARSE else dimension] = code
+            if dimension not in COARSE:
+                record[dimension] = label(dimension, code, locale)
+        record["count"] = value
+        record["suppressed"] = value is None
+        rows.append(record)
+    return rows
+
+
+def to_csv(protected: Protected, *, locale: str = "en", hxl: bool = False) -> str:
+    records = long_rows(protected, "es" if locale == "es" else "en")
+    fields = list(records[0].keys()) if records else ["count", "suppressed"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    names = HEADERS["es" if locale == "es" else "en"]
+    writer.writerow([names.get(f, f) for f in fields])
+    if hxl:
+        writer.writerow([hxl_tag(f) for f in fields])
+    for record in records:
+        writer.writerow(["" if record[f] is None else record[f] for f in fields])
+    return out.getvalue()
+
+
+def hxl_tag(field: str) -> str:
+    if field == "count":
+        return "#indicator+reports+num"
+    if field == "suppressed":
+        return "#meta+suppressed"
+    if field == "department_code":
+        return "#adm1+code"
+    if field == "department":
+        return "#adm1+name"
+    for dimension, (code_tag, name_tag) in HXL_TAGS.items():
+        if field in (f"{dimension}_code", dimension) and dimension in COARSE:
+            return code_tag
+        if field == f"{dimension}_code":
+            return code_tag
+        if field == dimension:
+            return name_tag or code_tag
+    return ""
+
+
+def to_json(protected: Protected, locale: str = "es") -> str:
+    return json.dumps(protected.as_json(locale), ensure_ascii=False, indent=2, default=str)

@@ -1,0 +1,115 @@
+"""Aggregates and exports: analysts and admins see everything, focal points their own area.
+
+Every number is protected by small-cell suppression before it leaves the server.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.aggregates import (
+    AggregateError,
+    parse_group_by,
+    protected_priorities,
+    protected_table,
+    to_csv,
+    to_json,
+)
+from api.deps import SessionDep, SettingsDep, require_roles
+from api.problems import Problem
+from storage.aggregates import Query as AggregateQuery
+from storage.aggregates import Scope
+from storage.sessions import OpenSession
+from storage.users import areas_of
+
+router = APIRouter(tags=["aggregates"])
+Reader = Annotated[OpenSession, Depends(require_roles("analyst", "admin", "focal_point"))]
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+GROUP_BY_HELP = "Una o dos de: department, municipality, kind, category, month, quarter, year."
+
+
+async def scope_of(session: AsyncSession, current: OpenSession) -> Scope:
+    """Analysts and admins count everything; a focal point only their own area."""
+    if current.user.role in ("analyst", "admin"):
+        return Scope()
+    areas = await areas_of(session=session, user_id=current.user.id)
+    return Scope(
+        departments=frozenset(a.department_code for a in areas if a.department_code),
+        municipalities=frozenset(a.municipality_code for a in areas if a.municipality_code),
+    )
+
+
+async def _table(
+    session: AsyncSession, current: OpenSession, k: int, group_by: list[str],
+    month_from: str | None, month_to: str | None, kind: str | None, profile: str,
+) -> object:
+    try:
+        query = AggregateQuery(group_by=parse_group_by(group_by), month_from=month_from,
+                               month_to=month_to, kind=kind,
+                               scope=await scope_of(session, current))
+    except AggregateError as error:
+        raise Problem(422, str(error), code="bad-aggregate") from None
+    return await protected_table(session=session, query=query, k=k, profile=profile)
+
+
+@router.get("/api/v1/aggregates")
+async def aggregates(
+    current: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    group_by: Annotated[list[str], Query(description=GROUP_BY_HELP)] = ["municipality"],  # noqa: B006
+    month_from: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
+    month_to: Annotated[str | None, Query(alias="to", pattern=MONTH)] = None,
+    kind: Literal["threat", "stigma", "priority"] | None = None,
+    profile: Literal["analyst", "public"] = "analyst",
+) -> dict[str, object]:
+    """Counts by one or two dimensions; cells 1..k−1 and what would reveal them are hidden."""
+    protected = await _table(session, current, settings.suppression_k, group_by, month_from,
+                             month_to, kind, profile)
+    return protected.as_json()
+
+
+@router.get("/api/v1/aggregates/priorities")
+async def priorities(
+    current: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    month_from: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
+    month_to: Annotated[str | None, Query(alias="to", pattern=MONTH)] = None,
+) -> dict[str, object]:
+    """Per municipality: concerns ranked by Borda count, and respondents; hidden below k."""
+    items = await protected_priorities(
+        session=session, scope=await scope_of(session, current), k=settings.suppression_k,
+        month_from=month_from, month_to=month_to,
+    )
+    return {"k": settings.suppression_k, "items": items}
+
+
+@router.get("/api/v1/exports/aggregates")
+async def export(
+    current: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    format: Literal["csv", "json", "hxl"] = "csv",
+    group_by: Annotated[list[str], Query()] = ["municipality", "category"],  # noqa: B006
+    month_from: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
+    month_to: Annotated[str | None, Query(alias="to", pattern=MONTH)] = None,
+    kind: Literal["threat", "stigma", "priority"] | None = None,
+    profile: Literal["analyst", "public"] = "analyst",
+    lang: Literal["en", "es"] = "en",
+) -> Response:
+    """A file that is safe to share: CSV, JSON (query and k echoed) or HXL-tagged CSV."""
+    protected = await _table(session, current, settings.suppression_k, group_by, month_from,
+                             month_to, kind, profile)
+    name = f"somos-agregados-{profile}"
+    if format == "json":
+        return Response(to_json(protected), media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
+    body = to_csv(protected, locale=lang, hxl=format == "hxl")
+    suffix = "hxl.csv" if format == "hxl" else "csv"
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{suffix}"'})

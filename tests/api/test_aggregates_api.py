@@ -1,0 +1,109 @@
+"""Aggregates and exports over HTTP after seeding: nothing in 1..k−1 leaves the server."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.demo import seed
+from api.settings import Settings
+from storage.aggregates import Query, count_reports
+from storage.store import Store
+from tests.api.test_reports_api import login
+from tests.conftest import add_staff
+
+K = 5
+
+
+@pytest.fixture
+async def client(store: Store, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    await seed(store=store, count=200, departments=("52",), seed_value=11)
+    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True, suppression_k=K), store=store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://somos.test") as client:
+        yield client
+
+
+def small(value: object, k: int) -> bool:
+    return isinstance(value, int) and 1 <= value < k
+
+
+async def test_aggregates_hide_small_cells_and_match_a_recount(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    analyst = await login(client, await add_staff(store, "analista", role="analyst"))
+    body = (await client.get("/api/v1/aggregates", headers=analyst,
+                             params={"group_by": "municipality,kind"})).json()
+    assert body["k"] == K
+    published = [c["count"] for c in body["cells"]]
+    totals = [*body["row_totals"].values(), *body["column_totals"].values(), body["total"]]
+    assert not any(small(v, K) for v in published + totals)
+    assert any(c["suppressed"] for c in body["cells"])
+    async with store.transaction() as session:
+        truth = await count_reports(session=session,
+                                    query=Query(group_by=("municipality", "kind")))
+    for cell in body["cells"]:
+        if cell["count"] is not None:
+            assert cell["count"] == truth.get((cell["row"], cell["column"]), 0)
+    assert all(len(row["code"]) == 5 for row in body["rows"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hxl", "json"])
+async def test_exports_are_safe_to_share(
+    client: httpx.AsyncClient, store: Store, fmt: str
+) -> None:
+    analyst = await login(client, await add_staff(store, "analista", role="analyst"))
+    for profile, k in (("analyst", K), ("public", 10)):
+        response = await client.get("/api/v1/exports/aggregates", headers=analyst,
+                                    params={"format": fmt, "profile": profile})
+        assert response.status_code == 200
+        if fmt == "json":
+            body = response.json()
+            assert body["k"] == k and body["query"]["group_by"] == ["municipality", "category"]
+            assert not any(small(c["count"], k) for c in body["cells"])
+            continue
+        lines = list(csv.reader(io.StringIO(response.text)))
+        header, rows = lines[0], lines[1:]
+        if fmt == "hxl":
+            tags, rows = rows[0], rows[1:]
+            assert "#adm2+code" in tags and "#indicator+reports+num" in tags
+        count = header.index("count")
+        code = header.index("municipality_code")
+        assert not any(small(int(r[count]), k) for r in rows if r[count])
+        assert all(len(r[code]) == 5 and r[code].isdigit() for r in rows)
+
+
+async def test_focal_points_count_only_their_area_and_strangers_nothing(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    narino = await login(client, await add_staff(store, "narino", departments=("52",)))
+    body = (await client.get("/api/v1/aggregates", headers=narino,
+                             params={"group_by": "department"})).json()
+    assert [row["code"] for row in body["rows"]] == ["52"]
+    caceres = await login(client, await add_staff(store, "caceres", municipalities=("05120",)))
+    other = (await client.get("/api/v1/aggregates", headers=caceres)).json()
+    assert other["rows"] == [] and other["total"] in (0, None)
+    for path in ("/api/v1/aggregates", "/api/v1/aggregates/priorities",
+                 "/api/v1/exports/aggregates"):
+        assert (await client.get(path)).status_code == 401
+
+
+async def test_priorities_rank_concerns_and_hide_small_municipalities(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    analyst = await login(client, await add_staff(store, "analista", role="analyst"))
+    items = (await client.get("/api/v1/aggregates/priorities", headers=analyst)).json()["items"]
+    assert items
+    for item in items:
+        if item["suppressed"]:
+            assert item["respondents"] is None and item["concerns"] == []
+        else:
+            assert item["respondents"] >= K
+            points = [c["points"] for c in item["concerns"]]
+            assert points == sorted(points, reverse=True)
