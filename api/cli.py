@@ -34,6 +34,10 @@ users_app = typer.Typer(help="Cuentas del personal (puntos focales, analistas, a
 app.add_typer(users_app, name="users")
 demo_app = typer.Typer(help="Datos sintéticos para probar Somos.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+export_app = typer.Typer(help="Exportaciones que se pueden compartir.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+rollups_app = typer.Typer(help="Los conteos agregados.", no_args_is_help=True)
+app.add_typer(rollups_app, name="rollups")
 routes_app = typer.Typer(help="Reglas de enrutamiento: quién recibe qué reportes.",
                          no_args_is_help=True)
 app.add_typer(routes_app, name="routes")
@@ -340,6 +344,99 @@ def lines_list(
         typer.echo(f"{line_name}\t{line_number}")
 
 
+@export_app.command("aggregates")
+def export_aggregates(
+    format: Annotated[str, typer.Option(help="csv, json o hxl.")] = "csv",
+    profile: Annotated[str, typer.Option(help="analyst o public (k mínimo 10).")] = "analyst",
+    group_by: Annotated[str, typer.Option(help="Una o dos dimensiones, con coma.")] = (
+        "municipality,category"),
+    since: Annotated[str | None, typer.Option("--from", help="Mes inicial AAAA-MM.")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Mes final AAAA-MM.")] = None,
+    kind: Annotated[str | None, typer.Option(help="threat, stigma o priority.")] = None,
+    lang: Annotated[str, typer.Option(help="Encabezados del CSV: en o es.")] = "en",
+    out: Annotated[Path | None, typer.Option(help="Archivo de salida (si no, pantalla).")] = None,
+) -> None:
+    """Exporta conteos protegidos: ninguna celda entre 1 y k−1, ni totales que las revelen."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from api.aggregates import AggregateError, parse_group_by, protected_table, to_csv, to_json
+    from storage.aggregates import Query
+
+    if format not in ("csv", "json", "hxl") or profile not in ("analyst", "public"):
+        raise fail("Use --format csv|json|hxl y --profile analyst|public.")
+    settings = load_settings()
+    try:
+        query = Query(group_by=parse_group_by([group_by]), month_from=since, month_to=until,
+                      kind=kind)
+    except AggregateError as error:
+        raise fail(str(error)) from None
+
+    async def work(store: Store) -> str:
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
+            task = progress.add_task("Contando y protegiendo…", total=2)
+            async with store.transaction() as session:
+                protected = await protected_table(session=session, query=query,
+                                                  k=settings.suppression_k, profile=profile)
+            progress.advance(task)
+            text = (to_json(protected) if format == "json"
+                    else to_csv(protected, locale=lang, hxl=format == "hxl"))
+            progress.advance(task)
+            return text
+
+    text = with_store(settings, work)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"Exportación guardada en {out}.", err=True)
+
+
+@rollups_app.command("rebuild")
+def rollups_rebuild(
+    check: Annotated[bool, typer.Option(help="Solo comparar, sin cambiar nada.")] = False,
+) -> None:
+    """Recuenta los agregados desde los reportes guardados y muestra cualquier diferencia."""
+    from storage.aggregates import compare_rollups, rebuild_rollups
+
+    async def work(store: Store) -> list[str]:
+        async with store.transaction() as session:
+            found = await (compare_rollups(session=session) if check
+                           else rebuild_rollups(session=session))
+        return [f"{d.municipality_code} {d.kind} {d.category} {d.month}: "
+                f"guardado {d.stored}, recontado {d.recounted}" for d in found]
+
+    differences = with_store(load_settings(), work)
+    if not differences:
+        typer.echo("Los agregados coinciden con los reportes guardados.")
+        return
+    for line in differences:
+        typer.echo(line)
+    if check:
+        raise typer.Exit(code=1)
+    typer.echo(f"{len(differences)} celdas corregidas.")
+
+
+@app.command()
+def purge() -> None:
+    """Borra el contenido de casos cerrados viejos (SOMOS_RETENTION_DAYS); los conteos quedan."""
+    from datetime import UTC, datetime, timedelta
+
+    from storage.retention import purge_contents
+
+    settings = load_settings()
+
+    async def work(store: Store) -> int:
+        now = datetime.now(UTC)
+        async with store.transaction() as session:
+            return await purge_contents(
+                session=session, now=now,
+                older_than=now - timedelta(days=settings.retention_days),
+            )
+
+    typer.echo(f"Contenido borrado de {with_store(settings, work)} reportes.")
+
+
 @demo_app.command("seed")
 def demo_seed(
     reports: Annotated[int, typer.Option(min=1, max=1_000_000, help="Cuántos reportes crear.")],
@@ -347,6 +444,7 @@ def demo_seed(
     seed: Annotated[int | None, typer.Option(help="Semilla para repetir los datos.")] = None,
 ) -> None:
     """Crea reportes sintéticos por el camino real: enrutamiento, cifrado y agregados."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from api.demo import SeedRefused
@@ -355,7 +453,7 @@ def demo_seed(
     settings = load_settings()
 
     async def work(store: Store) -> int:
-        with Progress(transient=True) as progress:
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
             task = progress.add_task("Sembrando reportes…", total=reports)
             return await seed_reports(
                 store=store, count=reports, departments=settings.covered_departments,

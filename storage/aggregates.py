@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import PriorityTally, Rollup
+from storage.models import PriorityTally, Report, Rollup
 
 DIMENSIONS = ("department", "municipality", "kind", "category", "month", "quarter", "year")
 BORDA_POINTS = {1: 3, 2: 2, 3: 1}
@@ -145,3 +145,61 @@ def months_between(first: str, last: str) -> Sequence[str]:
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
+
+
+@dataclass(frozen=True)
+class RollupDifference:
+    municipality_code: str
+    kind: str
+    category: str
+    month: str
+    stored: int
+    recounted: int
+
+
+async def recount_from_reports(*, session: AsyncSession) -> dict[tuple[str, str, str, str], int]:
+    """Counts straight from the reports' clear columns (what rollups should say)."""
+    statement = sa_select(col(Report.municipality_code), col(Report.kind), col(Report.category),
+                          col(Report.created_hour))
+    counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for municipality, kind, category, hour in (await session.exec(statement)).all():  # type: ignore[call-overload]
+        counts[(municipality, kind, category, hour.strftime("%Y-%m"))] += 1
+    return dict(counts)
+
+
+async def compare_rollups(*, session: AsyncSession) -> list[RollupDifference]:
+    """Where stored rollups and a recount of the stored reports disagree.
+
+    After a retention purge, report rows stay (only their contents go), so a
+    difference always means something to investigate.
+    """
+    recounted = await recount_from_reports(session=session)
+    stored = {
+        (r.municipality_code, r.kind, r.category, r.month): r.count
+        for r in (await session.exec(select(Rollup))).all()
+    }
+    return [
+        RollupDifference(*key, stored=stored.get(key, 0), recounted=recounted.get(key, 0))
+        for key in sorted(set(stored) | set(recounted))
+        if stored.get(key, 0) != recounted.get(key, 0)
+    ]
+
+
+async def rebuild_rollups(*, session: AsyncSession) -> list[RollupDifference]:
+    """Replaces the rollups with a recount and returns what was different."""
+    differences = await compare_rollups(session=session)
+    for difference in differences:
+        key = (difference.municipality_code, difference.kind, difference.category,
+               difference.month)
+        row = await session.get(Rollup, key)
+        if difference.recounted == 0 and row is not None:
+            await session.delete(row)
+        elif row is None:
+            session.add(Rollup(municipality_code=key[0], kind=key[1], category=key[2],
+                               month=key[3], department_code=key[0][:2],
+                               count=difference.recounted))
+        else:
+            row.count = difference.recounted
+            session.add(row)
+    await session.flush()
+    return differences

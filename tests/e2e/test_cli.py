@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import sqlite3
 from pathlib import Path
@@ -122,3 +123,19 @@ def test_demo_seed_writes_through_the_real_path_and_refuses_real_data(tmp_path: 
     with pytest.raises(AssertionError, match="reportes reales"):
         real.run("demo", "seed", "--reports", "5")
     assert "5 reportes sintéticos" in real.run("demo", "seed", "--reports", "5", "--force")
+
+
+def test_export_aggregates_from_the_cli_is_protected(tmp_path: Path) -> None:
+    somos = Somos(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'somos.db'}")
+    somos.run("init")
+    somos.run("demo", "seed", "--reports", "120", "--seed", "9")
+    out = tmp_path / "publico.hxl.csv"
+    somos.run("export", "aggregates", "--format", "hxl", "--profile", "public",
+              "--out", str(out))
+    header, tags, *rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
+    assert tags[header.index("municipality_code")] == "#adm2+code"
+    counts = [int(r[header.index("count")]) for r in rows if r[header.index("count")]]
+    assert not any(1 <= c < 10 for c in counts)
+    assert "coinciden" in somos.run("rollups", "rebuild", "--check")
+    spanish = somos.run("export", "aggregates", "--lang", "es", "--group-by", "department")
+    assert spanish.splitlines()[0].startswith("department_code,department,conteo")

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
+from api.demo import seed
+from storage.aggregates import Query, compare_rollups, count_reports, rebuild_rollups
 from storage.escalation import escalate_overdue
+from storage.models import Report, Rollup
 from storage.outbox import due_messages, mark_failed, mark_sent, pending_of_kind
 from storage.reports import NewReport, submit_report
+from storage.retention import purge_contents
 from storage.store import Store
 from storage.users import get_user_by_username, issue_link_code, link_chat, staff_chat_of
 from tests.conftest import add_staff
@@ -75,3 +81,30 @@ async def test_a_link_code_links_one_chat_once(store: Store) -> None:
         late = await issue_link_code(session=session, user=user, now=NOW)
         assert await link_chat(session=session, keyring=store.keyring, code=late, chat_id=1,
                                now=NOW + timedelta(minutes=16)) is None
+
+
+async def test_rollups_equal_a_recount_and_survive_the_retention_purge(store: Store) -> None:
+    await seed(store=store, count=60, departments=("52",), seed_value=5, now=NOW)
+    async with store.transaction() as session:
+        assert await compare_rollups(session=session) == []
+        before = await count_reports(session=session, query=Query(group_by=("municipality",)))
+        for report in (await session.exec(select(Report))).all():
+            report.status = "closed"
+            session.add(report)
+    async with store.transaction() as session:
+        purged = await purge_contents(session=session, older_than=NOW + timedelta(days=1),
+                                      now=NOW + timedelta(days=400))
+        assert purged == 60
+    async with store.transaction() as session:
+        after = await count_reports(session=session, query=Query(group_by=("municipality",)))
+        assert after == before and await compare_rollups(session=session) == []
+        assert all(r.crypto_payload is None for r in (await session.exec(select(Report))).all())
+        row = (await session.exec(select(Rollup))).first()
+        assert row is not None
+        row.count += 7
+        session.add(row)
+    async with store.transaction() as session:
+        (difference,) = await rebuild_rollups(session=session)
+        assert difference.stored == difference.recounted + 7
+    async with store.transaction() as session:
+        assert await compare_rollups(session=session) == []
