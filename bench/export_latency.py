@@ -1,0 +1,77 @@
+"""Export latency against the number of stored reports (the aggregates issue, acceptance 4).
+
+Aggregates read rollups, never reports, so the time to produce an export should be
+flat in the number of reports. This measures it on SQLite installations seeded with
+`somos demo seed`:
+
+    .venv/bin/python bench/export_latency.py \
+        --data-dir /tmp/bench3000/data --data-dir /tmp/bench50000/data
+
+Each data dir is an installation (`somos init` then `somos demo seed --reports N`).
+Prints one JSON line per installation and grouping: median and p90 of 15 runs.
+Not part of `make test`: timings belong here, never in pass/fail tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from api.aggregates import protected_table, to_csv, to_json
+from storage.aggregates import Query
+from storage.models import Report
+from storage.store import open_store
+
+GROUPINGS = (("municipality", "category"), ("department", "month"), ("municipality",))
+RUNS = 15
+
+
+async def measure(data_dir: Path) -> list[dict[str, object]]:
+    store = open_store(database_url=f"sqlite:///{data_dir / 'somos.db'}",
+                       key_file=data_dir / "somos-keys.json")
+    results = []
+    try:
+        async with store.transaction() as session:
+            reports = (await session.exec(select(func.count()).select_from(Report))).one()
+        for group_by in GROUPINGS:
+            for profile in ("analyst", "public"):
+                timings = []
+                for _ in range(RUNS):
+                    started = time.perf_counter()
+                    async with store.transaction() as session:
+                        protected = await protected_table(
+                            session=session, query=Query(group_by=group_by), k=5,
+                            profile=profile,
+                        )
+                    to_csv(protected, hxl=True)
+                    to_json(protected)
+                    timings.append(time.perf_counter() - started)
+                timings.sort()
+                results.append({
+                    "reports": reports, "group_by": ",".join(group_by), "profile": profile,
+                    "median_ms": round(statistics.median(timings) * 1000, 1),
+                    "p90_ms": round(timings[int(len(timings) * 0.9) - 1] * 1000, 1),
+                })
+    finally:
+        await store.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, action="append", required=True)
+    args = parser.parse_args()
+    for data_dir in args.data_dir:
+        for result in asyncio.run(measure(data_dir)):
+            print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
