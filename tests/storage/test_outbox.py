@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from api.demo import seed
-from storage.aggregates import Query, compare_rollups, count_reports, rebuild_rollups
+from storage.aggregates import Query, Scope, compare_rollups, count_reports, rebuild_rollups
 from storage.escalation import escalate_overdue
 from storage.models import Report, Rollup
 from storage.outbox import due_messages, mark_failed, mark_sent, pending_of_kind
@@ -108,3 +108,19 @@ async def test_rollups_equal_a_recount_and_survive_the_retention_purge(store: St
         assert difference.stored == difference.recounted + 7
     async with store.transaction() as session:
         assert await compare_rollups(session=session) == []
+
+
+async def test_counts_group_in_the_database_by_quarter_year_and_scope(store: Store) -> None:
+    await seed(store=store, count=80, departments=("52", "19"), seed_value=2, now=NOW)
+    async with store.transaction() as session:
+        by_month = await count_reports(session=session, query=Query(group_by=("month",)))
+        by_quarter = await count_reports(session=session, query=Query(group_by=("quarter",)))
+        by_year = await count_reports(session=session, query=Query(group_by=("year", "kind")))
+        narino = await count_reports(session=session, query=Query(
+            group_by=("department",), scope=Scope(departments=frozenset({"52"}))))
+    assert sum(by_month.values()) == sum(by_quarter.values()) == sum(by_year.values()) == 80
+    for (month,), count in by_month.items():
+        quarter = f"{month[:4]}-Q{(int(month[5:]) - 1) // 3 + 1}"
+        assert by_quarter[(quarter,)] >= count
+    assert all(len(year) == 4 for year, _kind in by_year)
+    assert list(narino) == [("52",)]
