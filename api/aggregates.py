@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.labels import department_name, label_of, municipality_name
-from storage.aggregates import Query, Scope, count_reports, priority_rankings
+from storage.aggregates import DIMENSIONS, Query, Scope, count_reports, priority_rankings
 from storage.disclosure import Published, Table, protect, protect_public
 
 PUBLIC_K = 10
@@ -71,8 +71,6 @@ def label(dimension: str, code: str, locale: str = "es") -> str:
 
 
 def parse_group_by(raw: Sequence[str]) -> tuple[str, ...]:
-    from storage.aggregates import DIMENSIONS
-
     dims = tuple(d.strip() for part in raw for d in part.split(",") if d.strip())
     unknown = [d for d in dims if d not in DIMENSIONS]
     if unknown:

@@ -18,7 +18,6 @@ from storage.keyfile import Keyring
 from storage.models import Attachment, DraftAttachment, new_id
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-MAX_ATTACHMENTS_PER_REPORT = 6
 
 
 @dataclass(frozen=True)

@@ -29,19 +29,19 @@ from storage.users import get_user_by_username
 
 router = APIRouter(prefix="/api/v1/reports", tags=["triage"])
 
-Entity = Literal["unp", "defensoria", "fiscalia", "personeria", "policia", "procuraduria",
-                 "icbf", "other"]
-Reason = Literal["attended", "referred_externally", "no_contact", "duplicate", "unfounded"]
-assert set(Entity.__args__) == set(REFERRAL_ENTITIES)  # type: ignore[attr-defined]  # noqa: S101
-assert set(Reason.__args__) == set(CLOSING_REASONS)  # type: ignore[attr-defined]  # noqa: S101
 
 
 class StatusChange(BaseModel):
     status: Literal["in_review", "referred", "follow_up", "closed"]
-    entity: Entity | None = Field(default=None, description="Entidad a la que se remite.")
+    # Allowed values live once, in storage.triage, which validates them (422 with the list).
+    entity: str | None = Field(
+        default=None, max_length=32,
+        description="Entidad a la que se remite: " + ", ".join(REFERRAL_ENTITIES) + ".")
     reference: str | None = Field(default=None, max_length=120,
                                   description="Número de radicado o referencia de la entidad.")
-    reason: Reason | None = Field(default=None, description="Motivo de cierre.")
+    reason: str | None = Field(
+        default=None, max_length=32,
+        description="Motivo de cierre: " + ", ".join(CLOSING_REASONS) + ".")
 
 
 class TextIn(BaseModel):

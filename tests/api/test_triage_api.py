@@ -73,6 +73,9 @@ async def test_referral_note_and_message_show_in_the_detail(
     missing = await client.post(f"{base}/status", headers=headers,
                                 json={"status": "referred", "entity": "unp"})
     assert missing.status_code == 422 and "radicado" in missing.json()["detail"]
+    unknown = await client.post(f"{base}/status", headers=headers, json={
+        "status": "referred", "entity": "la_vecina", "reference": "X-1"})
+    assert unknown.status_code == 422 and "unp" in unknown.json()["detail"]
     referred = await client.post(f"{base}/status", headers=headers, json={
         "status": "referred", "entity": "unp", "reference": "OFI-2026-000123"})
     assert referred.json()["status"] == "referred"
