@@ -7,10 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.background import start_background
 from api.problems import install_problem_handlers
@@ -25,6 +26,9 @@ from api.routes import (
     triage,
 )
 from api.settings import Settings
+from api.web import admin, pages
+from api.web.render import STATIC
+from api.web.security import with_page_headers
 from bot.conversations import Conversations
 from bot.telegram import build_application
 from flows.conversation import build_flow
@@ -114,7 +118,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     app.state.store = store or build_store(settings)
     app.state.telegram = None
+    # The web pages' clock (idle timeouts); tests move it forward.
+    app.state.clock = lambda: datetime.now(UTC)
     install_problem_handlers(app)
+    pages.install_page_errors(app)
+    app.middleware("http")(with_page_headers)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(reports.router)
@@ -123,4 +131,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(me.router)
     app.include_router(aggregates.router)
     app.include_router(telegram_webhook.router)
+    app.include_router(pages.router)
+    app.include_router(admin.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

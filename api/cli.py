@@ -138,7 +138,7 @@ def init(
                     "Primer administrador creado (datos que se muestran una sola vez):\n"
                     f"  usuario={admin_username}\n  password={password}\n"
                     f"  secret={created.totp_secret}\n"
-                    f"  {otpauth_uri(admin_username, created.totp_secret)}"
+                    f"  {otpauth_uri(admin_username, created.totp_secret or '')}"
                 )
         return done
 
@@ -292,7 +292,7 @@ def users_add(
                 )
             except UserError as error:
                 raise fail(str(error)) from None
-        return created.totp_secret
+        return created.totp_secret or ""
 
     secret = with_store(settings, work)
     typer.echo(f"user={username}")

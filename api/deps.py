@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.auth import needs_totp_enrollment
 from api.problems import Problem
 from api.settings import Settings
 from storage.sessions import OpenSession, resolve_session
@@ -41,7 +42,8 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 async def get_current_session(
-    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    session: SessionDep, settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> OpenSession:
     if not token:
         raise Problem(401, "Inicie sesión para continuar.",
@@ -49,6 +51,10 @@ async def get_current_session(
     opened = await resolve_session(session=session, token=token)
     if opened is None:
         raise Problem(401, "La sesión no es válida o expiró. Inicie sesión de nuevo.",
+                      headers={"WWW-Authenticate": "Bearer"})
+    if needs_totp_enrollment(settings, opened.user):
+        # A web session opened only to enroll the second factor is not an API session.
+        raise Problem(401, "Active la verificación en dos pasos en la página web primero.",
                       headers={"WWW-Authenticate": "Bearer"})
     return opened
 

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     draft_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     require_totp: bool = True
     session_hours: int = Field(default=8, ge=1, le=72)
+    # Web pages: a session unused this long is gone (the absolute limit is session_hours).
+    web_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     departments: str = "05,13,19,23,52,54,70"
     locale: str = "es"
     # Lower Argon2 cost: only for the test suite, never in production.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +23,8 @@ class OpenSession:
     user: User
     private_key: bytes = field(repr=False)
     token_hash: str = field(repr=False)
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
 
 
 def token_hash(token: str) -> str:
@@ -35,12 +37,13 @@ def _session_key(token: str) -> bytes:
 
 
 async def create_session(
-    *, session: AsyncSession, user: User, private_key: bytes, lifetime: timedelta
+    *, session: AsyncSession, user: User, private_key: bytes, lifetime: timedelta,
+    now: datetime | None = None,
 ) -> str:
     """Opens a session and returns its bearer token (shown to the client only)."""
     token = secrets.token_urlsafe(32)
     digest = token_hash(token)
-    now = utcnow()
+    now = now or utcnow()
     session.add(
         AuthSession(
             token_hash=digest,
@@ -56,7 +59,9 @@ async def create_session(
     return token
 
 
-async def resolve_session(*, session: AsyncSession, token: str) -> OpenSession | None:
+async def resolve_session(
+    *, session: AsyncSession, token: str, now: datetime | None = None
+) -> OpenSession | None:
     """The live session behind a token, or None (unknown, expired, revoked, user disabled)."""
     digest = token_hash(token)
     row = (
@@ -69,7 +74,7 @@ async def resolve_session(*, session: AsyncSession, token: str) -> OpenSession |
     if row is None:
         return None
     auth, user = row
-    if auth.revoked_at is not None or auth.expires_at <= utcnow() or user.disabled:
+    if auth.revoked_at is not None or auth.expires_at <= (now or utcnow()) or user.disabled:
         return None
     try:
         private_key = crypto.aes_gcm_decrypt(
@@ -77,7 +82,32 @@ async def resolve_session(*, session: AsyncSession, token: str) -> OpenSession |
         )
     except crypto.DecryptionError:
         return None
-    return OpenSession(user=user, private_key=private_key, token_hash=digest)
+    return OpenSession(user=user, private_key=private_key, token_hash=digest,
+                       created_at=auth.created_at, expires_at=auth.expires_at)
+
+
+async def extend_session(
+    *, session: AsyncSession, opened: OpenSession, now: datetime, idle: timedelta,
+    lifetime: timedelta,
+) -> datetime:
+    """Slides an idle timeout: the session lives `idle` past this use, never past
+    `lifetime` from its start. Returns the new expiry."""
+    assert opened.created_at is not None
+    expires_at = min(now + idle, opened.created_at + lifetime)
+    await session.exec(
+        update(AuthSession).where(col(AuthSession.token_hash) == opened.token_hash)
+        .values(expires_at=expires_at)
+    )
+    return expires_at
+
+
+async def revoke_session(*, session: AsyncSession, token_hash: str) -> None:
+    """Ends one session (logout)."""
+    await session.exec(
+        update(AuthSession)
+        .where(col(AuthSession.token_hash) == token_hash, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 async def revoke_sessions(*, session: AsyncSession, user_id: str) -> None:

@@ -31,7 +31,7 @@ class UserError(ValueError):
 @dataclass(frozen=True)
 class NewUser:
     user: User
-    totp_secret: str
+    totp_secret: str | None  # None: enrolled with a QR code at first sign-in
 
 
 def generate_password() -> str:
@@ -58,8 +58,12 @@ async def create_user(
     municipalities: Sequence[str] = (),
     departments: Sequence[str] = (),
     argon2_params: crypto.Argon2Params = crypto.DEFAULT_ARGON2,
+    with_totp: bool = True,
 ) -> NewUser:
-    """Creates a staff user with a fresh key pair sealed under the password."""
+    """Creates a staff user with a fresh key pair sealed under the password.
+
+    Without `with_totp`, the second factor is enrolled at the first sign-in on the web.
+    """
     if role not in ROLES:
         raise UserError(f"Rol desconocido: {role}. Use uno de: {', '.join(ROLES)}.")
     if len(password) < 12:
@@ -73,7 +77,7 @@ async def create_user(
         asyncio.to_thread(_hasher.hash, password),
         asyncio.to_thread(crypto.seal_with_password, password, private_key, params=argon2_params),
     )
-    totp_secret = generate_totp_secret()
+    totp_secret = generate_totp_secret() if with_totp else None
     user = User(
         username=username,
         role=role,
@@ -82,7 +86,8 @@ async def create_user(
         crypto_private_key=sealed,
         created_at=utcnow(),
     )
-    user.crypto_totp_secret = keyring.seal(totp_secret.encode(), _totp_aad(user.id))
+    if totp_secret is not None:
+        user.crypto_totp_secret = keyring.seal(totp_secret.encode(), _totp_aad(user.id))
     if recovery_public_key is not None:
         user.crypto_private_key_recovery = crypto.hpke_seal(
             recovery_public_key, private_key, _recovery_info(user.id)
@@ -108,6 +113,17 @@ def totp_secret_of(*, keyring: Keyring, user: User) -> str | None:
     if user.crypto_totp_secret is None:
         return None
     return keyring.open(user.crypto_totp_secret, _totp_aad(user.id)).decode()
+
+
+async def enroll_totp(
+    *, session: AsyncSession, keyring: Keyring, user: User, secret: str
+) -> None:
+    """Stores a second factor for an account that has none yet (first web sign-in)."""
+    if user.crypto_totp_secret is not None:
+        raise UserError("Esta cuenta ya tiene verificación en dos pasos.")
+    user.crypto_totp_secret = keyring.seal(secret.encode(), _totp_aad(user.id))
+    session.add(user)
+    await session.flush()
 
 
 _DUMMY_HASH = _hasher.hash("somos: a password nobody has")

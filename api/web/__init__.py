@@ -1,0 +1,1 @@
+"""Server-rendered pages for focal points, analysts and admins (Jinja2, Spanish first)."""

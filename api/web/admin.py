@@ -1,0 +1,7 @@
+"""Admin pages: users, routing rules, emergency lines, the audit log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

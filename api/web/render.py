@@ -1,0 +1,66 @@
+"""Jinja2 rendering with the gettext catalogs: one environment per locale."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from api.labels import department_name, label_of, municipality_name
+from bot.i18n import SUPPORTED, translations
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+LOCALE_COOKIE = "somos_idioma"
+BOGOTA = ZoneInfo("America/Bogota")
+
+
+def locale_of(request: Request) -> str:
+    """Spanish unless the person chose English on the page (a cookie, not the browser)."""
+    chosen = request.cookies.get(LOCALE_COOKIE, "")
+    return chosen if chosen in SUPPORTED else "es"
+
+
+@lru_cache(maxsize=len(SUPPORTED))
+def environment(locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+
+    def when(value: datetime | None, pattern: str = "d MMM yyyy, HH:mm") -> str:
+        if value is None:
+            return ""
+        return format_datetime(value.astimezone(BOGOTA), pattern, locale=locale)
+
+    env.filters["when"] = when
+    env.filters["number"] = lambda value: format_decimal(value, locale=locale)
+    env.filters["label"] = lambda code: label_of(code, locale) if code else ""
+    env.filters["municipality"] = municipality_name
+    env.filters["department"] = department_name
+    env.globals["locale"] = locale
+    return env
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    locale = locale_of(request)
+    body = environment(locale).get_template(template).render(
+        request=request, path=request.url.path, **{"current": None, **(context or {})}
+    )
+    return HTMLResponse(body, status_code=status_code)

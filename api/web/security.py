@@ -1,0 +1,138 @@
+"""Web sessions in a cookie, CSRF tokens, and the security headers of every page.
+
+The cookie holds the same kind of opaque token as the API's bearer token (the
+private key is sealed under it). Pages slide an idle timeout on each use, never
+past the absolute lifetime. Forms carry a CSRF token derived from the session
+token; the login form, before any session exists, uses a double-submit cookie.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from fastapi import Request, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import FormData
+
+from api.auth import needs_totp_enrollment
+from api.settings import Settings
+from storage import crypto
+from storage.sessions import OpenSession, extend_session, resolve_session
+
+SESSION_COOKIE = "somos_sesion"
+LOGIN_CSRF_COOKIE = "somos_csrf"
+CSRF_FIELD = "csrf"
+API_PREFIXES = ("/api/", "/docs", "/redoc", "/openapi.json", "/telegram/", "/healthz",
+                "/readyz", "/metrics")
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "media-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
+       "frame-ancestors 'none'")
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    # Pages carry report content or staff data: never kept by the browser or a proxy.
+    "Cache-Control": "no-store",
+}
+
+
+class LoginRequired(Exception):
+    """No live web session: the handler answers with a redirect to the login page."""
+
+    def __init__(self, next_path: str = "/") -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class EnrollmentRequired(Exception):
+    """Signed in with the password only: the second factor comes first."""
+
+
+class PageForbidden(Exception):
+    """Signed in, but this page is not for this role."""
+
+
+class CsrfRefused(Exception):
+    """A form without the token of this session (or of this login page)."""
+
+
+@dataclass(frozen=True)
+class WebSession:
+    opened: OpenSession
+    token: str = field(repr=False)
+    expires_at: datetime
+
+    @property
+    def csrf(self) -> str:
+        return csrf_for(self.token)
+
+
+def csrf_for(token: str) -> str:
+    """Derived from the session token, which only this browser holds."""
+    key = crypto.hkdf_sha256(token.encode(), info=b"somos/v1/csrf", length=24)
+    return base64.urlsafe_b64encode(key).decode().rstrip("=")
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def check_csrf(expected: str | None, form: FormData) -> None:
+    given = form.get(CSRF_FIELD)
+    if not expected or not isinstance(given, str) or not hmac.compare_digest(expected, given):
+        raise CsrfRefused()
+
+
+def now_of(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def secure_cookies(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/",
+                        secure=secure_cookies(request))
+
+
+async def web_session(
+    request: Request, session: AsyncSession, settings: Settings, *, enrolling: bool = False
+) -> WebSession:
+    """The live session of this browser, slid forward by this use; raises LoginRequired."""
+    token = request.cookies.get(SESSION_COOKIE)
+    next_path = request.url.path if request.method == "GET" else "/"
+    if not token:
+        raise LoginRequired(next_path)
+    now = now_of(request)
+    opened = await resolve_session(session=session, token=token, now=now)
+    if opened is None:
+        raise LoginRequired(next_path)
+    if not enrolling and needs_totp_enrollment(settings, opened.user):
+        raise EnrollmentRequired()
+    expires_at = await extend_session(
+        session=session, opened=opened, now=now,
+        idle=timedelta(minutes=settings.web_idle_minutes),
+        lifetime=timedelta(hours=settings.session_hours),
+    )
+    return WebSession(opened=opened, token=token, expires_at=expires_at)
+
+
+async def with_page_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Strict headers on every page (the JSON API and its docs keep their own)."""
+    response = await call_next(request)
+    if not request.url.path.startswith(API_PREFIXES):
+        for name, value in PAGE_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
