@@ -26,7 +26,7 @@ from api.routes import (
     triage,
 )
 from api.settings import Settings
-from api.web import admin, pages
+from api.web import admin, dashboard, pages
 from api.web.render import STATIC
 from api.web.security import with_page_headers
 from bot.conversations import Conversations
@@ -133,5 +133,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(telegram_webhook.router)
     app.include_router(pages.router)
     app.include_router(admin.router)
+    app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

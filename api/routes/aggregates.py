@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.aggregates import (
     AggregateError,
+    Protected,
     parse_group_by,
     protected_priorities,
     protected_table,
@@ -43,10 +44,11 @@ async def scope_of(session: AsyncSession, current: OpenSession) -> Scope:
     )
 
 
-async def _table(
+async def table_for(
     session: AsyncSession, current: OpenSession, k: int, group_by: list[str],
     month_from: str | None, month_to: str | None, kind: str | None, profile: str,
-) -> object:
+) -> Protected:
+    """The API's query, shared with the web dashboard so both publish the same numbers."""
     try:
         query = AggregateQuery(group_by=parse_group_by(group_by), month_from=month_from,
                                month_to=month_to, kind=kind,
@@ -68,7 +70,7 @@ async def aggregates(
     profile: Literal["analyst", "public"] = "analyst",
 ) -> dict[str, object]:
     """Counts by one or two dimensions; cells 1..k−1 and what would reveal them are hidden."""
-    protected = await _table(session, current, settings.suppression_k, group_by, month_from,
+    protected = await table_for(session, current, settings.suppression_k, group_by, month_from,
                              month_to, kind, profile)
     return protected.as_json()
 
@@ -103,7 +105,7 @@ async def export(
     lang: Literal["en", "es"] = "en",
 ) -> Response:
     """A file that is safe to share: CSV, JSON (query and k echoed) or HXL-tagged CSV."""
-    protected = await _table(session, current, settings.suppression_k, group_by, month_from,
+    protected = await table_for(session, current, settings.suppression_k, group_by, month_from,
                              month_to, kind, profile)
     name = f"somos-agregados-{profile}"
     if format == "json":

@@ -1,0 +1,218 @@
+"""The web journeys in a real browser, against `somos serve` and the Bot API double.
+
+A resident reports on Telegram; the Nariño focal point signs in with TOTP, sees only
+Nariño, refers the report to the UNP with a reference and writes to the reporter, who
+reads it in Telegram with the receipt code. An analyst opens the dashboard; an admin
+adds a routing rule. Every page is also checked at 390 px wide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.botapi_double import BotApiDouble, FakeUser
+from tests.e2e.harness import RECEIPT, Server, Somos, start_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+PASSWORD = "contraseña larga del equipo de protección"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@dataclass
+class Deployment:
+    double: BotApiDouble
+    server: Server
+    somos: Somos
+    secrets: dict[str, str]
+    admin_password: str
+    receipt: str = ""
+
+    def url(self, path: str) -> str:
+        return self.server.base_url + path
+
+    def otp(self, username: str) -> str:
+        return pyotp.TOTP(self.secrets[username]).now()
+
+    def bearer(self, username: str, password: str = PASSWORD) -> dict[str, str]:
+        token = httpx.post(self.url("/api/v1/auth/token"), data={
+            "username": username, "password": password, "otp": self.otp(username),
+        }).json()["access_token"]
+        return {"Authorization": f"Bearer {token}"}
+
+
+def report_threat(user: FakeUser, place: str, confirm: str, description: str) -> str:
+    user.send_command("/start")
+    user.wait_for_bot_message("¿Qué quiere hacer?")
+    user.press("🚨 Reportar una amenaza o situación de riesgo")
+    user.wait_for_bot_message("¿En qué municipio pasó?")
+    user.send_text(place)
+    user.wait_for_bot_message(confirm)
+    user.press("Sí")
+    for question, answer in [
+        ("¿Quién está en riesgo?", "Un líder, lideresa, defensor o defensora"),
+        ("¿Qué pasó?", "Amenaza de muerte"),
+        ("¿Cómo llegó la amenaza?", "Panfleto o escrito"),
+        ("¿Quién está detrás", "Un grupo armado"),
+        ("¿Cuándo pasó?", "Esta semana"),
+    ]:
+        user.wait_for_bot_message(question)
+        user.press(answer)
+    user.wait_for_bot_message("Cuente con sus palabras")
+    user.send_text(description)
+    user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
+    user.press("Omitir")
+    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
+    user.press("No")
+    user.wait_for_bot_message("¿Podemos avisarle")
+    user.press("No")
+    user.wait_for_bot_message("Revise su reporte")
+    user.press("✅ Enviar reporte")
+    receipt = user.wait_for_bot_message("Su código de seguimiento es", timeout=30)
+    match = RECEIPT.search(receipt.text)
+    assert match, receipt.text
+    return match.group(1).replace(" ", "")
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    root = tmp_path_factory.mktemp("browser")
+    with BotApiDouble() as double:
+        somos = Somos(root / "data", f"sqlite:///{root / 'data' / 'somos.db'}", {
+            "TELEGRAM_BOT_TOKEN": double.token, "SOMOS_TELEGRAM_API_URL": double.base_url,
+        })
+        init = somos.run("init")
+        admin_password = re.search(r"password=(\S+)", init)
+        admin_secret = re.search(r"secret=([A-Z2-7]+)", init)
+        assert admin_password and admin_secret, init
+        secrets = {"admin": admin_secret.group(1)}
+        secrets["narino"] = somos.add_user("narino", "--role", "focal_point", "--department",
+                                           "52", password=PASSWORD)
+        secrets["caceres"] = somos.add_user("caceres", "--role", "focal_point",
+                                            "--municipality", "05120", password=PASSWORD)
+        secrets["analista"] = somos.add_user("analista", "--role", "analyst", password=PASSWORD)
+        server = start_server(somos, root / "serve.log")
+        try:
+            yield Deployment(double, server, somos, secrets, admin_password.group(1))
+        finally:
+            server.stop()
+
+
+def sign_in(page: Page, deployment: Deployment, username: str, password: str = PASSWORD,
+            start: str = "/") -> None:
+    page.goto(deployment.url(start))
+    expect(page).to_have_url(re.compile(r"/entrar"))
+    page.get_by_label("Usuario").fill(username)
+    page.get_by_label("Contraseña").fill(password)
+    page.get_by_label("Código de verificación").fill(deployment.otp(username))
+    page.get_by_role("button", name="Entrar").click()
+    expect(page).not_to_have_url(re.compile(r"/entrar"))
+
+
+def fits_phone(page: Page, screenshots: Path, name: str) -> None:
+    """Readable at 390 px: nothing wider than the screen, and a picture to look at."""
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name}: the page is {width}px wide at 390px"
+    page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def test_focal_point_refers_a_telegram_report_to_the_unp_and_writes_to_the_reporter(
+    deployment: Deployment, browser: Browser, screenshots: Path,
+) -> None:
+    resident = deployment.double.user(user_id=7_300_000_001, first_name="Rosa")
+    description = "Dejaron un panfleto con nombres de la junta en la vereda"
+    code = report_threat(resident, "Tumaco", "¿Es Tumaco (Nariño)?", description)
+    elsewhere = deployment.double.user(user_id=7_300_000_002, first_name="Luis")
+    report_threat(elsewhere, "Cáceres", "¿Es Cáceres (Antioquia)?",
+                  "Llegó una amenaza a la emisora comunitaria")
+
+    context = browser.new_context(viewport=DESKTOP, locale="es-CO")
+    page = context.new_page()
+    sign_in(page, deployment, "narino", start="/bandeja")
+    expect(page).to_have_url(re.compile(r"/bandeja$"))
+    expect(page.get_by_role("heading", name="Bandeja")).to_be_visible()
+    items = page.locator("ul.queue a")
+    expect(items).to_have_count(1)
+    assert items.first.get_attribute("data-municipality") == "52835"
+    expect(page.locator("main")).not_to_contain_text("Cáceres")
+    expect(items.first).to_contain_text("Tumaco (Nariño)")
+    page.screenshot(path=str(screenshots / "bandeja.png"), full_page=True)
+    fits_phone(page, screenshots, "bandeja")
+
+    items.first.click()
+    expect(page.get_by_text(description)).to_be_visible()
+    page.get_by_role("button", name="Tomar este reporte").click()
+    expect(page.get_by_role("status")).to_have_text("Usted tomó este reporte.")
+    page.get_by_label("Nuevo estado").select_option("referred")
+    page.get_by_label("Entidad").select_option(label="UNP (Unidad Nacional de Protección)")
+    page.get_by_label("Número de radicado o referencia").fill("UNP-2026-004217")
+    page.get_by_role("button", name="Guardar estado").click()
+    expect(page.get_by_role("status")).to_have_text("El estado quedó guardado.")
+    expect(page.locator(".history")).to_contain_text("UNP-2026-004217")
+    expect(page.locator("[data-status]")).to_have_text("Remitido")
+    answer = "Recibimos su reporte. ¿Está en un lugar seguro? Podemos llamarle mañana."
+    page.get_by_label("Mensaje para la persona que reportó").fill(answer)
+    page.get_by_role("button", name="Enviar mensaje").click()
+    expect(page.get_by_role("status")).to_contain_text("El mensaje quedó listo")
+    expect(page.locator(".message.to_reporter")).to_contain_text(answer)
+    page.screenshot(path=str(screenshots / "reporte.png"), full_page=True)
+    fits_phone(page, screenshots, "reporte")
+    context.close()
+
+    deployment.double.wait_until_idle()
+    resident.send_command("/start")
+    resident.wait_for_bot_message("¿Qué quiere hacer?")
+    resident.press("🔎 Seguimiento a mi reporte / solicitar protección")
+    resident.wait_for_bot_message("Escriba su código de seguimiento")
+    resident.send_text(code)
+    shown = resident.wait_for_bot_message("Mensajes de su caso", timeout=20)
+    assert answer in shown.text
+
+
+def test_sign_in_page_fits_a_phone(
+    deployment: Deployment, browser: Browser, screenshots: Path
+) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="es-CO")
+    page = context.new_page()
+    page.goto(deployment.url("/entrar"))
+    expect(page.get_by_role("heading", name="Iniciar sesión")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.screenshot(path=str(screenshots / "entrar.png"))
+    fits_phone(page, screenshots, "entrar")
+    context.close()
+
+
+def test_analyst_dashboard_shows_the_api_numbers(
+    deployment: Deployment, browser: Browser, screenshots: Path
+) -> None:
+    api = httpx.get(deployment.url("/api/v1/aggregates"), params={"group_by": "department"},
+                    headers=deployment.bearer("analista")).json()
+    context = browser.new_context(viewport=DESKTOP, locale="es-CO")
+    page = context.new_page()
+    sign_in(page, deployment, "analista")
+    expect(page).to_have_url(re.compile(r"/panel$"))
+    expect(page.get_by_role("heading", name="Cifras", exact=True)).to_be_visible()
+    shown = {cell.get_attribute("data-row"): cell.get_attribute("data-count")
+             for cell in page.locator('table[data-table="department"] td[data-count]').all()}
+    assert shown == {
+        cell["row"]: "suppressed" if cell["suppressed"] else str(cell["count"])
+        for cell in api["cells"]
+    }
+    page.screenshot(path=str(screenshots / "panel.png"), full_page=True)
+    fits_phone(page, screenshots, "panel")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="HXL").click()
+    content = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "#adm2+code" in content.splitlines()[1]
+    context.close()
