@@ -50,15 +50,3 @@ EVENT = {
     "status": N_("Cambio de estado"),
     "protection": N_("Solicitud de protección"),
 }
-ANSWER = {
-    "target": N_("Quién está en riesgo"),
-    "category": N_("Qué pasó"),
-    "channel": N_("Cómo llegó"),
-    "perpetrator": N_("Quién está detrás"),
-    "when": N_("Cuándo pasó"),
-    "description": N_("Relato"),
-    "leadership": N_("Tipo de liderazgo"),
-    "concerns": N_("Preocupaciones"),
-    "immediate_danger": N_("Peligro inmediato"),
-    "contact_consent": N_("Acepta avisos"),
-}

@@ -69,6 +69,9 @@ class WebSession:
     opened: OpenSession
     token: str = field(repr=False)
     expires_at: datetime
+    # Plain copies for the page frame: error pages render after the transaction has ended.
+    username: str = ""
+    role: str = ""
 
     @property
     def csrf(self) -> str:
@@ -124,7 +127,8 @@ async def web_session(
         idle=timedelta(minutes=settings.web_idle_minutes),
         lifetime=timedelta(hours=settings.session_hours),
     )
-    return WebSession(opened=opened, token=token, expires_at=expires_at)
+    return WebSession(opened=opened, token=token, expires_at=expires_at,
+                      username=opened.user.username, role=opened.user.role)
 
 
 async def with_page_headers(

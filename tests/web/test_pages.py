@@ -1,0 +1,291 @@
+"""The web pages through HTTP, on both databases: sign-in, queue, CSRF, idle timeout, headers.
+
+(The same journeys in a real browser are in tests/browser/.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.demo import seed
+from api.settings import Settings
+from storage.models import Meta
+from storage.reports import META_RECOVERY_PUBLIC_KEY, NewReport, submit_report
+from storage.store import Store
+from storage.users import create_user
+from tests.conftest import PASSWORD, Staff, add_staff
+from tests.web.client import Browser, csrf_of
+
+TUMACO, PASTO, CACERES, MEDELLIN = "52835", "52001", "05120", "05001"
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime.now(UTC))
+
+
+@pytest.fixture
+def app(store: Store, tmp_path: Path, clock: Clock) -> FastAPI:
+    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True), store=store)
+    app.state.clock = clock
+    return app
+
+
+@pytest.fixture
+async def browser(app: FastAPI) -> AsyncIterator[Browser]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://somos.test") as client:
+        yield Browser(client)
+
+
+async def report_in(store: Store, municipality: str, description: str = "nos amenazaron") -> str:
+    async with store.transaction() as session:
+        submitted = await submit_report(
+            session=session, keyring=store.keyring, argon2_params=store.argon2,
+            now=datetime.now(UTC),
+            report=NewReport(kind="threat", category="threat.death_threat",
+                             municipality_code=municipality, urgency="high",
+                             answers={"description": description, "target": "target.leader"}),
+        )
+    return submitted.report_id
+
+
+async def signed_in(browser: Browser, staff: Staff) -> httpx.Response:
+    response = await browser.sign_in(staff.username, staff.password, staff.otp())
+    assert response.status_code == 303, response.text
+    return response
+
+
+async def test_narino_focal_point_sees_only_narino_reports_each_with_the_actions(
+    browser: Browser, store: Store
+) -> None:
+    narino = await add_staff(store, "narino", departments=("52",))
+    await add_staff(store, "antioquia", departments=("05",))
+    mine = {await report_in(store, TUMACO), await report_in(store, PASTO)}
+    await report_in(store, CACERES)
+    await report_in(store, MEDELLIN)
+
+    landing = await signed_in(browser, narino)
+    assert landing.headers["location"] == "/bandeja"
+    queue = await browser.get("/bandeja")
+    assert queue.status_code == 200
+    links = dict(re.findall(r'data-report="([^"]+)" data-municipality="(\d{5})"', queue.text))
+    assert set(links) == mine
+    assert set(links.values()) == {TUMACO, PASTO}
+    assert "Cáceres" not in queue.text and "Medellín" not in queue.text
+    for report_id in mine:
+        page = await browser.get(f"/reportes/{report_id}")
+        assert page.status_code == 200
+        assert "nos amenazaron" in page.text
+        for action in ("tomar", "estado", "nota", "mensaje", "compartir"):
+            assert f'action="/reportes/{report_id}/{action}"' in page.text
+    other = await report_in(store, CACERES)
+    hidden = await browser.get(f"/reportes/{other}")
+    assert hidden.status_code == 404 and "nos amenazaron" not in hidden.text
+
+
+async def test_a_form_without_its_csrf_token_is_refused(
+    browser: Browser, store: Store, app: FastAPI
+) -> None:
+    narino = await add_staff(store, "narino", departments=("52",))
+    report_id = await report_in(store, TUMACO)
+    await signed_in(browser, narino)
+    page = f"/reportes/{report_id}"
+    missing = await browser.client.post(f"{page}/tomar", data={})
+    wrong = await browser.client.post(f"{page}/tomar", data={"csrf": "x" * 32})
+    assert missing.status_code == wrong.status_code == 403
+    assert "El formulario venció" in missing.text
+    # A token from another person's session does not work here either.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://somos.test") as other_client:
+        other = Browser(other_client)
+        await signed_in(other, await add_staff(store, "tumaco2", municipalities=(TUMACO,)))
+        foreign = csrf_of((await other.get(page)).text)
+    assert (await browser.client.post(f"{page}/tomar", data={"csrf": foreign})).status_code == 403
+    assert 'data-status="new"' in (await browser.get(page)).text
+    # The sign-in form checks its own token (a cookie and the same value in the form).
+    browser.client.cookies.clear()
+    login = await browser.client.post("/entrar", data={
+        "username": narino.username, "password": narino.password, "otp": narino.otp()})
+    assert login.status_code == 403
+    claimed = await browser.submit("/entrar", "/entrar", {
+        "username": narino.username, "password": narino.password, "otp": narino.otp()})
+    assert claimed.status_code == 303
+    assert (await browser.submit(page, f"{page}/tomar", {})).status_code == 303
+    assert 'data-status="in_review"' in (await browser.get(page)).text
+
+
+async def test_after_30_idle_minutes_the_session_is_gone(
+    browser: Browser, store: Store, clock: Clock
+) -> None:
+    narino = await add_staff(store, "narino", departments=("52",))
+    await signed_in(browser, narino)
+    clock.now += timedelta(minutes=29)
+    assert (await browser.get("/bandeja")).status_code == 200
+    clock.now += timedelta(minutes=29)  # 58 minutes after signing in, 29 idle: still there
+    assert (await browser.get("/bandeja")).status_code == 200
+    clock.now += timedelta(minutes=30, seconds=1)
+    gone = await browser.get("/bandeja")
+    assert gone.status_code == 303
+    assert gone.headers["location"] == "/entrar?siguiente=/bandeja"
+    clock.now -= timedelta(minutes=5)  # the session is really gone, not just this request
+    assert (await browser.get("/bandeja")).status_code == 303
+
+
+async def test_even_a_busy_session_ends_after_its_absolute_lifetime(
+    browser: Browser, store: Store, clock: Clock
+) -> None:
+    narino = await add_staff(store, "narino", departments=("52",))
+    await signed_in(browser, narino)
+    for _ in range(int(8 * 60 / 20) - 1):  # SOMOS_SESSION_HOURS defaults to 8
+        clock.now += timedelta(minutes=20)
+        assert (await browser.get("/bandeja")).status_code == 200
+    clock.now += timedelta(minutes=20, seconds=1)
+    assert (await browser.get("/bandeja")).status_code == 303
+
+
+async def test_pages_send_no_store_and_a_strict_policy(browser: Browser, store: Store) -> None:
+    narino = await add_staff(store, "narino", departments=("52",))
+    report_id = await report_in(store, TUMACO)
+    await signed_in(browser, narino)
+    for path in ("/entrar", "/bandeja", f"/reportes/{report_id}", "/panel", "/cuenta"):
+        page = await browser.get(path)
+        assert page.status_code == 200, path
+        assert page.headers["cache-control"] == "no-store", path
+        policy = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy, path
+        assert page.headers["x-frame-options"] == "DENY"
+        assert re.search(r"<script(?![^>]*\bsrc=)", page.text) is None, f"inline script: {path}"
+        assert " style=" not in page.text, f"inline style: {path}"
+        assert '<html lang="es">' in page.text
+
+
+async def test_an_account_without_totp_enrolls_with_a_qr_code_at_first_sign_in(
+    browser: Browser, store: Store
+) -> None:
+    async with store.transaction() as session:
+        recovery = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
+        assert recovery is not None
+        await create_user(session=session, keyring=store.keyring, username="nueva",
+                          role="focal_point", password=PASSWORD, municipalities=(TUMACO,),
+                          recovery_public_key=bytes.fromhex(recovery.value),
+                          argon2_params=store.argon2, with_totp=False)
+    api_login = await browser.client.post("/api/v1/auth/token", data={
+        "username": "nueva", "password": PASSWORD})
+    assert api_login.status_code == 401
+
+    first = await browser.sign_in("nueva", PASSWORD)
+    assert first.status_code == 303 and first.headers["location"] == "/verificacion"
+    assert (await browser.get("/bandeja")).headers["location"] == "/verificacion"
+    token = browser.client.cookies["somos_sesion"]
+    as_bearer = await browser.client.get("/api/v1/reports",
+                                         headers={"Authorization": f"Bearer {token}"})
+    assert as_bearer.status_code == 401
+
+    page = await browser.get("/verificacion")
+    assert page.status_code == 200 and "<svg" in page.text
+    secret = re.search(r'data-secret="([A-Z2-7]+)"', page.text)
+    assert secret
+    wrong = await browser.submit("/verificacion", "/verificacion", {
+        "otp": "000000" if pyotp.TOTP(secret.group(1)).now() != "000000" else "111111",
+        "sealed": re.search(r'name="sealed" value="([^"]+)"', page.text).group(1),  # type: ignore[union-attr]
+    })
+    assert wrong.status_code == 422 and "El código no coincide" in wrong.text
+    page = await browser.get("/verificacion")
+    secret = re.search(r'data-secret="([A-Z2-7]+)"', page.text)
+    sealed = re.search(r'name="sealed" value="([^"]+)"', page.text)
+    assert secret and sealed
+    enrolled = await browser.client.post("/verificacion", data={
+        "csrf": csrf_of(page.text), "sealed": sealed.group(1),
+        "otp": pyotp.TOTP(secret.group(1)).now()})
+    assert enrolled.status_code == 303 and enrolled.headers["location"] == "/bandeja"
+    assert (await browser.get("/bandeja")).status_code == 200
+    api_login = await browser.client.post("/api/v1/auth/token", data={
+        "username": "nueva", "password": PASSWORD, "otp": pyotp.TOTP(secret.group(1)).now()})
+    assert api_login.status_code == 200
+
+
+async def test_signing_out_ends_the_session(browser: Browser, store: Store) -> None:
+    narino = await add_staff(store, "narino", departments=("52",))
+    await signed_in(browser, narino)
+    token = browser.client.cookies["somos_sesion"]
+    out = await browser.submit("/bandeja", "/salir", {})
+    assert out.status_code == 303 and out.headers["location"] == "/entrar?aviso=salio"
+    assert "Su sesión se cerró." in (await browser.get("/entrar?aviso=salio")).text
+    browser.client.cookies.set("somos_sesion", token)
+    assert (await browser.get("/bandeja")).status_code == 303
+
+
+async def test_pages_are_for_their_roles_and_sign_in_stays_on_this_site(
+    browser: Browser, store: Store
+) -> None:
+    assert (await browser.get("/panel")).headers["location"] == "/entrar?siguiente=/panel"
+    analyst = await add_staff(store, "analista", role="analyst")
+    response = await browser.submit("/entrar", "/entrar", {
+        "username": analyst.username, "password": analyst.password, "otp": analyst.otp(),
+        "next": "//evil.example/robar"})
+    assert response.headers["location"] == "/panel"
+    forbidden = await browser.get("/bandeja")
+    assert forbidden.status_code == 403 and "no es para su rol" in forbidden.text
+    bad = await browser.sign_in("analista", "otra contraseña cualquiera", analyst.otp())
+    assert bad.status_code == 401
+    assert "Usuario, contraseña o código de verificación incorrectos." in bad.text
+
+
+def published(api: dict[str, object]) -> dict[tuple[str, str], str]:
+    cells = api["cells"]
+    assert isinstance(cells, list)
+    return {(c["row"], c["column"]): "suppressed" if c["suppressed"] else str(c["count"])
+            for c in cells}
+
+
+def shown(html: str, table: str) -> dict[tuple[str, str], str]:
+    start = html.index(f'data-table="{table}"')
+    body = html[start:html.index("</table>", start)]
+    return {(row, column): count for row, column, count in re.findall(
+        r'data-row="([^"]+)" data-column="([^"]+)" data-count="([^"]+)"', body)}
+
+
+async def test_dashboard_numbers_equal_the_api_aggregates(
+    browser: Browser, store: Store
+) -> None:
+    await add_staff(store, "fallback", role="admin")
+    await seed(store=store, count=240, departments=("52", "05"), seed_value=7)
+    analyst = await add_staff(store, "analista", role="analyst")
+    token = (await browser.client.post("/api/v1/auth/token", data={
+        "username": analyst.username, "password": analyst.password, "otp": analyst.otp(),
+    })).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    await signed_in(browser, analyst)
+    page = (await browser.get("/panel?desde=2025-01&tipo=threat")).text
+    suppressed = 0
+    for table, group_by in [("month-kind", ["month", "kind"]), ("department", ["department"]),
+                            ("category", ["category"]), ("municipality", ["municipality"])]:
+        api = (await browser.client.get("/api/v1/aggregates", headers=headers, params={
+            "group_by": group_by, "from": "2025-01", "kind": "threat"})).json()
+        assert shown(page, table) == published(api), table
+        suppressed += list(published(api).values()).count("suppressed")
+    assert suppressed, "the data should exercise suppression"
+    priorities = (await browser.client.get("/api/v1/aggregates/priorities", headers=headers,
+                                           params={"from": "2025-01"})).json()["items"]
+    for item in priorities:
+        marker = f'data-municipality="{item["municipality_code"]}"'
+        assert (marker in page) == (not item["suppressed"])
