@@ -96,3 +96,13 @@ async def verify_audit_chain(*, session: AsyncSession) -> ChainCheck:
             return ChainCheck(count, entry.seq, "entry_hash does not match its contents")
         prev_hash = entry.entry_hash
     return ChainCheck(count)
+
+
+async def audit_page(
+    *, session: AsyncSession, before: int | None = None, limit: int = 50
+) -> list[AuditEntry]:
+    """Newest first; `before` is the seq of the last entry of the previous page (a keyset)."""
+    query = select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(limit)
+    if before is not None:
+        query = query.where(col(AuditEntry.seq) < before)
+    return list((await session.exec(query)).all())

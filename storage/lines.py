@@ -21,3 +21,19 @@ async def add_line(
     session.add(line)
     await session.flush()
     return line
+
+
+async def remove_line(*, session: AsyncSession, line_id: str) -> EmergencyLine | None:
+    """Deletes one line; returns it (for its municipality), or None if it did not exist."""
+    line = await session.get(EmergencyLine, line_id)
+    if line is None:
+        return None
+    await session.delete(line)
+    await session.flush()
+    return line
+
+
+async def municipalities_with_lines(*, session: AsyncSession) -> list[str]:
+    """The codes of the municipalities that have at least one line of their own."""
+    query = select(EmergencyLine.municipality_code).distinct()
+    return sorted((await session.exec(query)).all())

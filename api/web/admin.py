@@ -1,7 +1,445 @@
-"""Admin pages: users, routing rules, emergency lines, the audit log."""
+"""Admin pages: users, routing rules, emergency lines, the audit log.
+
+Admins only. Every change is audited with the action names of the CLI and the API;
+routing rules go through the API's own functions, so their rules and messages are
+the same on both. A one-time password is shown once, on the page that made it.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.deps import SessionDep, StoreDep
+from api.labels import department_name, municipality_name
+from api.problems import Problem
+from api.routes import routing_rules as routing_api
+from api.routing_input import RuleInput, validate_rule
+from api.web import labels
+from api.web.pages import PageUser, redirect
+from api.web.render import render
+from api.web.security import WebSession, check_csrf
+from flows import taxonomy
+from flows.messages import N_
+from storage.audit import append_audit, audit_page, verify_audit_chain
+from storage.lines import add_line, lines_for, municipalities_with_lines, remove_line
+from storage.models import User, UserArea
+from storage.reports import recovery_public_key
+from storage.routing import list_rules
+from storage.users import (
+    ROLES,
+    UserError,
+    create_user,
+    disable_user,
+    generate_password,
+    get_user_by_username,
+    restore_with_recovery,
+)
 
 router = APIRouter(include_in_schema=False)
+Admin = Annotated[WebSession, Depends(PageUser("admin"))]
+
+AUDIT_PAGE_SIZE = 50
+RECIPIENT_ROLES = ("focal_point", "admin")
+CATEGORIES_BY_KIND = {"threat": taxonomy.THREATS, "stigma": taxonomy.STIGMA,
+                      "priority": taxonomy.PRIORITIES}
+USERNAME = re.compile(r"\S{2,64}")
+
+MSG_BAD_USERNAME = N_("Escriba un nombre de usuario de 2 a 64 caracteres, sin espacios.")
+MSG_USERNAME_TAKEN = N_("Ya existe una cuenta con este nombre. Elija otro:")
+MSG_BAD_ROLE = N_("Elija el rol de la cuenta.")
+MSG_BAD_MUNICIPALITY = N_(
+    "Un código de municipio tiene 5 dígitos DIVIPOLA (por ejemplo, 52835 para Tumaco). Revise:")
+MSG_BAD_DEPARTMENT = N_(
+    "Un código de departamento tiene 2 dígitos DIVIPOLA (por ejemplo, 52 para Nariño). Revise:")
+MSG_NO_MUNICIPALITY = N_("No hay ningún municipio con este código DIVIPOLA:")
+MSG_NO_DEPARTMENT = N_("No hay ningún departamento con este código DIVIPOLA:")
+MSG_NO_USER = N_("Esa cuenta no existe. Vuelva a la lista de usuarios.")
+MSG_NOT_YOURSELF = N_("No puede desactivar su propia cuenta. Pida a otra persona "
+                      "administradora que lo haga.")
+MSG_RESTORE_YOURSELF = N_("Para su propia cuenta, cambie la contraseña en «Mi cuenta».")
+MSG_DISABLED = N_("Esta cuenta está desactivada.")
+MSG_BAD_RECOVERY_KEY = N_("La llave de recuperación no se pudo leer. Péguela completa, tal "
+                          "como la mostró `somos init`.")
+MSG_BAD_PLACE = N_("Escriba un código de departamento (2 dígitos) o de municipio (5 dígitos), "
+                   "o deje el lugar vacío para todo el país. Revise:")
+MSG_NO_RECIPIENT = N_("Elija quién recibirá los reportes.")
+MSG_CATEGORY_NOT_OF_KIND = N_("Esa categoría es de otro tipo de reporte. Elija una del mismo "
+                              "tipo, o deje el tipo en «Cualquiera».")
+MSG_NO_RULE = N_("Esa regla ya no existe.")
+MSG_LINE_FIELDS = N_("Escriba el nombre (hasta 120 caracteres) y el número (hasta 40) de la "
+                     "línea.")
+MSG_CHOOSE_MUNICIPALITY = N_("Elija primero el municipio.")
+MSG_NO_LINE = N_("Esa línea ya no existe.")
+DONE = {
+    "desactivada": N_("La cuenta quedó desactivada. Sus sesiones abiertas se cerraron."),
+    "regla": N_("La regla quedó guardada."),
+    "regla-borrada": N_("La regla quedó borrada."),
+    "linea": N_("La línea quedó guardada. El bot ya la muestra."),
+    "linea-borrada": N_("La línea quedó borrada."),
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the page: a msgid translated there, then a fixed detail (a code, a
+    name, or a Spanish message shared with the CLI and the API, not in the catalogs)."""
+
+    msgid: str = ""
+    detail: str = ""
+
+
+@dataclass
+class StaffRow:
+    user: User
+    municipalities: list[str] = field(default_factory=list)
+    departments: list[str] = field(default_factory=list)
+
+
+async def _form(request: Request, current: WebSession) -> dict[str, str]:
+    form = await request.form()
+    check_csrf(current.csrf, form)
+    return {key: value.strip() for key, value in form.items() if isinstance(value, str)}
+
+
+def _done(request: Request) -> str | None:
+    return DONE.get(request.query_params.get("hecho", ""))
+
+
+def _codes(text: str, digits: int) -> tuple[list[str], list[Notice]]:
+    """DIVIPOLA codes separated by commas or spaces; a dropped leading zero is put back."""
+    is_municipality = digits == 5
+    codes: list[str] = []
+    problems: list[Notice] = []
+    for raw in re.split(r"[\s,;]+", text):
+        if not raw:
+            continue
+        code = raw.zfill(digits) if raw.isascii() and raw.isdigit() else raw
+        name = municipality_name if is_municipality else department_name
+        if not (code.isascii() and code.isdigit() and len(code) == digits):
+            problems.append(Notice(MSG_BAD_MUNICIPALITY if is_municipality
+                                   else MSG_BAD_DEPARTMENT, raw))
+        elif name(code) == code:
+            problems.append(Notice(MSG_NO_MUNICIPALITY if is_municipality
+                                   else MSG_NO_DEPARTMENT, raw))
+        elif code not in codes:
+            codes.append(code)
+    return codes, problems
+
+
+def _valid_municipality(text: str) -> Notice | None:
+    if not (text.isascii() and text.isdigit() and len(text) == 5):
+        return Notice(MSG_BAD_MUNICIPALITY, text)
+    if municipality_name(text) == text:
+        return Notice(MSG_NO_MUNICIPALITY, text)
+    return None
+
+
+def _error_page(request: Request, current: WebSession, message: str,
+                status_code: int) -> Response:
+    return render(request, "error.html", {"current": current, "message": message},
+                  status_code=status_code)
+
+
+# --- Users -------------------------------------------------------------------------------
+
+
+async def _staff(session: AsyncSession) -> list[StaffRow]:
+    users = (await session.exec(select(User).order_by(col(User.username)))).all()
+    rows = {user.id: StaffRow(user) for user in users}
+    for area in (await session.exec(select(UserArea))).all():
+        row = rows.get(area.user_id)
+        if row is None:
+            continue
+        if area.municipality_code:
+            row.municipalities.append(area.municipality_code)
+        if area.department_code:
+            row.departments.append(area.department_code)
+    for row in rows.values():
+        row.municipalities.sort()
+        row.departments.sort()
+    return list(rows.values())
+
+
+async def _users_page(request: Request, session: AsyncSession, current: WebSession, *,
+                      errors: Sequence[Notice] = (), entered: dict[str, str] | None = None,
+                      status_code: int = 200) -> Response:
+    return render(request, "admin_users.html", {
+        "current": current, "staff": await _staff(session), "labels": labels, "roles": ROLES,
+        "errors": errors, "entered": entered or {}, "done": _done(request),
+    }, status_code=status_code)
+
+
+@router.get("/admin/usuarios")
+async def users_page(request: Request, session: SessionDep, current: Admin) -> Response:
+    return await _users_page(request, session, current)
+
+
+@router.post("/admin/usuarios")
+async def create_user_page(request: Request, session: SessionDep, store: StoreDep,
+                           current: Admin) -> Response:
+    form = await _form(request, current)
+    username = form.get("username", "")
+    role = form.get("role", "")
+    problems: list[Notice] = []
+    if not USERNAME.fullmatch(username):
+        problems.append(Notice(MSG_BAD_USERNAME))
+    elif await get_user_by_username(session=session, username=username) is not None:
+        problems.append(Notice(MSG_USERNAME_TAKEN, username))
+    if role not in ROLES:
+        problems.append(Notice(MSG_BAD_ROLE))
+    municipalities, wrong = _codes(form.get("municipalities", ""), 5)
+    problems += wrong
+    departments, wrong = _codes(form.get("departments", ""), 2)
+    problems += wrong
+    if problems:
+        return await _users_page(request, session, current, errors=problems, entered=form,
+                                 status_code=422)
+    password = generate_password()
+    try:
+        created = await create_user(
+            session=session, keyring=store.keyring, username=username, role=role,
+            password=password, recovery_public_key=await recovery_public_key(session=session),
+            municipalities=municipalities, departments=departments,
+            argon2_params=store.argon2, with_totp=False,
+        )
+    except UserError as error:
+        return await _users_page(request, session, current, errors=[Notice(detail=str(error))],
+                                 entered=form, status_code=422)
+    await append_audit(session=session, actor=current.opened.user.id, action="user.created",
+                       detail={"user": created.user.id, "role": role})
+    return render(request, "admin_password.html", {
+        "current": current, "username": username, "password": password, "created": True,
+        "enrolled": False,
+    })
+
+
+async def _user_page(request: Request, session: AsyncSession, current: WebSession,
+                     user_id: str, *, errors: Sequence[Notice] = (),
+                     status_code: int = 200) -> Response:
+    row = next((r for r in await _staff(session) if r.user.id == user_id), None)
+    if row is None:
+        return _error_page(request, current, MSG_NO_USER, 404)
+    return render(request, "admin_user.html", {
+        "current": current, "row": row, "labels": labels, "errors": errors, "done": None,
+        "yourself": user_id == current.opened.user.id,
+    }, status_code=status_code)
+
+
+@router.get("/admin/usuarios/{user_id}")
+async def user_page(request: Request, user_id: str, session: SessionDep,
+                    current: Admin) -> Response:
+    return await _user_page(request, session, current, user_id)
+
+
+@router.post("/admin/usuarios/{user_id}/desactivar")
+async def disable(request: Request, user_id: str, session: SessionDep,
+                  current: Admin) -> Response:
+    await _form(request, current)
+    user = await session.get(User, user_id)
+    if user is None:
+        return _error_page(request, current, MSG_NO_USER, 404)
+    if user.id == current.opened.user.id:
+        return await _user_page(request, session, current, user_id,
+                                errors=[Notice(MSG_NOT_YOURSELF)], status_code=422)
+    if not user.disabled:
+        await disable_user(session=session, user=user)
+        await append_audit(session=session, actor=current.opened.user.id,
+                           action="user.disabled", detail={"user": user.id})
+    return redirect("/admin/usuarios?hecho=desactivada")
+
+
+def decode_recovery_key(text: str) -> bytes:
+    """The pasted key, as `somos init` shows it (base64; line breaks and spaces ignored)."""
+    key = base64.b64decode("".join(text.split()), validate=True)
+    if not key:
+        raise ValueError("empty recovery key")
+    return key
+
+
+@router.post("/admin/usuarios/{user_id}/restablecer")
+async def restore(request: Request, user_id: str, session: SessionDep, store: StoreDep,
+                  current: Admin) -> Response:
+    form = await _form(request, current)
+    user = await session.get(User, user_id)
+    if user is None:
+        return _error_page(request, current, MSG_NO_USER, 404)
+    problem: Notice | None = None
+    recovery = b""
+    if user.id == current.opened.user.id:
+        problem = Notice(MSG_RESTORE_YOURSELF)
+    elif user.disabled:
+        problem = Notice(MSG_DISABLED)
+    else:
+        try:
+            recovery = decode_recovery_key(form.get("recovery_key", ""))
+        except (binascii.Error, ValueError):
+            problem = Notice(MSG_BAD_RECOVERY_KEY)
+    password = generate_password()
+    if problem is None:
+        try:
+            await restore_with_recovery(session=session, user=user, recovery_private_key=recovery,
+                                        new_password=password, argon2_params=store.argon2)
+        except UserError as error:
+            problem = Notice(detail=str(error))
+    if problem is not None:
+        return await _user_page(request, session, current, user_id, errors=[problem],
+                                status_code=422)
+    await append_audit(session=session, actor=current.opened.user.id, action="user.restored",
+                       detail={"user": user.id})
+    return render(request, "admin_password.html", {
+        "current": current, "username": user.username, "password": password, "created": False,
+        "enrolled": user.crypto_totp_secret is not None,
+    })
+
+
+# --- Routing rules -----------------------------------------------------------------------
+
+
+async def _rules_page(request: Request, session: AsyncSession, current: WebSession, *,
+                      errors: Sequence[Notice] = (), entered: dict[str, str] | None = None,
+                      status_code: int = 200) -> Response:
+    users = (await session.exec(select(User).order_by(col(User.username)))).all()
+    return render(request, "admin_rules.html", {
+        "current": current, "rules": await list_rules(session=session),
+        "people": {user.id: user.username for user in users},
+        "recipients": [u for u in users if u.role in RECIPIENT_ROLES and not u.disabled],
+        "kinds": taxonomy.KINDS, "categories": CATEGORIES_BY_KIND, "labels": labels,
+        "errors": errors, "entered": entered or {}, "done": _done(request),
+    }, status_code=status_code)
+
+
+@router.get("/admin/rutas")
+async def rules_page(request: Request, session: SessionDep, current: Admin) -> Response:
+    return await _rules_page(request, session, current)
+
+
+@router.post("/admin/rutas")
+async def add_rule_page(request: Request, session: SessionDep, current: Admin) -> Response:
+    form = await _form(request, current)
+    place = form.get("place", "")
+    department = municipality = None
+    problems: list[Notice] = []
+    if not form.get("username"):
+        problems.append(Notice(MSG_NO_RECIPIENT))
+    if place.isascii() and place.isdigit() and len(place) in (2, 5):
+        department, municipality = (place, None) if len(place) == 2 else (None, place)
+    elif place:
+        problems.append(Notice(MSG_BAD_PLACE, place))
+    if department and department_name(department) == department:
+        problems.append(Notice(MSG_NO_DEPARTMENT, department))
+    kind = form.get("kind") or None
+    category = form.get("category") or None
+    urgency = form.get("urgency") or None
+    problems += [Notice(detail=text) for text in
+                 validate_rule(RuleInput(department, municipality, kind, category, urgency))]
+    if kind in CATEGORIES_BY_KIND and category and category not in CATEGORIES_BY_KIND[kind]:
+        problems.append(Notice(MSG_CATEGORY_NOT_OF_KIND))
+    if not problems:
+        body = routing_api.RuleIn(username=form.get("username", ""), department=department,
+                                  municipality=municipality, kind=kind, category=category,
+                                  urgency=urgency)
+        try:
+            await routing_api.create(body, current.opened, session)
+        except Problem as problem:
+            problems.append(Notice(detail=str(problem.detail)))
+    if problems:
+        return await _rules_page(request, session, current, errors=problems, entered=form,
+                                 status_code=422)
+    return redirect("/admin/rutas?hecho=regla")
+
+
+@router.post("/admin/rutas/{rule_id}/borrar")
+async def remove_rule_page(request: Request, rule_id: str, session: SessionDep,
+                           current: Admin) -> Response:
+    await _form(request, current)
+    try:
+        await routing_api.delete(rule_id, current.opened, session)
+    except Problem as problem:
+        return await _rules_page(request, session, current, errors=[Notice(MSG_NO_RULE)],
+                                 status_code=problem.status_code)
+    return redirect("/admin/rutas?hecho=regla-borrada")
+
+
+# --- Emergency lines ---------------------------------------------------------------------
+
+
+async def _lines_page(request: Request, session: AsyncSession, current: WebSession,
+                      code: str, *, errors: Sequence[Notice] = (),
+                      entered: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    problem = _valid_municipality(code) if code else None
+    chosen = code if code and problem is None else None
+    return render(request, "admin_lines.html", {
+        "current": current, "code": code, "chosen": chosen,
+        "lines": await lines_for(session=session, municipality_code=chosen) if chosen else [],
+        "with_lines": await municipalities_with_lines(session=session),
+        "errors": [*errors, *([problem] if problem else [])], "entered": entered or {},
+        "done": _done(request),
+    }, status_code=422 if problem else status_code)
+
+
+@router.get("/admin/lineas")
+async def lines_page(request: Request, session: SessionDep, current: Admin) -> Response:
+    return await _lines_page(request, session, current,
+                             request.query_params.get("municipio", "").strip())
+
+
+@router.post("/admin/lineas")
+async def add_line_page(request: Request, session: SessionDep, current: Admin) -> Response:
+    form = await _form(request, current)
+    code = form.get("municipio", "")
+    name, number = form.get("name", ""), form.get("number", "")
+    if not code:
+        return await _lines_page(request, session, current, code,
+                                 errors=[Notice(MSG_CHOOSE_MUNICIPALITY)], status_code=422)
+    if _valid_municipality(code) is not None:
+        return await _lines_page(request, session, current, code, status_code=422)
+    if not name or not number or len(name) > 120 or len(number) > 40:
+        return await _lines_page(request, session, current, code, entered=form,
+                                 errors=[Notice(MSG_LINE_FIELDS)], status_code=422)
+    line = await add_line(session=session, municipality_code=code, name=name, number=number)
+    await append_audit(session=session, actor=current.opened.user.id, action="lines.line_added",
+                       detail={"line": line.id, "municipality": code})
+    return redirect(f"/admin/lineas?municipio={code}&hecho=linea")
+
+
+@router.post("/admin/lineas/{line_id}/borrar")
+async def remove_line_page(request: Request, line_id: str, session: SessionDep,
+                           current: Admin) -> Response:
+    form = await _form(request, current)
+    line = await remove_line(session=session, line_id=line_id)
+    if line is None:
+        return await _lines_page(request, session, current, form.get("municipio", ""),
+                                 errors=[Notice(MSG_NO_LINE)], status_code=404)
+    await append_audit(session=session, actor=current.opened.user.id,
+                       action="lines.line_removed",
+                       detail={"line": line_id, "municipality": line.municipality_code})
+    return redirect(f"/admin/lineas?municipio={line.municipality_code}&hecho=linea-borrada")
+
+
+# --- The audit log -----------------------------------------------------------------------
+
+
+@router.get("/admin/auditoria")
+async def audit_page_view(request: Request, session: SessionDep, current: Admin) -> Response:
+    before_text = request.query_params.get("antes", "")
+    before = int(before_text) if before_text.isascii() and before_text.isdigit() else None
+    check = await verify_audit_chain(session=session)
+    found = await audit_page(session=session, before=before, limit=AUDIT_PAGE_SIZE + 1)
+    entries = found[:AUDIT_PAGE_SIZE]
+    actors = {entry.actor for entry in entries}
+    people: dict[str, str] = {user.id: user.username for user in (await session.exec(
+        select(User).where(col(User.id).in_(sorted(actors))))).all()} if actors else {}
+    return render(request, "admin_audit.html", {
+        "current": current, "check": check, "entries": entries, "people": people,
+        "next_before": entries[-1].seq if len(found) > AUDIT_PAGE_SIZE else None,
+        "first_page": before is None,
+    })
