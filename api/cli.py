@@ -210,10 +210,10 @@ def users_reset(
     ] = False,
 ) -> None:
     """Restaura una cuenta con la llave de recuperación: sigue leyendo sus reportes."""
-    from storage.users import get_user_by_username, restore_with_recovery
+    from storage.users import decode_recovery_key, get_user_by_username, restore_with_recovery
 
     try:
-        recovery = base64.b64decode(recovery_key_file.read_text(encoding="ascii").strip())
+        recovery = decode_recovery_key(recovery_key_file.read_text(encoding="ascii"))
     except (OSError, ValueError):
         raise fail(f"No se pudo leer la llave de recuperación en {recovery_key_file}.") from None
     generated = not password_stdin

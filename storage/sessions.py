@@ -92,7 +92,8 @@ async def extend_session(
 ) -> datetime:
     """Slides an idle timeout: the session lives `idle` past this use, never past
     `lifetime` from its start. Returns the new expiry."""
-    assert opened.created_at is not None
+    if opened.created_at is None:
+        raise ValueError("a session resolved from the database has a start time")
     expires_at = min(now + idle, opened.created_at + lifetime)
     await session.exec(
         update(AuthSession).where(col(AuthSession.token_hash) == opened.token_hash)

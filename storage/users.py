@@ -235,6 +235,15 @@ async def change_password(
     return True
 
 
+def decode_recovery_key(text: str) -> bytes:
+    """The organization recovery key as `somos init` shows it (base64; spaces and line
+    breaks ignored). Raises ValueError when it cannot be read."""
+    key = base64.b64decode("".join(text.split()), validate=True)
+    if not key:
+        raise ValueError("empty recovery key")
+    return key
+
+
 async def restore_with_recovery(
     *, session: AsyncSession, user: User, recovery_private_key: bytes, new_password: str,
     argon2_params: crypto.Argon2Params = crypto.DEFAULT_ARGON2,

@@ -7,7 +7,6 @@ the same on both. A one-time password is shown once, on the page that made it.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 from collections.abc import Sequence
@@ -24,9 +23,9 @@ from api.problems import Problem
 from api.routes import routing_rules as routing_api
 from api.routing_input import RuleInput, validate_rule
 from api.web import labels
-from api.web.pages import PageUser, redirect
+from api.web.pages import PageUser, read_form, redirect
 from api.web.render import render
-from api.web.security import WebSession, check_csrf
+from api.web.security import WebSession
 from flows import taxonomy
 from flows.messages import N_
 from storage.audit import append_audit, audit_page, verify_audit_chain
@@ -38,6 +37,7 @@ from storage.users import (
     ROLES,
     UserError,
     create_user,
+    decode_recovery_key,
     disable_user,
     generate_password,
     get_user_by_username,
@@ -102,12 +102,6 @@ class StaffRow:
     user: User
     municipalities: list[str] = field(default_factory=list)
     departments: list[str] = field(default_factory=list)
-
-
-async def _form(request: Request, current: WebSession) -> dict[str, str]:
-    form = await request.form()
-    check_csrf(current.csrf, form)
-    return {key: value.strip() for key, value in form.items() if isinstance(value, str)}
 
 
 def _done(request: Request) -> str | None:
@@ -186,7 +180,7 @@ async def users_page(request: Request, session: SessionDep, current: Admin) -> R
 @router.post("/admin/usuarios")
 async def create_user_page(request: Request, session: SessionDep, store: StoreDep,
                            current: Admin) -> Response:
-    form = await _form(request, current)
+    form = await read_form(request, current)
     username = form.get("username", "")
     role = form.get("role", "")
     problems: list[Notice] = []
@@ -243,7 +237,7 @@ async def user_page(request: Request, user_id: str, session: SessionDep,
 @router.post("/admin/usuarios/{user_id}/desactivar")
 async def disable(request: Request, user_id: str, session: SessionDep,
                   current: Admin) -> Response:
-    await _form(request, current)
+    await read_form(request, current)
     user = await session.get(User, user_id)
     if user is None:
         return _error_page(request, current, MSG_NO_USER, 404)
@@ -257,18 +251,10 @@ async def disable(request: Request, user_id: str, session: SessionDep,
     return redirect("/admin/usuarios?hecho=desactivada")
 
 
-def decode_recovery_key(text: str) -> bytes:
-    """The pasted key, as `somos init` shows it (base64; line breaks and spaces ignored)."""
-    key = base64.b64decode("".join(text.split()), validate=True)
-    if not key:
-        raise ValueError("empty recovery key")
-    return key
-
-
 @router.post("/admin/usuarios/{user_id}/restablecer")
 async def restore(request: Request, user_id: str, session: SessionDep, store: StoreDep,
                   current: Admin) -> Response:
-    form = await _form(request, current)
+    form = await read_form(request, current)
     user = await session.get(User, user_id)
     if user is None:
         return _error_page(request, current, MSG_NO_USER, 404)
@@ -324,7 +310,7 @@ async def rules_page(request: Request, session: SessionDep, current: Admin) -> R
 
 @router.post("/admin/rutas")
 async def add_rule_page(request: Request, session: SessionDep, current: Admin) -> Response:
-    form = await _form(request, current)
+    form = await read_form(request, current)
     place = form.get("place", "")
     department = municipality = None
     problems: list[Notice] = []
@@ -360,7 +346,7 @@ async def add_rule_page(request: Request, session: SessionDep, current: Admin) -
 @router.post("/admin/rutas/{rule_id}/borrar")
 async def remove_rule_page(request: Request, rule_id: str, session: SessionDep,
                            current: Admin) -> Response:
-    await _form(request, current)
+    await read_form(request, current)
     try:
         await routing_api.delete(rule_id, current.opened, session)
     except Problem as problem:
@@ -394,7 +380,7 @@ async def lines_page(request: Request, session: SessionDep, current: Admin) -> R
 
 @router.post("/admin/lineas")
 async def add_line_page(request: Request, session: SessionDep, current: Admin) -> Response:
-    form = await _form(request, current)
+    form = await read_form(request, current)
     code = form.get("municipio", "")
     name, number = form.get("name", ""), form.get("number", "")
     if not code:
@@ -414,7 +400,7 @@ async def add_line_page(request: Request, session: SessionDep, current: Admin) -
 @router.post("/admin/lineas/{line_id}/borrar")
 async def remove_line_page(request: Request, line_id: str, session: SessionDep,
                            current: Admin) -> Response:
-    form = await _form(request, current)
+    form = await read_form(request, current)
     line = await remove_line(session=session, line_id=line_id)
     if line is None:
         return await _lines_page(request, session, current, form.get("municipio", ""),
@@ -432,7 +418,9 @@ async def remove_line_page(request: Request, line_id: str, session: SessionDep,
 async def audit_page_view(request: Request, session: SessionDep, current: Admin) -> Response:
     before_text = request.query_params.get("antes", "")
     before = int(before_text) if before_text.isascii() and before_text.isdigit() else None
-    check = await verify_audit_chain(session=session)
+    # Reading the whole chain costs more as the log grows: it runs when asked.
+    check = (await verify_audit_chain(session=session)
+             if request.query_params.get("verificar") == "1" else None)
     found = await audit_page(session=session, before=before, limit=AUDIT_PAGE_SIZE + 1)
     entries = found[:AUDIT_PAGE_SIZE]
     actors = {entry.actor for entry in entries}

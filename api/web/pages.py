@@ -20,17 +20,19 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import check_login
 from api.deps import SessionDep, SettingsDep, StoreDep
 from api.labels import municipality_name
-from api.problems import Problem
+from api.problems import Problem, problem_response
 from api.routes import me as me_api
 from api.routes import reports as reports_api
 from api.routes import triage as triage_api
 from api.web import labels
 from api.web.render import LOCALE_COOKIE, locale_of, render
 from api.web.security import (
+    API_PREFIXES,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CsrfRefused,
@@ -73,6 +75,11 @@ MSG_ENROLL_EXPIRED = N_("El código QR venció. Cargue la página otra vez.")
 MSG_BAD_FILTER = N_("Un filtro no era válido y no se aplicó.")
 MSG_CURRENT_PASSWORD = N_("La contraseña actual no es correcta.")
 MSG_YOU = N_("Usted")
+MSG_PAGE_FAILED = N_("No se pudo mostrar esta página. Intente de nuevo en un momento.")
+PAGE_ERRORS = {
+    404: N_("Esta página no existe. Revise la dirección o vuelva al inicio."),
+    405: N_("Esta dirección no acepta esa acción. Vuelva al inicio."),
+}
 
 
 def gettext(locale: str, msgid: str) -> str:
@@ -340,7 +347,8 @@ async def _act(request: Request, session: SessionDep, current: WebSession, repor
     return redirect(f"/reportes/{report_id}?hecho={done}")
 
 
-async def _form(request: Request, current: WebSession) -> dict[str, str]:
+async def read_form(request: Request, current: WebSession) -> dict[str, str]:
+    """The posted fields, stripped, after the CSRF check (raises CsrfRefused)."""
     form = await request.form()
     check_csrf(current.csrf, form)
     return {key: value.strip() for key, value in form.items() if isinstance(value, str)}
@@ -349,7 +357,7 @@ async def _form(request: Request, current: WebSession) -> dict[str, str]:
 @router.post("/reportes/{report_id}/tomar")
 async def claim(request: Request, report_id: str, session: SessionDep,
                 current: Triager) -> Response:
-    await _form(request, current)
+    await read_form(request, current)
     return await _act(request, session, current, report_id, "tomado",
                       triage_api.claim(report_id, current.opened, session))
 
@@ -357,7 +365,7 @@ async def claim(request: Request, report_id: str, session: SessionDep,
 @router.post("/reportes/{report_id}/estado")
 async def change_status(request: Request, report_id: str, session: SessionDep,
                         current: Triager) -> Response:
-    form = await _form(request, current)
+    form = await read_form(request, current)
     status = form.get("status", "")
     if status not in TRANSITIONS:
         return await _report_page(request, session, current, report_id,
@@ -375,7 +383,7 @@ async def change_status(request: Request, report_id: str, session: SessionDep,
 @router.post("/reportes/{report_id}/nota")
 async def note(request: Request, report_id: str, session: SessionDep,
                current: Triager) -> Response:
-    form = await _form(request, current)
+    form = await read_form(request, current)
     text = form.get("text", "")
     if not text or len(text) > 4000:
         return await _report_page(request, session, current, report_id, status_code=422,
@@ -388,7 +396,7 @@ async def note(request: Request, report_id: str, session: SessionDep,
 @router.post("/reportes/{report_id}/mensaje")
 async def message(request: Request, report_id: str, session: SessionDep, store: StoreDep,
                   current: Triager) -> Response:
-    form = await _form(request, current)
+    form = await read_form(request, current)
     text = form.get("text", "")
     if not text or len(text) > 4000:
         return await _report_page(request, session, current, report_id, status_code=422,
@@ -401,7 +409,7 @@ async def message(request: Request, report_id: str, session: SessionDep, store: 
 @router.post("/reportes/{report_id}/compartir")
 async def share(request: Request, report_id: str, session: SessionDep, store: StoreDep,
                 current: Triager) -> Response:
-    form = await _form(request, current)
+    form = await read_form(request, current)
     body = triage_api.ShareIn(username=form.get("username", ""))
     return await _act(request, session, current, report_id, "compartido",
                       triage_api.share(report_id, body, current.opened, session, store))
@@ -435,7 +443,7 @@ async def account_page(request: Request, current: Anyone) -> Response:
 
 @router.post("/cuenta/telegram")
 async def link_telegram(request: Request, session: SessionDep, current: Triager) -> Response:
-    await _form(request, current)
+    await read_form(request, current)
     link = await me_api.telegram_link(current.opened, session)
     return render(request, "account.html", {"current": current, "link": link, "error": None})
 
@@ -443,7 +451,7 @@ async def link_telegram(request: Request, session: SessionDep, current: Triager)
 @router.post("/cuenta/contrasena")
 async def password(request: Request, session: SessionDep, store: StoreDep,
                    current: Anyone) -> Response:
-    form = await _form(request, current)
+    form = await read_form(request, current)
     try:
         changed = await change_password(
             session=session, user=current.opened.user,
@@ -486,6 +494,17 @@ def install_page_errors(app: FastAPI) -> None:
             "current": current,
             "message": N_("Esta página no es para su rol. Vuelva al inicio."),
         }, status_code=403)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        """A person's browser gets a page; API clients keep their problem details."""
+        wants_page = "text/html" in request.headers.get("accept", "")
+        if request.url.path.startswith(API_PREFIXES) or not wants_page:
+            code = exc.code if isinstance(exc, Problem) else None
+            return problem_response(exc.status_code, exc.detail, code, exc.headers)
+        message = PAGE_ERRORS.get(exc.status_code, MSG_PAGE_FAILED)
+        return render(request, "error.html", {"current": getattr(request.state, "web", None),
+                                              "message": message}, status_code=exc.status_code)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> Response:

@@ -216,3 +216,57 @@ def test_analyst_dashboard_shows_the_api_numbers(
     content = Path(download.value.path()).read_text(encoding="utf-8")
     assert "#adm2+code" in content.splitlines()[1]
     context.close()
+
+
+def test_admin_adds_a_routing_rule_and_a_new_colleague_enrolls_with_the_qr_code(
+    deployment: Deployment, browser: Browser, screenshots: Path
+) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="es-CO")
+    page = context.new_page()
+    sign_in(page, deployment, "admin", password=deployment.admin_password,
+            start="/admin/rutas")
+    expect(page).to_have_url(re.compile(r"/admin/rutas$"))
+    page.locator("select[name=username]").select_option("narino")
+    page.locator("input[name=place]").fill("52835")
+    page.locator("select[name=kind]").select_option("threat")
+    page.locator("select[name=urgency]").select_option("immediate")
+    page.get_by_role("button", name="Guardar regla").click()
+    expect(page.get_by_role("status")).to_contain_text("La regla quedó guardada.")
+    expect(page.locator("table")).to_contain_text("Tumaco (Nariño)")
+    rules = httpx.get(deployment.url("/api/v1/routing-rules"), headers=deployment.bearer(
+        "admin", deployment.admin_password)).json()
+    assert any(rule["municipality"] == "52835" and rule["urgency"] == "immediate"
+               and rule["kind"] == "threat" for rule in rules)
+    page.screenshot(path=str(screenshots / "admin-reglas.png"), full_page=True)
+    fits_phone(page, screenshots, "admin-reglas")
+
+    page.goto(deployment.url("/admin/usuarios"))
+    page.locator("input[name=username]").fill("pasto")
+    page.locator("select[name=role]").select_option("focal_point")
+    page.locator("input[name=municipalities]").fill("52001")
+    page.get_by_role("button", name="Crear cuenta").click()
+    password = page.locator("#password").inner_text().strip()
+    assert len(password) >= 12
+    page.goto(deployment.url("/admin/usuarios"))
+    page.screenshot(path=str(screenshots / "admin-usuarios.png"), full_page=True)
+    fits_phone(page, screenshots, "admin-usuarios")
+    page.goto(deployment.url("/admin/auditoria?verificar=1"))
+    expect(page.get_by_role("status")).to_contain_text("La cadena está íntegra")
+    context.close()
+
+    newcomer = browser.new_context(viewport=PHONE, locale="es-CO")
+    page = newcomer.new_page()
+    page.goto(deployment.url("/entrar"))
+    page.get_by_label("Usuario").fill("pasto")
+    page.get_by_label("Contraseña").fill(password)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page).to_have_url(re.compile(r"/verificacion$"))
+    expect(page.locator(".qr svg")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(screenshots / "verificacion-390.png"), full_page=True)
+    secret = page.locator("[data-secret]").get_attribute("data-secret")
+    assert secret
+    page.get_by_label("Código de 6 dígitos").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Activar").click()
+    expect(page).to_have_url(re.compile(r"/bandeja$"))
+    newcomer.close()
