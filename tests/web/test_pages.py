@@ -289,3 +289,20 @@ async def test_dashboard_numbers_equal_the_api_aggregates(
     for item in priorities:
         marker = f'data-municipality="{item["municipality_code"]}"'
         assert (marker in page) == (not item["suppressed"])
+
+
+async def test_pages_speak_english_when_the_person_chooses_it(
+    browser: Browser, store: Store
+) -> None:
+    narino = await add_staff(store, "narino", departments=("52",))
+    await report_in(store, TUMACO)
+    chosen = await browser.get("/idioma/en?volver=/entrar")
+    assert chosen.status_code == 303 and chosen.headers["location"] == "/entrar"
+    login = await browser.get("/entrar")
+    assert '<html lang="en">' in login.text and "Sign in" in login.text
+    await signed_in(browser, narino)
+    queue = (await browser.get("/bandeja")).text
+    assert "Most urgent first." in queue and "Death threat" in queue
+    assert "Bandeja" not in queue.split("<main>")[1]
+    back = await browser.get("/idioma/es?volver=//evil.example")
+    assert back.headers["location"] == "/"
