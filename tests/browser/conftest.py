@@ -23,8 +23,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Module scope: Playwright's sync API keeps an event loop running while it is open,
+    which the asyncio tests after this module must not find."""
     if not Path(CHROMIUM).exists():
         message = f"No está Chromium en {CHROMIUM}: instálelo con `apt-get install chromium`."
         if REQUIRE_BROWSER:

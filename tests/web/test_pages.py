@@ -306,3 +306,38 @@ async def test_pages_speak_english_when_the_person_chooses_it(
     assert "Bandeja" not in queue.split("<main>")[1]
     back = await browser.get("/idioma/es?volver=//evil.example")
     assert back.headers["location"] == "/"
+
+
+async def test_evidence_is_previewed_played_and_downloaded_without_running(
+    browser: Browser, store: Store
+) -> None:
+    from storage.attachments import File
+
+    narino = await add_staff(store, "narino", departments=("52",))
+    photo = b"\xff\xd8\xff\xe0" + b"foto" * 64
+    voice = b"OggS" + b"voz" * 64
+    async with store.transaction() as session:
+        submitted = await submit_report(
+            session=session, keyring=store.keyring, argon2_params=store.argon2,
+            now=datetime.now(UTC),
+            report=NewReport(kind="threat", category="threat.death_threat",
+                             municipality_code=TUMACO, urgency="high",
+                             answers={"description_voice": True, "target": "target.leader"}),
+            files=[File({"kind": "photo", "mime": "image/jpeg", "size": len(photo)}, photo),
+                   File({"kind": "voice", "mime": "audio/ogg", "size": len(voice)}, voice)],
+        )
+    await signed_in(browser, narino)
+    page = (await browser.get(f"/reportes/{submitted.report_id}")).text
+    image = re.search(r'<img src="([^"]+)"', page)
+    audio = re.search(r'<audio controls preload="none" src="([^"]+)"', page)
+    assert image and audio, page
+    shown = await browser.get(image.group(1))
+    assert shown.content == photo and shown.headers["content-type"] == "image/jpeg"
+    assert shown.headers["content-disposition"] == "inline"
+    assert shown.headers["cache-control"] == "no-store"
+    assert "sandbox" in shown.headers["content-security-policy"]
+    played = await browser.get(audio.group(1))
+    assert played.content == voice and played.headers["content-type"] == "audio/ogg"
+    saved = await browser.get(image.group(1) + "?descargar=1")
+    assert saved.headers["content-disposition"] == "attachment"
+    assert "Descripción: (nota de voz)" in page
