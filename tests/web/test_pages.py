@@ -341,3 +341,23 @@ async def test_evidence_is_previewed_played_and_downloaded_without_running(
     saved = await browser.get(image.group(1) + "?descargar=1")
     assert saved.headers["content-disposition"] == "attachment"
     assert "Descripción: (nota de voz)" in page
+
+
+async def test_account_page_links_telegram_and_changes_the_password(
+    browser: Browser, store: Store
+) -> None:
+    narino = await add_staff(store, "narino", departments=("52",))
+    await signed_in(browser, narino)
+    linked = await browser.submit("/cuenta", "/cuenta/telegram", {})
+    assert linked.status_code == 200
+    code = re.search(r"/vincular ([A-Z2-9]{10})", linked.text)
+    assert code, linked.text
+    wrong = await browser.submit("/cuenta", "/cuenta/contrasena", {
+        "current_password": "no es la contraseña", "new_password": "una nueva clave larga"})
+    assert wrong.status_code == 403 and "La contraseña actual no es correcta." in wrong.text
+    changed = await browser.submit("/cuenta", "/cuenta/contrasena", {
+        "current_password": narino.password, "new_password": "una nueva clave larga"})
+    assert changed.status_code == 303 and changed.headers["location"] == "/entrar?aviso=clave"
+    assert (await browser.get("/bandeja")).status_code == 303  # every session ended
+    again = await browser.sign_in(narino.username, "una nueva clave larga", narino.otp())
+    assert again.status_code == 303
