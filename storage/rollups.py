@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import is_postgresql
-from storage.models import PriorityTally, Rollup
+from storage.models import (
+    CategoryYearRollup,
+    DepartmentMonthRollup,
+    MunicipalityYearRollup,
+    PriorityTally,
+    Rollup,
+)
 
 
 class Cell(NamedTuple):
@@ -55,15 +63,65 @@ async def _add_counts(
     await session.exec(statement, params=params)
 
 
+@dataclass(frozen=True)
+class Grain:
+    """One rollup table: which place, whether by category, and which period it counts by.
+
+    Every grain has the kind. Municipality grains also keep the department code,
+    so they answer department groupings and department scopes too.
+    """
+
+    model: type[SQLModel]
+    place: str          # "municipality" or "department"
+    by_category: bool
+    period: str         # "month" or "year"
+
+    @property
+    def table(self) -> Any:
+        return self.model.__table__  # type: ignore[attr-defined]
+
+    @property
+    def name(self) -> str:
+        return str(self.table.name)
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        category = ("category",) if self.by_category else ()
+        return (f"{self.place}_code", "kind", *category, self.period)
+
+    def key(self, cell: Cell) -> tuple[str, ...]:
+        """The cell of this grain that a finest-grain cell adds to."""
+        place = cell.municipality_code
+        if self.place == "department":
+            place = place[:2]
+        category = (cell.category,) if self.by_category else ()
+        period = cell.month if self.period == "month" else cell.month[:4]
+        return (place, cell.kind, *category, period)
+
+    def row(self, key: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+        """A cell's column values, with the department code of municipality grains."""
+        columns = tuple(zip(self.key_columns, key, strict=True))
+        if self.place == "municipality":
+            columns += (("department_code", key[0][:2]),)
+        return columns
+
+
+# Smallest first: aggregates read the first grain that can answer a query exactly.
+GRAINS: tuple[Grain, ...] = (
+    Grain(MunicipalityYearRollup, "municipality", by_category=False, period="year"),
+    Grain(DepartmentMonthRollup, "department", by_category=True, period="month"),
+    Grain(CategoryYearRollup, "municipality", by_category=True, period="year"),
+    Grain(Rollup, "municipality", by_category=True, period="month"),
+)
+
+
 async def bump_rollups(*, session: AsyncSession, cells: Mapping[Cell, int]) -> None:
-    """Adds counts per cell to the rollups, one statement whatever the number of cells."""
-    rows: Counter[tuple[tuple[str, Any], ...]] = Counter()
-    for cell, count in cells.items():
-        rows[(("municipality_code", cell.municipality_code), ("kind", cell.kind),
-              ("category", cell.category), ("month", cell.month),
-              ("department_code", cell.municipality_code[:2]))] += count
-    await _add_counts(session, Rollup.__table__,  # type: ignore[attr-defined]
-                      ("municipality_code", "kind", "category", "month"), rows)
+    """Adds counts per cell to every rollup table: one statement per table, whatever the cells."""
+    for grain in GRAINS:
+        rows: Counter[tuple[tuple[str, Any], ...]] = Counter()
+        for cell, count in cells.items():
+            rows[grain.row(grain.key(cell))] += count
+        await _add_counts(session, grain.table, grain.key_columns, rows)
 
 
 async def bump_priority_tallies(*, session: AsyncSession, tallies: Mapping[TallyCell, int]) -> None:
