@@ -326,9 +326,20 @@ class Rollup(SQLModel, table=True):
 
 
 class DepartmentMonthRollup(SQLModel, table=True):
-    """The rollups summed by department × kind × category × month (same transaction)."""
+    """The rollups summed by department × kind × month (same transaction)."""
 
     __tablename__ = "rollups_department_month"
+
+    department_code: str = Field(primary_key=True, max_length=2)
+    kind: str = Field(primary_key=True, max_length=32)
+    month: str = Field(primary_key=True, max_length=7)
+    count: int = Field(default=0)
+
+
+class DepartmentCategoryMonthRollup(SQLModel, table=True):
+    """The rollups summed by department × kind × category × month (same transaction)."""
+
+    __tablename__ = "rollups_department_category_month"
 
     department_code: str = Field(primary_key=True, max_length=2)
     kind: str = Field(primary_key=True, max_length=32)
@@ -349,10 +360,10 @@ class MunicipalityYearRollup(SQLModel, table=True):
     count: int = Field(default=0)
 
 
-class CategoryYearRollup(SQLModel, table=True):
+class MunicipalityCategoryYearRollup(SQLModel, table=True):
     """The rollups summed by municipality × kind × category × year (same transaction)."""
 
-    __tablename__ = "rollups_category_year"
+    __tablename__ = "rollups_municipality_category_year"
 
     municipality_code: str = Field(primary_key=True, max_length=5)
     kind: str = Field(primary_key=True, max_length=32)

@@ -22,7 +22,7 @@ from storage.aggregates import (
 )
 from storage.migrate import alembic_config, head_revision
 from storage.models import MunicipalityYearRollup, Rollup
-from storage.rollups import Cell
+from storage.rollups import GRAINS, Cell
 from storage.store import Store
 
 NOW = datetime(2026, 11, 28, 9, 15, tzinfo=UTC)
@@ -84,11 +84,13 @@ async def test_every_query_counts_the_same_as_the_reports_whichever_table_answer
 
 @pytest.mark.parametrize(("query", "table"), [
     (Query(group_by=("municipality",)), "rollups_municipality_year"),
-    (Query(group_by=("department", "year"), kind="threat"), "rollups_municipality_year"),
+    (Query(group_by=("department", "year"), kind="threat"), "rollups_department_month"),
+    (Query(group_by=("kind",), month_from="2025-03"), "rollups_department_month"),
     (Query(group_by=("department", "month")), "rollups_department_month"),
     (Query(group_by=("department", "category"), month_from="2025-03"),
-     "rollups_department_month"),
-    (Query(group_by=("municipality", "category")), "rollups_category_year"),
+     "rollups_department_category_month"),
+    (Query(group_by=("category", "quarter")), "rollups_department_category_month"),
+    (Query(group_by=("municipality", "category")), "rollups_municipality_category_year"),
     (Query(group_by=("municipality",), month_from="2025-03"), "rollups"),
     (Query(group_by=("municipality", "quarter")), "rollups"),
     (Query(group_by=("department",), scope=Scope(municipalities=frozenset({TUMACO}))),
@@ -143,8 +145,15 @@ async def test_upgrading_fills_the_coarser_tables_from_existing_rollups(
         by_year = await count_reports(session=session, query=Query(group_by=("year",)))
         by_month = await count_reports(session=session, query=Query(group_by=("department",
                                                                                "month")))
-        rows = (await session.exec(select(func.count()).select_from(
-            MunicipalityYearRollup.__table__))).one()
+        per_table = {
+            grain.name: tuple((await session.exec(select(
+                func.count(), func.sum(grain.table.c.count)))).one())
+            for grain in GRAINS
+        }
     assert by_year == {("2025",): 5, ("2026",): 4}
     assert by_month == {("52", "2025-03"): 2, ("52", "2025-11"): 3, ("52", "2026-01"): 4}
-    assert rows[0] == 2
+    assert per_table == {
+        "rollups_department_month": (3, 9), "rollups_department_category_month": (3, 9),
+        "rollups_municipality_year": (2, 9), "rollups_municipality_category_year": (2, 9),
+        "rollups": (3, 9),
+    }
