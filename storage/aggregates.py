@@ -101,10 +101,9 @@ async def count_reports(
 ) -> dict[tuple[str, ...], int]:
     """True counts by the requested dimensions (callers must protect them before publishing).
 
-    The database groups, one row per output cell, from the coarsest rollup table
-    that can answer the query exactly: a department × month table for department
-    queries, year tables when no month or quarter is asked for and the window is
-    whole years, the municipality × month rollups otherwise.
+    The database groups, one row per output cell, reading the smallest rollup
+    table that answers the query exactly (`grain_for`), so the rows read stay
+    close to the rows returned as reports accumulate.
     """
     unknown = [d for d in query.group_by if d not in DIMENSIONS]
     if unknown:
