@@ -403,8 +403,8 @@ def rollups_rebuild(
         async with store.transaction() as session:
             found = await (compare_rollups(session=session) if check
                            else rebuild_rollups(session=session))
-        return [f"{d.municipality_code} {d.kind} {d.category} {d.month}: "
-                f"guardado {d.stored}, recontado {d.recounted}" for d in found]
+        return [f"{d.table} {' '.join(d.cell)}: guardado {d.stored}, recontado {d.recounted}"
+                for d in found]
 
     differences = with_store(load_settings(), work)
     if not differences:

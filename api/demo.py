@@ -17,9 +17,9 @@ from sqlmodel import select
 from flows import taxonomy
 from flows.municipalities import Catalog
 from storage.crypto import Argon2Params
-from storage.models import Meta, Report, User
-from storage.reports import NewReport, submit_report
-from storage.routing import recipients_for
+from storage.models import Meta, Report
+from storage.reports import NewReport, Submission, submit_reports
+from storage.routing import load_routing
 from storage.store import Store
 
 DEMO_MARK = "demo_seeded"
@@ -77,26 +77,26 @@ async def seed(
             )
         if marked is None:
             session.add(Meta(key=DEMO_MARK, value="1"))
+        routing = await load_routing(session=session)
     rng = random.Random(seed_value)  # noqa: S311 - synthetic data, not secrets
     municipalities = [m.code for d in departments for m in
                       Catalog.load(departments=departments).in_department(d)]
     end = now or datetime.now(UTC)
-    routes: dict[tuple[str, str, str, str], list[User]] = {}
     written = 0
     while written < count:
         batch = min(BATCH, count - written)
         async with store.transaction() as session:
+            submissions = []
             for _ in range(batch):
                 report = synthetic_report(rng, municipalities)
                 when = end - timedelta(minutes=rng.randint(0, 60 * 24 * 730))
-                route = (report.municipality_code, report.kind, report.category, report.urgency)
-                if route not in routes:
-                    routes[route] = await recipients_for(
-                        session=session, municipality_code=report.municipality_code,
-                        kind=report.kind, category=report.category, urgency=report.urgency)
-                await submit_report(session=session, keyring=store.keyring, report=report,
-                                    now=when, argon2_params=DEMO_ARGON2, recipients=routes[route],
-                                    with_receipt=report.kind != "priority", notify=False)
+                recipients = routing.recipients(
+                    municipality_code=report.municipality_code, kind=report.kind,
+                    category=report.category, urgency=report.urgency)
+                submissions.append(Submission(report=report, now=when, recipients=recipients,
+                                              with_receipt=report.kind != "priority"))
+            await submit_reports(session=session, keyring=store.keyring, submissions=submissions,
+                                 argon2_params=DEMO_ARGON2, notify=False)
         written += batch
         progress(batch)
     return written

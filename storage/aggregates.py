@@ -1,7 +1,8 @@
 """Counts from the rollups (never from reports), so cost does not grow with the number of reports.
 
-Rollups hold municipality × kind × category × month; quarters and years are
-derived from the month, departments from the municipality code.
+The finest rollups hold municipality × kind × category × month; coarser tables
+(`storage.rollups.GRAINS`) hold their sums, so a query reads about as many rows
+as it returns. Quarters and years are derived from the month where needed.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, func, literal, or_
+from sqlalchemy import Integer, String, cast, delete, func, insert, literal, or_
 from sqlalchemy import select as sa_select
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import PriorityTally, Report, Rollup
+from storage.models import PriorityTally, Report
+from storage.rollups import GRAINS, Cell, Grain
 
 DIMENSIONS = ("department", "municipality", "kind", "category", "month", "quarter", "year")
 BORDA_POINTS = {1: 3, 2: 2, 3: 1}
@@ -51,17 +53,41 @@ def _in_scope(scope: Scope, municipality: str) -> bool:
     )
 
 
-def _column(dimension: str) -> Any:
+def _year_aligned(query: Query) -> bool:
+    """Whether the month window is whole calendar years, so year rollups count it exactly."""
+    return (query.month_from is None or query.month_from.endswith("-01")) and (
+        query.month_to is None or query.month_to.endswith("-12")
+    )
+
+
+def grain_for(query: Query) -> Grain:
+    """The smallest rollup table that answers the query exactly (the finest always can)."""
+    dimensions = set(query.group_by)
+    by_municipality = "municipality" in dimensions or bool(query.scope.municipalities)
+    by_month = bool(dimensions & {"month", "quarter"}) or not _year_aligned(query)
+    for grain in GRAINS:
+        if by_municipality and grain.place != "municipality":
+            continue
+        if "category" in dimensions and not grain.by_category:
+            continue
+        if by_month and grain.period != "month":
+            continue
+        return grain
+    raise AssertionError("the finest rollup answers every query")
+
+
+def _column(grain: Grain, dimension: str) -> Any:
     """The SQL expression of a dimension; quarters and years come from the month text."""
-    month = col(Rollup.month)
+    table = grain.table
     if dimension == "department":
-        return col(Rollup.department_code)
+        return table.c.department_code
     if dimension == "municipality":
-        return col(Rollup.municipality_code)
-    if dimension == "kind":
-        return col(Rollup.kind)
-    if dimension == "category":
-        return col(Rollup.category)
+        return table.c.municipality_code
+    if dimension in ("kind", "category"):
+        return table.c[dimension]
+    if grain.period == "year":
+        return table.c.year  # grain_for picks a month grain for months and quarters
+    month = table.c.month
     if dimension == "year":
         return func.substr(month, 1, 4)
     if dimension == "quarter":
@@ -75,25 +101,37 @@ async def count_reports(
 ) -> dict[tuple[str, ...], int]:
     """True counts by the requested dimensions (callers must protect them before publishing).
 
-    The database groups: one row comes back per output cell, whatever the number of
-    reports or rollup rows behind it.
+    The database groups, one row per output cell, reading the smallest rollup
+    table that answers the query exactly (`grain_for`), so the rows read stay
+    close to the rows returned as reports accumulate.
     """
     unknown = [d for d in query.group_by if d not in DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown dimensions: {unknown}")
-    columns = [_column(d).label(f"d{i}") for i, d in enumerate(query.group_by)]
-    statement = sa_select(*columns, func.sum(col(Rollup.count))).group_by(*columns)
+    grain = grain_for(query)
+    table = grain.table
+    columns = [_column(grain, d).label(f"d{i}") for i, d in enumerate(query.group_by)]
+    statement = sa_select(*columns, func.sum(table.c.count)).group_by(*columns)
     if query.kind:
-        statement = statement.where(col(Rollup.kind) == query.kind)
-    if query.month_from:
-        statement = statement.where(col(Rollup.month) >= query.month_from)
-    if query.month_to:
-        statement = statement.where(col(Rollup.month) <= query.month_to)
-    if not query.scope.unrestricted:
+        statement = statement.where(table.c.kind == query.kind)
+    if grain.period == "year":
+        if query.month_from:
+            statement = statement.where(table.c.year >= query.month_from[:4])
+        if query.month_to:
+            statement = statement.where(table.c.year <= query.month_to[:4])
+    else:
+        if query.month_from:
+            statement = statement.where(table.c.month >= query.month_from)
+        if query.month_to:
+            statement = statement.where(table.c.month <= query.month_to)
+    if query.scope.municipalities:
         statement = statement.where(or_(
-            col(Rollup.municipality_code).in_(sorted(query.scope.municipalities or ())),
-            col(Rollup.department_code).in_(sorted(query.scope.departments or ())),
+            table.c.municipality_code.in_(sorted(query.scope.municipalities)),
+            table.c.department_code.in_(sorted(query.scope.departments or ())),
         ))
+    elif not query.scope.unrestricted:
+        statement = statement.where(
+            table.c.department_code.in_(sorted(query.scope.departments or ())))
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     return {tuple(str(v) for v in row[:-1]): int(row[-1] or 0) for row in rows}
 
@@ -149,57 +187,59 @@ def months_between(first: str, last: str) -> Sequence[str]:
 
 @dataclass(frozen=True)
 class RollupDifference:
-    municipality_code: str
-    kind: str
-    category: str
-    month: str
+    table: str
+    cell: tuple[str, ...]   # the table's key columns, in order
     stored: int
     recounted: int
 
 
-async def recount_from_reports(*, session: AsyncSession) -> dict[tuple[str, str, str, str], int]:
-    """Counts straight from the reports' clear columns (what rollups should say)."""
+async def recount_from_reports(*, session: AsyncSession) -> dict[Cell, int]:
+    """Counts straight from the reports' clear columns (what the finest rollups should say)."""
     statement = sa_select(col(Report.municipality_code), col(Report.kind), col(Report.category),
                           col(Report.created_hour))
-    counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    counts: dict[Cell, int] = defaultdict(int)
     for municipality, kind, category, hour in (await session.exec(statement)).all():  # type: ignore[call-overload]
-        counts[(municipality, kind, category, hour.strftime("%Y-%m"))] += 1
+        counts[Cell(municipality, kind, category, hour.strftime("%Y-%m"))] += 1
     return dict(counts)
 
 
 async def compare_rollups(*, session: AsyncSession) -> list[RollupDifference]:
-    """Where stored rollups and a recount of the stored reports disagree.
+    """Where any rollup table and a recount of the stored reports disagree.
 
     After a retention purge, report rows stay (only their contents go), so a
     difference always means something to investigate.
     """
     recounted = await recount_from_reports(session=session)
-    stored = {
-        (r.municipality_code, r.kind, r.category, r.month): r.count
-        for r in (await session.exec(select(Rollup))).all()
-    }
-    return [
-        RollupDifference(*key, stored=stored.get(key, 0), recounted=recounted.get(key, 0))
-        for key in sorted(set(stored) | set(recounted))
-        if stored.get(key, 0) != recounted.get(key, 0)
-    ]
+    differences = []
+    for grain in GRAINS:
+        expected: dict[tuple[str, ...], int] = defaultdict(int)
+        for cell, count in recounted.items():
+            expected[grain.key(cell)] += count
+        keys = [grain.table.c[name] for name in grain.key_columns]
+        stored = {tuple(row[:-1]): int(row[-1]) for row in (
+            await session.exec(sa_select(*keys, grain.table.c.count))  # type: ignore[call-overload]
+        ).all()}
+        differences += [
+            RollupDifference(grain.name, key, stored=stored.get(key, 0),
+                             recounted=expected.get(key, 0))
+            for key in sorted(set(stored) | set(expected))
+            if stored.get(key, 0) != expected.get(key, 0)
+        ]
+    return differences
 
 
 async def rebuild_rollups(*, session: AsyncSession) -> list[RollupDifference]:
-    """Replaces the rollups with a recount and returns what was different."""
+    """Sets every rollup table to a recount and returns what was different."""
     differences = await compare_rollups(session=session)
+    grains = {grain.name: grain for grain in GRAINS}
     for difference in differences:
-        key = (difference.municipality_code, difference.kind, difference.category,
-               difference.month)
-        row = await session.get(Rollup, key)
-        if difference.recounted == 0 and row is not None:
-            await session.delete(row)
-        elif row is None:
-            session.add(Rollup(municipality_code=key[0], kind=key[1], category=key[2],
-                               month=key[3], department_code=key[0][:2],
-                               count=difference.recounted))
-        else:
-            row.count = difference.recounted
-            session.add(row)
-    await session.flush()
+        grain = grains[difference.table]
+        table = grain.table
+        await session.exec(delete(table).where(*(
+            table.c[name] == value
+            for name, value in zip(grain.key_columns, difference.cell, strict=True)
+        )))
+        if difference.recounted:
+            await session.exec(insert(table).values(
+                dict(grain.row(difference.cell)) | {"count": difference.recounted}))
     return differences

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +33,40 @@ def entry_digest(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class AuditEvent:
+    """One entry to append: who did what, to which report, with codes and ids only."""
+
+    actor: str
+    action: str
+    report_id: str | None = None
+    detail: Mapping[str, Any] | None = None
+    at: datetime | None = None
+
+
+async def _chain_tail(session: AsyncSession) -> str:
+    """The last entry's hash, holding the lock that keeps appenders from forking the chain."""
+    if is_postgresql(session):
+        await session.exec(select(func.pg_advisory_xact_lock(_PG_AUDIT_LOCK)))
+    last = (
+        await session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(1))
+    ).first()
+    return last.entry_hash if last else GENESIS
+
+
+def _chained(prev_hash: str, event: AuditEvent) -> dict[str, Any]:
+    when = (event.at or utcnow()).replace(microsecond=0)
+    detail_json = json.dumps(dict(event.detail or {}), sort_keys=True, separators=(",", ":"))
+    return {
+        "at": when, "actor": event.actor, "action": event.action, "report_id": event.report_id,
+        "detail": detail_json, "prev_hash": prev_hash,
+        "entry_hash": entry_digest(
+            prev_hash=prev_hash, at=when, actor=event.actor, action=event.action,
+            report_id=event.report_id, detail=detail_json,
+        ),
+    }
+
+
 async def append_audit(
     *,
     session: AsyncSession,
@@ -43,29 +77,25 @@ async def append_audit(
     at: datetime | None = None,
 ) -> AuditEntry:
     """Adds one entry chained to the last one, inside the caller's transaction."""
-    if is_postgresql(session):
-        await session.exec(select(func.pg_advisory_xact_lock(_PG_AUDIT_LOCK)))
-    last = (
-        await session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(1))
-    ).first()
-    prev_hash = last.entry_hash if last else GENESIS
-    when = (at or utcnow()).replace(microsecond=0)
-    detail_json = json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"))
-    entry = AuditEntry(
-        at=when,
-        actor=actor,
-        action=action,
-        report_id=report_id,
-        detail=detail_json,
-        prev_hash=prev_hash,
-        entry_hash=entry_digest(
-            prev_hash=prev_hash, at=when, actor=actor, action=action,
-            report_id=report_id, detail=detail_json,
-        ),
-    )
+    event = AuditEvent(actor=actor, action=action, report_id=report_id, detail=detail, at=at)
+    entry = AuditEntry(**_chained(await _chain_tail(session), event))
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def append_audit_entries(*, session: AsyncSession, events: Sequence[AuditEvent]) -> None:
+    """Adds entries chained in the given order: one read of the tail, one multi-row insert."""
+    if not events:
+        return
+    prev_hash = await _chain_tail(session)
+    rows = []
+    for event in events:
+        row = _chained(prev_hash, event)
+        rows.append(row)
+        prev_hash = row["entry_hash"]
+    # Executed row by row in list order, so `seq` grows in chain order on both databases.
+    await session.exec(insert(AuditEntry.__table__), params=rows)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -309,7 +309,11 @@ class OutboxMessage(SQLModel, table=True):
 
 
 class Rollup(SQLModel, table=True):
-    """Counts by municipality × kind × category × month, updated with each report."""
+    """Counts by municipality × kind × category × month, updated with each report.
+
+    The finest grain; the coarser rollup tables below are sums of it, kept so a
+    query reads about as many rows as it returns (`storage.aggregates`).
+    """
 
     __tablename__ = "rollups"
 
@@ -318,6 +322,54 @@ class Rollup(SQLModel, table=True):
     category: str = Field(primary_key=True, max_length=64)
     month: str = Field(primary_key=True, max_length=7)
     department_code: str = Field(max_length=2, index=True)
+    count: int = Field(default=0)
+
+
+class DepartmentMonthRollup(SQLModel, table=True):
+    """The rollups summed by department × kind × month (same transaction)."""
+
+    __tablename__ = "rollups_department_month"
+
+    department_code: str = Field(primary_key=True, max_length=2)
+    kind: str = Field(primary_key=True, max_length=32)
+    month: str = Field(primary_key=True, max_length=7)
+    count: int = Field(default=0)
+
+
+class DepartmentCategoryMonthRollup(SQLModel, table=True):
+    """The rollups summed by department × kind × category × month (same transaction)."""
+
+    __tablename__ = "rollups_department_category_month"
+
+    department_code: str = Field(primary_key=True, max_length=2)
+    kind: str = Field(primary_key=True, max_length=32)
+    category: str = Field(primary_key=True, max_length=64)
+    month: str = Field(primary_key=True, max_length=7)
+    count: int = Field(default=0)
+
+
+class MunicipalityYearRollup(SQLModel, table=True):
+    """The rollups summed by municipality × kind × year (same transaction)."""
+
+    __tablename__ = "rollups_municipality_year"
+
+    municipality_code: str = Field(primary_key=True, max_length=5)
+    kind: str = Field(primary_key=True, max_length=32)
+    year: str = Field(primary_key=True, max_length=4)
+    department_code: str = Field(max_length=2)
+    count: int = Field(default=0)
+
+
+class MunicipalityCategoryYearRollup(SQLModel, table=True):
+    """The rollups summed by municipality × kind × category × year (same transaction)."""
+
+    __tablename__ = "rollups_municipality_category_year"
+
+    municipality_code: str = Field(primary_key=True, max_length=5)
+    kind: str = Field(primary_key=True, max_length=32)
+    category: str = Field(primary_key=True, max_length=64)
+    year: str = Field(primary_key=True, max_length=4)
+    department_code: str = Field(max_length=2)
     count: int = Field(default=0)
 
 

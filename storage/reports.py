@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import envelope, receipts
 from storage.attachments import File, attach_to_report, list_attachments, read_attachment
-from storage.audit import append_audit
+from storage.audit import AuditEvent, append_audit, append_audit_entries
 from storage.crypto import DEFAULT_ARGON2, Argon2Params
 from storage.keyfile import Keyring
 from storage.models import Meta, Report, ReportKey, User, new_id, utcnow
 from storage.outbox import enqueue
-from storage.rollups import bump_priority_tallies, bump_rollup, month_of
+from storage.rollups import Cell, TallyCell, bump_priority_tallies, bump_rollups, month_of
 from storage.routing import recipients_for
 
 URGENCY_RANK = {"immediate": 0, "high": 1, "normal": 2}
@@ -98,6 +100,34 @@ async def recovery_public_key(*, session: AsyncSession) -> bytes:
     return bytes.fromhex(meta.value)
 
 
+@dataclass(frozen=True)
+class Submission:
+    """One report to store, and the focal points it is encrypted for."""
+
+    report: NewReport
+    now: datetime
+    recipients: Sequence[User]
+    with_receipt: bool = True
+    files: Sequence[File] = ()
+    contact_chat_id: int | None = None
+
+
+def _check(report: NewReport) -> None:
+    if report.urgency not in URGENCY_RANK:
+        raise ReportError(f"unknown urgency {report.urgency!r}")
+    if len(report.municipality_code) != 5 or not report.municipality_code.isdigit():
+        raise ReportError(f"invalid municipality code {report.municipality_code!r}")
+
+
+def _derive_receipts(
+    codes: Sequence[str | None], salts: Sequence[bytes], params: Argon2Params
+) -> list[receipts.ReceiptSecrets | None]:
+    return [
+        receipts.derive_receipt_secrets(code, salt, params=params) if code else None
+        for code, salt in zip(codes, salts, strict=True)
+    ]
+
+
 async def submit_report(
     *,
     session: AsyncSession,
@@ -119,12 +149,8 @@ async def submit_report(
     the reporter consented to news; it is stored sealed and deleted at closing.
     Each recipient gets a content-free ping in the outbox, urgent ones an alert.
     """
-    if report.urgency not in URGENCY_RANK:
-        raise ReportError(f"unknown urgency {report.urgency!r}")
-    if len(report.municipality_code) != 5 or not report.municipality_code.isdigit():
-        raise ReportError(f"invalid municipality code {report.municipality_code!r}")
-
-    if recipients is None:  # bulk callers may route once per kind of report
+    _check(report)
+    if recipients is None:
         recipients = await recipients_for(
             session=session,
             municipality_code=report.municipality_code,
@@ -132,91 +158,119 @@ async def submit_report(
             category=report.category,
             urgency=report.urgency,
         )
-    public_keys = {user.id: user.public_key for user in recipients}
-    public_keys[RECOVERY_RECIPIENT] = await recovery_public_key(session=session)
-    code: str | None = None
-    receipt: receipts.ReceiptSecrets | None = None
-    salt = receipts.new_receipt_salt()
-    if with_receipt:
-        code = receipts.new_receipt_code()
-        receipt = await asyncio.to_thread(
-            receipts.derive_receipt_secrets, code, salt, params=argon2_params
-        )
-        public_keys[RECEIPT_RECIPIENT] = receipt.public_key
+    (submitted,) = await submit_reports(
+        session=session, keyring=keyring, argon2_params=argon2_params, notify=notify,
+        submissions=[Submission(report=report, now=now, recipients=recipients,
+                                with_receipt=with_receipt, files=files,
+                                contact_chat_id=contact_chat_id)],
+    )
+    return submitted
 
-    report_id = new_id()
-    content = {
-        "kind": report.kind,
-        "category": report.category,
-        "municipality_code": report.municipality_code,
-        "urgency": report.urgency,
-        "submitted_at": now.isoformat(),
-        "answers": dict(report.answers),
-    }
-    sealed = envelope.seal_report(
-        report_id, json.dumps(content, ensure_ascii=False).encode(), public_keys
-    )
-    created_hour = floor_hour(now)
-    row = Report(
-        id=report_id,
-        kind=report.kind,
-        category=report.category,
-        department_code=report.municipality_code[:2],
-        municipality_code=report.municipality_code,
-        urgency=report.urgency,
-        urgency_rank=URGENCY_RANK[report.urgency],
-        created_hour=created_hour,
-        due_at=ceil_hour(now + DEADLINES[report.urgency]),
-        receipt_lookup=receipts.receipt_lookup(keyring, code) if code else None,
-        receipt_salt=salt if receipt else None,
-        receipt_kdf=argon2_params.to_bytes() if receipt else None,
-        crypto_receipt_verifier=receipt.verifier if receipt else None,
-        crypto_payload=sealed.crypto_payload,
-        crypto_contact=(
-            keyring.seal(str(contact_chat_id).encode(), contact_aad(report_id))
-            if contact_chat_id is not None else None
-        ),
-    )
-    session.add(row)
-    await session.flush()
-    ping = "immediate_alert" if report.urgency == "immediate" else "new_report"
-    for user in recipients if notify else ():
-        await enqueue(session=session, keyring=keyring, kind=ping, now=now,
-                      payload={"user_id": user.id, "municipality": report.municipality_code})
-    if files:
-        await attach_to_report(
-            session=session, report_id=report_id, data_key=sealed.data_key, files=files
+
+async def submit_reports(
+    *,
+    session: AsyncSession,
+    keyring: Keyring,
+    submissions: Sequence[Submission],
+    argon2_params: Argon2Params = DEFAULT_ARGON2,
+    notify: bool = True,
+) -> list[Submitted]:
+    """Stores several routed reports like `submit_report`, with a few statements per batch.
+
+    Rows and wrapped keys go in one multi-row insert each, rollup cells are
+    summed in memory and upserted once per batch, and the audit entries are
+    chained in submission order.
+    """
+    for submission in submissions:
+        _check(submission.report)
+    recovery = await recovery_public_key(session=session)
+    codes = [receipts.new_receipt_code() if s.with_receipt else None for s in submissions]
+    salts = [receipts.new_receipt_salt() for _ in submissions]
+    secrets = await asyncio.to_thread(_derive_receipts, codes, salts, argon2_params)
+
+    report_rows: list[dict[str, Any]] = []
+    key_rows: list[dict[str, Any]] = []
+    sealed_by_id: dict[str, envelope.SealedReport] = {}
+    cells: Counter[Cell] = Counter()
+    tallies: Counter[TallyCell] = Counter()
+    events: list[AuditEvent] = []
+    results: list[Submitted] = []
+    for submission, code, salt, receipt in zip(submissions, codes, salts, secrets, strict=True):
+        report, now = submission.report, submission.now
+        public_keys = {user.id: user.public_key for user in submission.recipients}
+        public_keys[RECOVERY_RECIPIENT] = recovery
+        if receipt is not None:
+            public_keys[RECEIPT_RECIPIENT] = receipt.public_key
+        report_id = new_id()
+        content = {
+            "kind": report.kind,
+            "category": report.category,
+            "municipality_code": report.municipality_code,
+            "urgency": report.urgency,
+            "submitted_at": now.isoformat(),
+            "answers": dict(report.answers),
+        }
+        sealed = envelope.seal_report(
+            report_id, json.dumps(content, ensure_ascii=False).encode(), public_keys
         )
-    for recipient_id, wrapped in sealed.crypto_keys.items():
-        kind = recipient_id if recipient_id in (RECEIPT_RECIPIENT, RECOVERY_RECIPIENT) else "user"
-        session.add(
-            ReportKey(
-                report_id=report_id, recipient_kind=kind, recipient_id=recipient_id,
-                crypto_key=wrapped,
+        sealed_by_id[report_id] = sealed
+        created_hour = floor_hour(now)
+        report_rows.append({
+            "id": report_id,
+            "kind": report.kind,
+            "category": report.category,
+            "department_code": report.municipality_code[:2],
+            "municipality_code": report.municipality_code,
+            "urgency": report.urgency,
+            "urgency_rank": URGENCY_RANK[report.urgency],
+            "status": "new",
+            "created_hour": created_hour,
+            "due_at": ceil_hour(now + DEADLINES[report.urgency]),
+            "receipt_lookup": receipts.receipt_lookup(keyring, code) if code else None,
+            "receipt_salt": salt if receipt else None,
+            "receipt_kdf": argon2_params.to_bytes() if receipt else None,
+            "crypto_receipt_verifier": receipt.verifier if receipt else None,
+            "crypto_payload": sealed.crypto_payload,
+            "crypto_contact": (
+                keyring.seal(str(submission.contact_chat_id).encode(), contact_aad(report_id))
+                if submission.contact_chat_id is not None else None
+            ),
+        })
+        for recipient_id, wrapped in sealed.crypto_keys.items():
+            kind = (recipient_id if recipient_id in (RECEIPT_RECIPIENT, RECOVERY_RECIPIENT)
+                    else "user")
+            key_rows.append({"id": new_id(), "report_id": report_id, "recipient_kind": kind,
+                             "recipient_id": recipient_id, "crypto_key": wrapped})
+        month = month_of(now)
+        cells[Cell(report.municipality_code, report.kind, report.category, month)] += 1
+        if report.kind == "priority":
+            for rank, concern in enumerate(list(report.answers.get("concerns", []))[:3], 1):
+                tallies[TallyCell(report.municipality_code, month, concern, rank)] += 1
+        events.append(AuditEvent(
+            actor="reporter", action="report.submitted", report_id=report_id, at=created_hour,
+            detail={"kind": report.kind, "urgency": report.urgency,
+                    "recipients": len(submission.recipients),
+                    "attachments": len(submission.files)},
+        ))
+        results.append(Submitted(report_id, code, tuple(u.id for u in submission.recipients)))
+
+    await session.exec(insert(Report.__table__), params=report_rows)  # type: ignore[attr-defined]
+    for submission, submitted in zip(submissions, results, strict=True):
+        ping = "immediate_alert" if submission.report.urgency == "immediate" else "new_report"
+        for user in submission.recipients if notify else ():
+            await enqueue(session=session, keyring=keyring, kind=ping, now=submission.now,
+                          payload={"user_id": user.id,
+                                   "municipality": submission.report.municipality_code})
+        if submission.files:
+            await attach_to_report(
+                session=session, report_id=submitted.report_id,
+                data_key=sealed_by_id[submitted.report_id].data_key, files=submission.files,
             )
-        )
-    await bump_rollup(
-        session=session,
-        municipality_code=report.municipality_code,
-        kind=report.kind,
-        category=report.category,
-        month=month_of(now),
-    )
-    if report.kind == "priority":
-        await bump_priority_tallies(
-            session=session, municipality_code=report.municipality_code,
-            concerns=list(report.answers.get("concerns", [])), month=month_of(now),
-        )
-    await append_audit(
-        session=session,
-        actor="reporter",
-        action="report.submitted",
-        report_id=report_id,
-        detail={"kind": report.kind, "urgency": report.urgency, "recipients": len(recipients),
-                "attachments": len(files)},
-        at=created_hour,
-    )
-    return Submitted(report_id, code, tuple(user.id for user in recipients))
+    await session.exec(insert(ReportKey.__table__), params=key_rows)  # type: ignore[attr-defined]
+    await bump_rollups(session=session, cells=cells)
+    await bump_priority_tallies(session=session, tallies=tallies)
+    await append_audit_entries(session=session, events=events)
+    return results
 
 
 def _visible_to(user_id: str) -> Any:

@@ -5,9 +5,10 @@ A report is never routed to nobody: an installation always has its first admin.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from sqlmodel import col, or_, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import RoutingRule, User, UserArea, utcnow
@@ -20,72 +21,78 @@ def rule_specificity(rule: RoutingRule) -> tuple[int, int, int]:
     return (place, subject, 1 if rule.urgency else 0)
 
 
-async def _active_users(session: AsyncSession, user_ids: Sequence[str]) -> list[User]:
-    if not user_ids:
-        return []
-    users = await session.exec(
-        select(User).where(col(User.id).in_(user_ids), col(User.disabled).is_(False))
+def _rule_applies(
+    rule: RoutingRule, municipality_code: str, kind: str, category: str, urgency: str
+) -> bool:
+    if rule.municipality_code is not None:
+        place = rule.municipality_code == municipality_code
+    else:
+        place = rule.department_code in (None, municipality_code[:2])
+    return (
+        place
+        and rule.kind in (None, kind)
+        and rule.category in (None, category)
+        and rule.urgency in (None, urgency)
     )
-    return sorted(users.all(), key=lambda user: user.username)
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    """Routing rules, focal-point areas and active staff, read once to route many reports."""
+
+    rules: Sequence[RoutingRule]
+    areas: Sequence[UserArea]
+    active_users: Mapping[str, User]
+
+    def recipients(
+        self, *, municipality_code: str, kind: str, category: str, urgency: str
+    ) -> list[User]:
+        """The focal points a new report is encrypted for.
+
+        A focal point's own area counts as an implicit rule for any kind of report
+        (municipality beats department). Explicit rules compete on the same scale,
+        so a more specific rule wins over an area and a catch-all rule is the
+        organization's fallback. With nothing at all, the admins receive it.
+        """
+        department_code = municipality_code[:2]
+        candidates: list[tuple[tuple[int, int, int], str]] = [
+            (rule_specificity(rule), rule.user_id) for rule in self.rules
+            if _rule_applies(rule, municipality_code, kind, category, urgency)
+        ]
+        candidates += [
+            ((2 if area.municipality_code else 1, 0, 0), area.user_id) for area in self.areas
+            if area.municipality_code == municipality_code
+            or area.department_code == department_code
+        ]
+        while candidates:
+            best = max(score for score, _ in candidates)
+            chosen = {user_id for score, user_id in candidates if score == best}
+            users = [self.active_users[user_id] for user_id in chosen
+                     if user_id in self.active_users
+                     and self.active_users[user_id].role in ("focal_point", "admin")]
+            if users:
+                return sorted(users, key=lambda user: user.username)
+            # Everyone at this level is disabled: fall back to the next level.
+            candidates = [(score, user_id) for score, user_id in candidates if score != best]
+        admins = [user for user in self.active_users.values() if user.role == "admin"]
+        return sorted(admins, key=lambda user: user.username)
+
+
+async def load_routing(*, session: AsyncSession) -> RoutingTable:
+    """Every routing rule and area, and the staff who are not disabled (small tables)."""
+    rules = (await session.exec(select(RoutingRule))).all()
+    areas = (await session.exec(select(UserArea))).all()
+    users = (await session.exec(select(User).where(col(User.disabled).is_(False)))).all()
+    return RoutingTable(rules=rules, areas=areas, active_users={user.id: user for user in users})
 
 
 async def recipients_for(
     *, session: AsyncSession, municipality_code: str, kind: str, category: str, urgency: str
 ) -> list[User]:
-    """The focal points a new report is encrypted for.
-
-    A focal point's own area counts as an implicit rule for any kind of report
-    (municipality beats department). Explicit rules compete on the same scale,
-    so a more specific rule wins over an area and a catch-all rule is the
-    organization's fallback. With nothing at all, the admins receive it.
-    """
-    department_code = municipality_code[:2]
-    rules = (
-        await session.exec(
-            select(RoutingRule).where(
-                or_(
-                    col(RoutingRule.municipality_code) == municipality_code,
-                    (col(RoutingRule.municipality_code).is_(None))
-                    & (
-                        (col(RoutingRule.department_code) == department_code)
-                        | col(RoutingRule.department_code).is_(None)
-                    ),
-                ),
-                or_(col(RoutingRule.kind).is_(None), col(RoutingRule.kind) == kind),
-                or_(col(RoutingRule.category).is_(None), col(RoutingRule.category) == category),
-                or_(col(RoutingRule.urgency).is_(None), col(RoutingRule.urgency) == urgency),
-            )
-        )
-    ).all()
-    areas = (
-        await session.exec(
-            select(UserArea).where(
-                or_(
-                    col(UserArea.municipality_code) == municipality_code,
-                    col(UserArea.department_code) == department_code,
-                )
-            )
-        )
-    ).all()
-    candidates: list[tuple[tuple[int, int, int], str]] = [
-        (rule_specificity(rule), rule.user_id) for rule in rules
-    ]
-    candidates += [((2 if area.municipality_code else 1, 0, 0), area.user_id) for area in areas]
-
-    while candidates:
-        best = max(score for score, _ in candidates)
-        chosen = [user_id for score, user_id in candidates if score == best]
-        users = [u for u in await _active_users(session, chosen)
-                 if u.role in ("focal_point", "admin")]
-        if users:
-            return users
-        # Everyone at this level is disabled: fall back to the next level.
-        candidates = [(score, user_id) for score, user_id in candidates if score != best]
-
-    admins = await session.exec(
-        select(User).where(col(User.role) == "admin", col(User.disabled).is_(False))
-    )
-    return sorted(admins.all(), key=lambda user: user.username)
+    """The focal points a new report is encrypted for (see `RoutingTable.recipients`)."""
+    routing = await load_routing(session=session)
+    return routing.recipients(municipality_code=municipality_code, kind=kind,
+                              category=category, urgency=urgency)
 
 
 async def add_rule(

@@ -1,0 +1,159 @@
+"""Coarser rollup tables give the same counts as the finest one, and are rebuilt with it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import pytest
+from alembic import command
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection
+
+from api.demo import seed
+from storage.aggregates import (
+    Query,
+    Scope,
+    compare_rollups,
+    count_reports,
+    grain_for,
+    rebuild_rollups,
+    recount_from_reports,
+)
+from storage.migrate import alembic_config, head_revision
+from storage.models import MunicipalityYearRollup, Rollup
+from storage.rollups import GRAINS, Cell
+from storage.store import Store
+
+NOW = datetime(2026, 11, 28, 9, 15, tzinfo=UTC)
+TUMACO = "52835"
+QUERIES = [
+    Query(group_by=("municipality",)),
+    Query(group_by=("department", "month")),
+    Query(group_by=("municipality", "category")),
+    Query(group_by=("department", "year"), kind="threat"),
+    Query(group_by=("kind", "quarter")),
+    Query(group_by=("category",), month_from="2025-01", month_to="2025-12"),
+    # Windows that cut a year must be counted by month.
+    Query(group_by=("municipality",), month_from="2025-03"),
+    Query(group_by=("year",), month_to="2026-05"),
+    Query(group_by=("department", "category"), month_from="2025-02", month_to="2026-11"),
+    Query(group_by=("municipality", "kind"), scope=Scope(municipalities=frozenset({TUMACO}))),
+    Query(group_by=("category", "year"), scope=Scope(departments=frozenset({"19"}))),
+    Query(group_by=("department",), scope=Scope(departments=frozenset({"19"}),
+                                                municipalities=frozenset({TUMACO}))),
+]
+
+
+def expected_counts(cells: dict[Cell, int], query: Query) -> dict[tuple[str, ...], int]:
+    """The query answered from the finest cells, in Python."""
+    counts: dict[tuple[str, ...], int] = defaultdict(int)
+    for cell, count in cells.items():
+        if query.kind and cell.kind != query.kind:
+            continue
+        if (query.month_from and cell.month < query.month_from) or (
+            query.month_to and cell.month > query.month_to
+        ):
+            continue
+        scope = query.scope
+        if not scope.unrestricted and not (
+            cell.municipality_code in (scope.municipalities or ())
+            or cell.municipality_code[:2] in (scope.departments or ())
+        ):
+            continue
+        values = {
+            "department": cell.municipality_code[:2], "municipality": cell.municipality_code,
+            "kind": cell.kind, "category": cell.category, "month": cell.month,
+            "year": cell.month[:4],
+            "quarter": f"{cell.month[:4]}-Q{(int(cell.month[5:]) - 1) // 3 + 1}",
+        }
+        counts[tuple(values[d] for d in query.group_by)] += count
+    return dict(counts)
+
+
+async def test_every_query_counts_the_same_as_the_reports_whichever_table_answers(
+    store: Store,
+) -> None:
+    await seed(store=store, count=400, departments=("52", "19"), seed_value=4, now=NOW)
+    async with store.transaction() as session:
+        cells = await recount_from_reports(session=session)
+        for query in QUERIES:
+            assert await count_reports(session=session, query=query) == expected_counts(
+                cells, query), query
+
+
+@pytest.mark.parametrize(("query", "table"), [
+    (Query(group_by=("municipality",)), "rollups_municipality_year"),
+    (Query(group_by=("department", "year"), kind="threat"), "rollups_department_month"),
+    (Query(group_by=("kind",), month_from="2025-03"), "rollups_department_month"),
+    (Query(group_by=("department", "month")), "rollups_department_month"),
+    (Query(group_by=("department", "category"), month_from="2025-03"),
+     "rollups_department_category_month"),
+    (Query(group_by=("category", "quarter")), "rollups_department_category_month"),
+    (Query(group_by=("municipality", "category")), "rollups_municipality_category_year"),
+    (Query(group_by=("municipality",), month_from="2025-03"), "rollups"),
+    (Query(group_by=("municipality", "quarter")), "rollups"),
+    (Query(group_by=("department",), scope=Scope(municipalities=frozenset({TUMACO}))),
+     "rollups_municipality_year"),
+])
+def test_the_smallest_table_that_answers_exactly_is_read(query: Query, table: str) -> None:
+    assert grain_for(query).name == table
+
+
+async def test_rebuild_compares_and_repairs_every_rollup_table(store: Store) -> None:
+    await seed(store=store, count=60, departments=("52",), seed_value=5, now=NOW)
+    year_table = MunicipalityYearRollup.__table__
+    async with store.transaction() as session:
+        first = (await session.exec(select(year_table).limit(1))).one()
+        await session.exec(delete(year_table).where(
+            year_table.c.municipality_code == first.municipality_code,
+            year_table.c.kind == first.kind, year_table.c.year == first.year))
+    async with store.transaction() as session:
+        (difference,) = await compare_rollups(session=session)
+        assert (difference.table, difference.cell) == (
+            "rollups_municipality_year", (first.municipality_code, first.kind, first.year))
+        assert (difference.stored, difference.recounted) == (0, first.count)
+        assert await rebuild_rollups(session=session) == [difference]
+    async with store.transaction() as session:
+        assert await compare_rollups(session=session) == []
+        restored = (await session.exec(select(year_table.c.count, year_table.c.department_code)
+                                       .where(year_table.c.municipality_code
+                                              == first.municipality_code,
+                                              year_table.c.kind == first.kind,
+                                              year_table.c.year == first.year))).one()
+        assert tuple(restored) == (first.count, first.municipality_code[:2])
+
+
+async def test_upgrading_fills_the_coarser_tables_from_existing_rollups(
+    store: Store,
+) -> None:
+    def to_0001(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection), "0001")
+
+    def to_head(connection: Connection) -> None:
+        command.upgrade(alembic_config(connection), head_revision())
+
+    async with store.engine.begin() as connection:
+        await connection.run_sync(to_0001)
+        await connection.execute(insert(Rollup.__table__), [
+            {"municipality_code": TUMACO, "department_code": "52", "kind": "threat",
+             "category": "threat.attack", "month": month, "count": count}
+            for month, count in (("2025-03", 2), ("2025-11", 3), ("2026-01", 4))
+        ])
+        await connection.run_sync(to_head)
+    async with store.transaction() as session:
+        by_year = await count_reports(session=session, query=Query(group_by=("year",)))
+        by_month = await count_reports(session=session, query=Query(group_by=("department",
+                                                                               "month")))
+        per_table = {
+            grain.name: tuple((await session.exec(select(
+                func.count(), func.sum(grain.table.c.count)))).one())
+            for grain in GRAINS
+        }
+    assert by_year == {("2025",): 5, ("2026",): 4}
+    assert by_month == {("52", "2025-03"): 2, ("52", "2025-11"): 3, ("52", "2026-01"): 4}
+    assert per_table == {
+        "rollups_department_month": (3, 9), "rollups_department_category_month": (3, 9),
+        "rollups_municipality_year": (2, 9), "rollups_municipality_category_year": (2, 9),
+        "rollups": (3, 9),
+    }
