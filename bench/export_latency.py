@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import time
@@ -40,6 +41,7 @@ async def measure(data_dir: Path) -> list[dict[str, object]]:
     try:
         async with store.transaction() as session:
             reports = (await session.exec(select(func.count()).select_from(Report))).one()
+        gc.freeze()  # as `somos serve` does once it has started (api/app.py)
         for group_by in GROUPINGS:
             for profile in ("analyst", "public"):
                 timings = []
