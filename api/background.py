@@ -12,7 +12,7 @@ from bot.notifier import deliver_due
 from storage.attachments import purge_expired_draft_attachments
 from storage.chats import purge_chat_bookkeeping
 from storage.drafts import purge_expired_drafts
-from storage.escalation import escalate_overdue
+from storage.escalation import ESCALATION_BATCH, escalate_overdue
 from storage.store import Store
 
 log = logging.getLogger("somos")
@@ -20,6 +20,7 @@ log = logging.getLogger("somos")
 PURGE_INTERVAL = 60.0
 ESCALATION_INTERVAL = 60.0
 DELIVERY_INTERVAL = 3.0
+BATCH_PAUSE = 0.1
 
 
 async def every(seconds: float, name: str, work: Callable[[], Awaitable[object]]) -> None:
@@ -43,12 +44,22 @@ async def purge(store: Store) -> None:
         log.info("purged %d expired drafts", purged)
 
 
-async def escalate(store: Store) -> None:
-    async with store.transaction() as session:
-        escalated = await escalate_overdue(session=session, keyring=store.keyring,
-                                           now=datetime.now(UTC))
-    if escalated:
-        log.info("escalated %d overdue reports", escalated)
+async def escalate(store: Store, now: datetime | None = None) -> None:
+    """Escalates the whole backlog, one short transaction per batch (requests get in
+    between: a backlog of thousands after an outage must not stall sign-ins or reports)."""
+    now = now or datetime.now(UTC)
+    total = 0
+    while True:
+        async with store.transaction() as session:
+            escalated = await escalate_overdue(session=session, keyring=store.keyring, now=now)
+        total += escalated
+        if escalated < ESCALATION_BATCH:
+            break
+        # A pause with the write lock free, so waiting requests take it (SQLite's busy
+        # handler retries every few milliseconds; back-to-back batches would starve them).
+        await asyncio.sleep(BATCH_PAUSE)
+    if total:
+        log.info("escalated %d overdue reports", total)
 
 
 def start_background(store: Store, bot: Any | None) -> list[asyncio.Task[None]]:

@@ -14,14 +14,23 @@ from storage.models import Report, User
 from storage.outbox import enqueue
 
 
-async def escalate_overdue(*, session: AsyncSession, keyring: Keyring, now: datetime) -> int:
-    """Marks unacknowledged reports past their deadline and pings the admins, once each."""
+ESCALATION_BATCH = 100
+
+
+async def escalate_overdue(
+    *, session: AsyncSession, keyring: Keyring, now: datetime, limit: int = ESCALATION_BATCH
+) -> int:
+    """Marks unacknowledged reports past their deadline and pings the admins, once each.
+
+    At most `limit` reports per call (oldest deadline first): the caller commits and calls
+    again, so a backlog never holds the write lock for long.
+    """
     overdue = (
         await session.exec(
             select(Report.id, Report.municipality_code).where(
                 col(Report.status) == "new", col(Report.due_at) <= now,
                 col(Report.escalated_at).is_(None), col(Report.kind) != "priority",
-            )
+            ).order_by(col(Report.due_at), col(Report.id)).limit(limit)
         )
     ).all()
     admins = (

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import sqlite3
 from pathlib import Path
 
+import httpx
+import pyotp
 import pytest
 
 from tests.conftest import FreshDatabase
-from tests.e2e.harness import RECEIPT, Somos
+from tests.e2e.harness import RECEIPT, Somos, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -139,3 +142,63 @@ def test_export_aggregates_from_the_cli_is_protected(tmp_path: Path) -> None:
     assert "coinciden" in somos.run("rollups", "rebuild", "--check")
     spanish = somos.run("export", "aggregates", "--lang", "es", "--group-by", "department")
     assert spanish.splitlines()[0].startswith("department_code,department,conteo")
+
+
+def test_exports_after_seeding_3000_reports_single_nobody_out(tmp_path: Path) -> None:
+    """Aggregates acceptance 1, literally: 3,000 seeded reports, every export of the CLI and
+    the API, both profiles: no count in 1..k−1, 5-digit municipality codes, HXL tag row."""
+    somos = Somos(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'somos.db'}")
+    init = somos.run("init")
+    assert "3000 reportes sintéticos" in somos.run("demo", "seed", "--reports", "3000",
+                                                  "--seed", "42", timeout=600)
+    analyst = somos.add_user("analista", "--role", "analyst", password="contraseña del análisis")
+    exports: dict[str, str] = {}
+    groupings = {"default": [], "municipality": ["--group-by", "municipality"]}
+    for grouping, option in groupings.items():
+        for profile in ("analyst", "public"):
+            for fmt in ("csv", "json", "hxl"):
+                out = tmp_path / f"cli-{grouping}-{profile}.{fmt}"
+                somos.run("export", "aggregates", "--format", fmt, "--profile", profile,
+                          "--out", str(out), *option)
+                exports[f"cli {grouping} {profile} {fmt}"] = out.read_text(encoding="utf-8")
+    server = start_server(somos, tmp_path / "serve.log")
+    try:
+        token = httpx.post(f"{server.base_url}/api/v1/auth/token", data={
+            "username": "analista", "password": "contraseña del análisis",
+            "otp": pyotp.TOTP(analyst).now()}).json()["access_token"]
+        for grouping, group_by in {"default": ["municipality", "category"],
+                                   "municipality": ["municipality"]}.items():
+            for profile in ("analyst", "public"):
+                for fmt in ("csv", "json", "hxl"):
+                    response = httpx.get(
+                        f"{server.base_url}/api/v1/exports/aggregates",
+                        params={"format": fmt, "profile": profile, "group_by": group_by},
+                        headers={"Authorization": f"Bearer {token}"}, timeout=60)
+                    assert response.status_code == 200, response.text
+                    exports[f"api {grouping} {profile} {fmt}"] = response.text
+    finally:
+        server.stop()
+    assert "admin" in init
+    for name, text in exports.items():
+        k = 10 if " public " in name else 5
+        assert len(exports) == 24
+        if name.endswith("json"):
+            body = json.loads(text)
+            assert body["k"] == k
+            counts = [cell["count"] for cell in body["cells"] if cell["count"] is not None]
+            codes = {cell["row"] for cell in body["cells"]}
+            totals = [v for v in body["row_totals"].values() if v is not None]
+        else:
+            header, *rows = list(csv.reader(text.splitlines()))
+            if name.endswith("hxl"):
+                tags, *rows = rows
+                assert tags[header.index("municipality_code")] == "#adm2+code", name
+                assert tags[header.index("department_code")] == "#adm1+code", name
+            counts = [int(r[header.index("count")]) for r in rows if r[header.index("count")]]
+            codes = {r[header.index("municipality_code")] for r in rows}
+            totals = []
+        assert counts, name
+        if " municipality analyst " in name:  # not vacuous: most municipalities publish
+            assert sum(1 for c in counts if c >= k) > 100, name
+        assert not any(1 <= c < k for c in counts + totals), name
+        assert codes and all(len(code) == 5 and code.isdigit() for code in codes), name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.demo import seed
 from storage.aggregates import Query, Scope, compare_rollups, count_reports, rebuild_rollups
@@ -65,6 +65,35 @@ async def test_overdue_report_is_escalated_once(store: Store) -> None:
         assert await escalate_overdue(session=session, keyring=store.keyring,
                                       now=NOW + timedelta(hours=30)) == 0
         assert len(await pending_of_kind(session=session, kind="overdue")) == 1
+
+
+async def test_a_backlog_is_escalated_in_short_batches_oldest_first(store: Store) -> None:
+    from api.background import escalate
+
+    await add_staff(store, "admin", role="admin")
+    async with store.transaction() as session:
+        for hours in range(5):
+            await submit_report(session=session, keyring=store.keyring, report=report("high"),
+                                now=NOW + timedelta(hours=hours), argon2_params=store.argon2)
+    later = NOW + timedelta(hours=40)
+    async with store.transaction() as session:
+        first = await escalate_overdue(session=session, keyring=store.keyring, now=later,
+                                       limit=2)
+        escalated = (await session.exec(select(Report).where(
+            col(Report.escalated_at).is_not(None)))).all()
+    assert first == 2
+    assert sorted(r.due_at for r in escalated) == sorted(
+        await _due_dates(store))[:2]
+    await escalate(store, now=later)  # the background pass takes the rest, batch after batch
+    async with store.transaction() as session:
+        assert len(await pending_of_kind(session=session, kind="overdue")) == 5
+        assert await escalate_overdue(session=session, keyring=store.keyring,
+                                      now=later) == 0
+
+
+async def _due_dates(store: Store) -> list[datetime]:
+    async with store.transaction() as session:
+        return list((await session.exec(select(Report.due_at))).all())
 
 
 async def test_a_link_code_links_one_chat_once(store: Store) -> None:
