@@ -13,7 +13,6 @@ from storage.keyfile import Keyring
 from storage.models import Report, User
 from storage.outbox import enqueue
 
-
 ESCALATION_BATCH = 100
 
 

@@ -361,3 +361,25 @@ async def test_account_page_links_telegram_and_changes_the_password(
     assert (await browser.get("/bandeja")).status_code == 303  # every session ended
     again = await browser.sign_in(narino.username, "una nueva clave larga", narino.otp())
     assert again.status_code == 303
+
+
+async def test_the_queue_pages_through_long_lists_and_keeps_its_filters(
+    browser: Browser, store: Store
+) -> None:
+    narino = await add_staff(store, "narino", departments=("52",))
+    ids = {await report_in(store, TUMACO if n % 2 else PASTO) for n in range(30)}
+    await signed_in(browser, narino)
+    first = (await browser.get("/bandeja")).text
+    seen = re.findall(r'data-report="([^"]+)"', first)
+    assert len(seen) == 25
+    following = re.search(r'href="(/bandeja\?cursor=[^"]+)" rel="next"', first)
+    assert following
+    second = (await browser.get(following.group(1).replace("&amp;", "&"))).text
+    rest = re.findall(r'data-report="([^"]+)"', second)
+    assert set(seen) | set(rest) == ids and len(rest) == 5
+    assert 'rel="next"' not in second
+    filtered = (await browser.get(f"/bandeja?municipio={TUMACO}&urgencia=high")).text
+    assert set(re.findall(r'data-municipality="(\d{5})"', filtered)) == {TUMACO}
+    assert f'<option value="{TUMACO}" selected>' in filtered
+    bad = (await browser.get("/bandeja?urgencia=muy-alta")).text
+    assert "Un filtro no era válido y no se aplicó." in bad
