@@ -16,9 +16,10 @@ from storage.models import User
 from storage.store import Store
 from storage.users import (
     get_user_by_username,
+    open_private_key,
     spend_password_check,
     totp_secret_of,
-    unlock_private_key,
+    verify_password,
 )
 
 BAD_LOGIN = "Usuario, contraseña o código de verificación incorrectos."
@@ -59,13 +60,16 @@ async def check_login(
     if user is None or user.disabled:
         await spend_password_check(password)
         raise Problem(401, BAD_LOGIN, code="bad-credentials")
-    private_key = await unlock_private_key(user=user, password=password)
-    if private_key is None:
+    # Every refusal costs exactly one slow hash, so timing cannot tell a right password
+    # with a wrong code from a wrong password; the key is opened only after both pass.
+    if not await verify_password(user=user, password=password):
         raise Problem(401, BAD_LOGIN, code="bad-credentials")
     secret = totp_secret_of(keyring=store.keyring, user=user)
-    if secret is None and allow_enrollment and needs_totp_enrollment(settings, user):
-        return SignedIn(user=user, private_key=private_key, must_enroll_totp=True)
-    if settings.require_totp or secret is not None:
+    enrolling = secret is None and allow_enrollment and needs_totp_enrollment(settings, user)
+    if not enrolling and (settings.require_totp or secret is not None):
         if secret is None or not otp or not pyotp.TOTP(secret).verify(otp.strip(), valid_window=1):
             raise Problem(401, BAD_LOGIN, code="bad-credentials")
-    return SignedIn(user=user, private_key=private_key)
+    private_key = await open_private_key(user=user, password=password)
+    if private_key is None:
+        raise Problem(401, BAD_LOGIN, code="bad-credentials")
+    return SignedIn(user=user, private_key=private_key, must_enroll_totp=enrolling)

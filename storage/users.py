@@ -137,6 +137,23 @@ async def spend_password_check(password: str) -> None:
         pass
 
 
+async def verify_password(*, user: User, password: str) -> bool:
+    """One slow hash: whether this is the user's password (the key stays sealed)."""
+    try:
+        await asyncio.to_thread(_hasher.verify, user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return True
+
+
+async def open_private_key(*, user: User, password: str) -> bytes | None:
+    """Opens the private key sealed under the password (a second slow derivation)."""
+    try:
+        return await asyncio.to_thread(crypto.open_with_password, password, user.crypto_private_key)
+    except crypto.DecryptionError:
+        return None
+
+
 async def unlock_private_key(*, user: User, password: str) -> bytes | None:
     """Checks the password and opens the user's private key; None if either fails."""
     try:

@@ -18,11 +18,12 @@ import qrcode.image.svg
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
+from pydantic import ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import check_login
+from api.auth import LOGIN_ATTEMPTS, LOGIN_WINDOW, check_login
 from api.deps import SessionDep, SettingsDep, StoreDep
 from api.labels import municipality_name
 from api.problems import Problem, problem_response
@@ -53,6 +54,7 @@ from flows.messages import N_
 from flows.municipalities import Catalog
 from storage import crypto
 from storage.audit import append_audit
+from storage.chats import count_attempt
 from storage.models import User
 from storage.sessions import create_session, revoke_session
 from storage.triage import CLOSING_REASONS, REFERRAL_ENTITIES, TRANSITIONS
@@ -75,6 +77,9 @@ MSG_ENROLL_EXPIRED = N_("El código QR venció. Cargue la página otra vez.")
 MSG_BAD_FILTER = N_("Un filtro no era válido y no se aplicó.")
 MSG_CURRENT_PASSWORD = N_("La contraseña actual no es correcta.")
 MSG_YOU = N_("Usted")
+MSG_BAD_STATUS = N_("Revise el estado: elija uno de la lista, y una referencia de hasta 120 "
+                    "caracteres.")
+MSG_TOO_MANY_PASSWORDS = N_("Demasiados intentos con la contraseña actual. Espere 15 minutos.")
 MSG_PAGE_FAILED = N_("No se pudo mostrar esta página. Intente de nuevo en un momento.")
 PAGE_ERRORS = {
     404: N_("Esta página no existe. Revise la dirección o vuelva al inicio."),
@@ -366,16 +371,17 @@ async def claim(request: Request, report_id: str, session: SessionDep,
 async def change_status(request: Request, report_id: str, session: SessionDep,
                         current: Triager) -> Response:
     form = await read_form(request, current)
-    status = form.get("status", "")
-    if status not in TRANSITIONS:
+    try:
+        change = triage_api.StatusChange(
+            status=form.get("status", ""),  # type: ignore[arg-type]
+            entity=form.get("entity") or None if form.get("status") == "referred" else None,
+            reference=form.get("reference") or None if form.get("status") == "referred" else None,
+            reason=form.get("reason") or None if form.get("status") == "closed" else None,
+        )
+    except ValidationError:
+        # Never logged: a reference number is case data.
         return await _report_page(request, session, current, report_id,
-                                  error="Elija el nuevo estado.", status_code=422)
-    change = triage_api.StatusChange(
-        status=status,  # type: ignore[arg-type]
-        entity=form.get("entity") or None if status == "referred" else None,
-        reference=form.get("reference") or None if status == "referred" else None,
-        reason=form.get("reason") or None if status == "closed" else None,
-    )
+                                  error=MSG_BAD_STATUS, status_code=422)
     return await _act(request, session, current, report_id, "estado",
                       triage_api.status(report_id, change, current.opened, session))
 
@@ -452,6 +458,13 @@ async def link_telegram(request: Request, session: SessionDep, current: Triager)
 async def password(request: Request, session: SessionDep, store: StoreDep,
                    current: Anyone) -> Response:
     form = await read_form(request, current)
+    # Counted in this request's transaction: refusals below return a page, so it commits.
+    attempts = await count_attempt(session=session, key=f"password:{current.opened.user.id}",
+                                   window=LOGIN_WINDOW, now=now_of(request))
+    if attempts > LOGIN_ATTEMPTS:
+        return render(request, "account.html", {"current": current, "link": None,
+                                                "error": MSG_TOO_MANY_PASSWORDS},
+                      status_code=429)
     try:
         changed = await change_password(
             session=session, user=current.opened.user,

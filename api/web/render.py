@@ -48,6 +48,9 @@ def environment(locale: str) -> Environment:
 
     env.filters["when"] = when
     env.filters["number"] = lambda value: format_decimal(value, locale=locale)
+    # A message that may be a msgid or free text from the API (which can echo what someone
+    # typed): translated if it is in the catalog, always escaped, never %-formatted.
+    env.filters["tr"] = lambda message: translations(locale).gettext(str(message))
     env.filters["label"] = lambda code: label_of(code, locale) if code else ""
     env.filters["municipality"] = municipality_name
     env.filters["department"] = department_name

@@ -99,8 +99,13 @@ def now_of(request: Request) -> datetime:
     return clock()
 
 
+LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
 def secure_cookies(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Cookies are `Secure` everywhere but plain HTTP on this machine (`make run`), so a TLS
+    proxy that does not forward the scheme still gets them right."""
+    return request.url.scheme == "https" or request.url.hostname not in LOOPBACK
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
@@ -139,4 +144,10 @@ async def with_page_headers(
     if not request.url.path.startswith(API_PREFIXES):
         for name, value in PAGE_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    elif request.url.path.startswith("/api/"):
+        # JSON can carry decrypted reports and tokens: never cached, never sniffed.
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response

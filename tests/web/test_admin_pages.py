@@ -36,7 +36,7 @@ def app(store: Store, tmp_path: Path) -> FastAPI:
 def browser_client(app: FastAPI) -> httpx.AsyncClient:
     """One person's browser: its own cookies."""
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                             base_url="http://somos.test")
+                             base_url="https://somos.test")
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def app(store: Store, tmp_path: Path, clock: Clock) -> FastAPI:
 @pytest.fixture
 async def browser(app: FastAPI) -> AsyncIterator[Browser]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://somos.test") as client:
+                                 base_url="https://somos.test") as client:
         yield Browser(client)
 
 
@@ -115,7 +115,7 @@ async def test_a_form_without_its_csrf_token_is_refused(
     assert "El formulario venció" in missing.text
     # A token from another person's session does not work here either.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://somos.test") as other_client:
+                                 base_url="https://somos.test") as other_client:
         other = Browser(other_client)
         await signed_in(other, await add_staff(store, "tumaco2", municipalities=(TUMACO,)))
         foreign = csrf_of((await other.get(page)).text)
@@ -383,3 +383,38 @@ async def test_the_queue_pages_through_long_lists_and_keeps_its_filters(
     assert f'<option value="{TUMACO}" selected>' in filtered
     bad = (await browser.get("/bandeja?urgencia=muy-alta")).text
     assert "Un filtro no era válido y no se aplicó." in bad
+
+
+async def test_review_fixes_escaping_secure_cookies_and_api_headers(
+    browser: Browser, store: Store, app: FastAPI
+) -> None:
+    narino = await add_staff(store, "narino", departments=("52",))
+    report_id = await report_in(store, TUMACO)
+    landing = await signed_in(browser, narino)
+    cookie = landing.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert landing.headers["strict-transport-security"].startswith("max-age=")
+    page = f"/reportes/{report_id}"
+    # Text someone typed comes back escaped, and a % in it is not a format.
+    echoed = await browser.submit(page, f"{page}/compartir", {"username": "<img src=x>%d"})
+    assert echoed.status_code == 422
+    assert "<img src=x>" not in echoed.text and "&lt;img src=x&gt;" in echoed.text
+    # A forged status form is a message on the page, not a 500 with the reference in a log.
+    await browser.submit(page, f"{page}/tomar", {})
+    forged = await browser.submit(page, f"{page}/estado", {
+        "status": "referred", "entity": "unp", "reference": "R" * 500})
+    assert forged.status_code == 422 and "Revise el estado" in forged.text
+    api = await browser.client.get("/api/v1/reports", headers={"Authorization": "Bearer x"})
+    assert api.headers["cache-control"] == "no-store"
+    assert api.headers["x-content-type-options"] == "nosniff"
+    # Guessing the current password from a live session is limited like signing in.
+    for _ in range(10):
+        await browser.submit("/cuenta", "/cuenta/contrasena", {
+            "current_password": "adivinanza", "new_password": "una nueva clave larga"})
+    limited = await browser.submit("/cuenta", "/cuenta/contrasena", {
+        "current_password": narino.password, "new_password": "una nueva clave larga"})
+    assert limited.status_code == 429 and "Demasiados intentos" in limited.text
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://127.0.0.1:8000") as local:
+        login = await Browser(local).sign_in(narino.username, narino.password, narino.otp())
+        assert "Secure" not in login.headers["set-cookie"]  # `make run` on this machine
