@@ -221,7 +221,7 @@ def _enroll_page(request: Request, store: Any, current: WebSession, *, error: st
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     svg = image.to_string(encoding="unicode")
     return render(request, "enroll.html", {
-        "current": current, "qr": Markup(svg),  # noqa: S704 - SVG made here from our own URI
+        "current": current, "bare": True, "qr": Markup(svg),  # noqa: S704 - SVG made here from our own URI
         "secret_groups": [secret[i:i + 4] for i in range(0, len(secret), 4)],
         "sealed": base64.urlsafe_b64encode(sealed).decode(), "error": error,
     }, status_code=status_code)

@@ -64,6 +64,6 @@ def render(
 ) -> HTMLResponse:
     locale = locale_of(request)
     body = environment(locale).get_template(template).render(
-        request=request, path=request.url.path, **{"current": None, **(context or {})}
+        request=request, path=request.url.path, **{"current": None, "bare": False, **(context or {})}
     )
     return HTMLResponse(body, status_code=status_code)

@@ -418,3 +418,19 @@ async def test_review_fixes_escaping_secure_cookies_and_api_headers(
                                  base_url="http://127.0.0.1:8000") as local:
         login = await Browser(local).sign_in(narino.username, narino.password, narino.otp())
         assert "Secure" not in login.headers["set-cookie"]  # `make run` on this machine
+
+
+async def test_the_enrollment_page_offers_only_enrolling_or_signing_out(
+    browser: Browser, store: Store
+) -> None:
+    async with store.transaction() as session:
+        recovery = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
+        assert recovery is not None
+        await create_user(session=session, keyring=store.keyring, username="nueva",
+                          role="focal_point", password=PASSWORD, municipalities=(TUMACO,),
+                          recovery_public_key=bytes.fromhex(recovery.value),
+                          argon2_params=store.argon2, with_totp=False)
+    await browser.sign_in("nueva", PASSWORD)
+    page = (await browser.get("/verificacion")).text
+    assert 'href="/bandeja"' not in page and 'href="/cuenta"' not in page
+    assert 'action="/salir"' in page
