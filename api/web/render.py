@@ -63,7 +63,8 @@ def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     locale = locale_of(request)
+    values = {"current": None, "bare": False, **(context or {})}
     body = environment(locale).get_template(template).render(
-        request=request, path=request.url.path, **{"current": None, "bare": False, **(context or {})}
+        request=request, path=request.url.path, **values
     )
     return HTMLResponse(body, status_code=status_code)
