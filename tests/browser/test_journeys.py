@@ -18,8 +18,8 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.botapi_double import BotApiDouble, FakeUser
-from tests.e2e.harness import RECEIPT, Server, Somos, start_server
+from tests.botapi_double import BotApiDouble
+from tests.e2e.harness import Server, Somos, report_threat, start_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -48,39 +48,6 @@ class Deployment:
             "username": username, "password": password, "otp": self.otp(username),
         }).json()["access_token"]
         return {"Authorization": f"Bearer {token}"}
-
-
-def report_threat(user: FakeUser, place: str, confirm: str, description: str) -> str:
-    user.send_command("/start")
-    user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🚨 Reportar una amenaza o situación de riesgo")
-    user.wait_for_bot_message("¿En qué municipio pasó?")
-    user.send_text(place)
-    user.wait_for_bot_message(confirm)
-    user.press("Sí")
-    for question, answer in [
-        ("¿Quién está en riesgo?", "Un líder, lideresa, defensor o defensora"),
-        ("¿Qué pasó?", "Amenaza de muerte"),
-        ("¿Cómo llegó la amenaza?", "Panfleto o escrito"),
-        ("¿Quién está detrás", "Un grupo armado"),
-        ("¿Cuándo pasó?", "Esta semana"),
-    ]:
-        user.wait_for_bot_message(question)
-        user.press(answer)
-    user.wait_for_bot_message("Cuente con sus palabras")
-    user.send_text(description)
-    user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
-    user.press("Omitir")
-    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
-    user.press("No")
-    user.wait_for_bot_message("¿Podemos avisarle")
-    user.press("No")
-    user.wait_for_bot_message("Revise su reporte")
-    user.press("✅ Enviar reporte")
-    receipt = user.wait_for_bot_message("Su código de seguimiento es", timeout=30)
-    match = RECEIPT.search(receipt.text)
-    assert match, receipt.text
-    return match.group(1).replace(" ", "")
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +99,10 @@ def test_focal_point_refers_a_telegram_report_to_the_unp_and_writes_to_the_repor
 ) -> None:
     resident = deployment.double.user(user_id=7_300_000_001, first_name="Rosa")
     description = "Dejaron un panfleto con nombres de la junta en la vereda"
-    code = report_threat(resident, "Tumaco", "¿Es Tumaco (Nariño)?", description)
+    code = report_threat(resident, description)
     elsewhere = deployment.double.user(user_id=7_300_000_002, first_name="Luis")
-    report_threat(elsewhere, "Cáceres", "¿Es Cáceres (Antioquia)?",
-                  "Llegó una amenaza a la emisora comunitaria")
+    report_threat(elsewhere, "Llegó una amenaza a la emisora comunitaria",
+                  place="Cáceres", confirm="¿Es Cáceres (Antioquia)?")
 
     context = browser.new_context(viewport=DESKTOP, locale="es-CO")
     page = context.new_page()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.botapi_double import FakeUser
+
 SOMOS = str(Path(sys.executable).parent / "somos")
 RECEIPT = re.compile(r"\b(\d{4} \d{4} \d{4} \d{4})\b")
 
@@ -102,3 +104,39 @@ def start_server(somos: Somos, log_path: Path) -> Server:
         time.sleep(0.2)
     server.stop()
     raise AssertionError(f"somos serve did not answer /healthz:\n{server.log()}")
+
+
+def report_threat(user: FakeUser, description: str, place: str = "Tumaco",
+                  confirm: str = "¿Es Tumaco (Nariño)?") -> str:
+    """Walks the threat report like a person would and returns the receipt code."""
+    user.send_command("/start")
+    user.wait_for_bot_message("¿Qué quiere hacer?")
+    user.press("🚨 Reportar una amenaza o situación de riesgo")
+    user.wait_for_bot_message("¿En qué municipio pasó?")
+    user.send_text(place)
+    user.wait_for_bot_message(confirm)
+    user.press("Sí")
+    for question, answer in [
+        ("¿Quién está en riesgo?", "Un líder, lideresa, defensor o defensora"),
+        ("¿Qué pasó?", "Amenaza de muerte"),
+        ("¿Cómo llegó la amenaza?", "Panfleto o escrito"),
+        ("¿Quién está detrás", "Un grupo armado"),
+        ("¿Cuándo pasó?", "Esta semana"),
+    ]:
+        user.wait_for_bot_message(question)
+        user.press(answer)
+    user.wait_for_bot_message("Cuente con sus palabras")
+    user.send_text(description)
+    user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
+    user.press("Omitir")
+    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
+    user.press("No")
+    user.wait_for_bot_message("¿Podemos avisarle")
+    user.press("No")
+    summary = user.wait_for_bot_message("Revise su reporte")
+    assert description in summary.text and confirm.strip("¿?").removeprefix("Es ") in summary.text
+    user.press("✅ Enviar reporte")
+    receipt = user.wait_for_bot_message("Su código de seguimiento es", timeout=30)
+    match = RECEIPT.search(receipt.text)
+    assert match, receipt.text
+    return match.group(1).replace(" ", "")

@@ -19,9 +19,9 @@ import pyotp
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.botapi_double import BotApiDouble, FakeUser
+from tests.botapi_double import BotApiDouble
 from tests.conftest import FreshDatabase
-from tests.e2e.harness import RECEIPT, Somos, start_server
+from tests.e2e.harness import Somos, report_threat, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -36,41 +36,6 @@ PASSWORD = "contraseña del punto focal de Tumaco"
 def double() -> Iterator[BotApiDouble]:
     with BotApiDouble() as running:
         yield running
-
-
-def report_threat(user: FakeUser, description: str) -> str:
-    """Walks the threat report like a person would and returns the receipt code."""
-    user.send_command("/start")
-    user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🚨 Reportar una amenaza o situación de riesgo")
-    user.wait_for_bot_message("¿En qué municipio pasó?")
-    user.send_text("Tumaco")
-    user.wait_for_bot_message("¿Es Tumaco (Nariño)?")
-    user.press("Sí")
-    for question, answer in [
-        ("¿Quién está en riesgo?", "Un líder, lideresa, defensor o defensora"),
-        ("¿Qué pasó?", "Amenaza de muerte"),
-        ("¿Cómo llegó la amenaza?", "Panfleto o escrito"),
-        ("¿Quién está detrás", "Un grupo armado"),
-        ("¿Cuándo pasó?", "Esta semana"),
-    ]:
-        user.wait_for_bot_message(question)
-        user.press(answer)
-    user.wait_for_bot_message("Cuente con sus palabras")
-    user.send_text(description)
-    user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
-    user.press("Omitir")
-    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
-    user.press("No")
-    user.wait_for_bot_message("¿Podemos avisarle")
-    user.press("No")
-    summary = user.wait_for_bot_message("Revise su reporte")
-    assert description in summary.text and "Tumaco (Nariño)" in summary.text
-    user.press("✅ Enviar reporte")
-    receipt = user.wait_for_bot_message("Su código de seguimiento es", timeout=30)
-    match = RECEIPT.search(receipt.text)
-    assert match, receipt.text
-    return match.group(1).replace(" ", "")
 
 
 def encodings(value: str) -> set[bytes]:
