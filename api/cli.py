@@ -186,14 +186,15 @@ def chat() -> None:
 
 
 def _valid_codes(codes: list[str], digits: int, what: str) -> list[str]:
-    from api.labels import municipality_name
+    from api.labels import divipola_problem
 
     cleaned = []
     for code in codes:
         code = code.strip().zfill(digits)
-        if len(code) != digits or not code.isdigit():
+        problem = divipola_problem(code, digits)
+        if problem == "format":
             raise fail(f"Código de {what} inválido: {code!r} (use {digits} dígitos DIVIPOLA).")
-        if what == "municipio" and municipality_name(code) == code:
+        if problem == "unknown" and what == "municipio":
             raise fail(f"No existe el municipio con código DIVIPOLA {code}.")
         cleaned.append(code)
     return cleaned

@@ -19,6 +19,16 @@ def municipality_name(code: str) -> str:
     return found.label if found else code
 
 
+def divipola_problem(code: str, digits: int) -> str | None:
+    """Why `code` is not a DIVIPOLA code of `digits` digits ("format" or "unknown"), or None.
+
+    Callers restore a dropped leading zero first (`zfill`)."""
+    if not (code.isascii() and code.isdigit() and len(code) == digits):
+        return "format"
+    known = municipality_name(code) if digits == 5 else department_name(code)
+    return "unknown" if known == code else None
+
+
 def label_of(code: str, locale: str = "es") -> str:
     msgid = taxonomy.label(code)
     return translations(locale).gettext(msgid) if msgid != code else code

@@ -156,14 +156,9 @@ async def open_private_key(*, user: User, password: str) -> bytes | None:
 
 async def unlock_private_key(*, user: User, password: str) -> bytes | None:
     """Checks the password and opens the user's private key; None if either fails."""
-    try:
-        await asyncio.to_thread(_hasher.verify, user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not await verify_password(user=user, password=password):
         return None
-    try:
-        return await asyncio.to_thread(crypto.open_with_password, password, user.crypto_private_key)
-    except crypto.DecryptionError:
-        return None
+    return await open_private_key(user=user, password=password)
 
 
 async def areas_of(*, session: AsyncSession, user_id: str) -> list[UserArea]:

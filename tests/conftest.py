@@ -124,7 +124,9 @@ async def add_staff(
     *,
     municipalities: tuple[str, ...] = (),
     departments: tuple[str, ...] = (),
+    with_totp: bool = True,
 ) -> Staff:
+    """A staff account; without TOTP it enrolls at its first web sign-in (totp_secret "")."""
     async with store.transaction() as session:
         recovery = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
         assert recovery is not None
@@ -132,8 +134,9 @@ async def add_staff(
             session=session, keyring=store.keyring, username=username, role=role,
             password=PASSWORD, recovery_public_key=bytes.fromhex(recovery.value),
             municipalities=municipalities, departments=departments, argon2_params=store.argon2,
+            with_totp=with_totp,
         )
-    return Staff(created.user.id, username, PASSWORD, created.totp_secret)
+    return Staff(created.user.id, username, PASSWORD, created.totp_secret or "")
 
 
 @pytest.fixture(scope="session")

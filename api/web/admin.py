@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import SessionDep, StoreDep
-from api.labels import department_name, municipality_name
+from api.labels import divipola_problem
 from api.problems import Problem
 from api.routes import routing_rules as routing_api
 from api.routing_input import RuleInput, validate_rule
@@ -117,11 +117,11 @@ def _codes(text: str, digits: int) -> tuple[list[str], list[Notice]]:
         if not raw:
             continue
         code = raw.zfill(digits) if raw.isascii() and raw.isdigit() else raw
-        name = municipality_name if is_municipality else department_name
-        if not (code.isascii() and code.isdigit() and len(code) == digits):
+        problem = divipola_problem(code, digits)
+        if problem == "format":
             problems.append(Notice(MSG_BAD_MUNICIPALITY if is_municipality
                                    else MSG_BAD_DEPARTMENT, raw))
-        elif name(code) == code:
+        elif problem == "unknown":
             problems.append(Notice(MSG_NO_MUNICIPALITY if is_municipality
                                    else MSG_NO_DEPARTMENT, raw))
         elif code not in codes:
@@ -130,11 +130,10 @@ def _codes(text: str, digits: int) -> tuple[list[str], list[Notice]]:
 
 
 def _valid_municipality(text: str) -> Notice | None:
-    if not (text.isascii() and text.isdigit() and len(text) == 5):
-        return Notice(MSG_BAD_MUNICIPALITY, text)
-    if municipality_name(text) == text:
-        return Notice(MSG_NO_MUNICIPALITY, text)
-    return None
+    problem = divipola_problem(text, 5)
+    if problem is None:
+        return None
+    return Notice(MSG_BAD_MUNICIPALITY if problem == "format" else MSG_NO_MUNICIPALITY, text)
 
 
 def _error_page(request: Request, current: WebSession, message: str,
@@ -320,7 +319,7 @@ async def add_rule_page(request: Request, session: SessionDep, current: Admin) -
         department, municipality = (place, None) if len(place) == 2 else (None, place)
     elif place:
         problems.append(Notice(MSG_BAD_PLACE, place))
-    if department and department_name(department) == department:
+    if department and divipola_problem(department, 2) == "unknown":
         problems.append(Notice(MSG_NO_DEPARTMENT, department))
     kind = form.get("kind") or None
     category = form.get("category") or None

@@ -19,10 +19,8 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.demo import seed
 from api.settings import Settings
-from storage.models import Meta
-from storage.reports import META_RECOVERY_PUBLIC_KEY, NewReport, submit_report
+from storage.reports import NewReport, submit_report
 from storage.store import Store
-from storage.users import create_user
 from tests.conftest import PASSWORD, Staff, add_staff
 from tests.web.client import Browser, csrf_of
 
@@ -181,13 +179,7 @@ async def test_pages_send_no_store_and_a_strict_policy(browser: Browser, store: 
 async def test_an_account_without_totp_enrolls_with_a_qr_code_at_first_sign_in(
     browser: Browser, store: Store
 ) -> None:
-    async with store.transaction() as session:
-        recovery = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
-        assert recovery is not None
-        await create_user(session=session, keyring=store.keyring, username="nueva",
-                          role="focal_point", password=PASSWORD, municipalities=(TUMACO,),
-                          recovery_public_key=bytes.fromhex(recovery.value),
-                          argon2_params=store.argon2, with_totp=False)
+    await add_staff(store, "nueva", municipalities=(TUMACO,), with_totp=False)
     api_login = await browser.client.post("/api/v1/auth/token", data={
         "username": "nueva", "password": PASSWORD})
     assert api_login.status_code == 401
@@ -423,13 +415,7 @@ async def test_review_fixes_escaping_secure_cookies_and_api_headers(
 async def test_the_enrollment_page_offers_only_enrolling_or_signing_out(
     browser: Browser, store: Store
 ) -> None:
-    async with store.transaction() as session:
-        recovery = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
-        assert recovery is not None
-        await create_user(session=session, keyring=store.keyring, username="nueva",
-                          role="focal_point", password=PASSWORD, municipalities=(TUMACO,),
-                          recovery_public_key=bytes.fromhex(recovery.value),
-                          argon2_params=store.argon2, with_totp=False)
+    await add_staff(store, "nueva", municipalities=(TUMACO,), with_totp=False)
     await browser.sign_in("nueva", PASSWORD)
     page = (await browser.get("/verificacion")).text
     assert 'href="/bandeja"' not in page and 'href="/cuenta"' not in page
