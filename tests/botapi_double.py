@@ -1120,20 +1120,32 @@ class FakeUser:
         d.enqueue_update({"callback_query": query})
         return copy.deepcopy(query)
 
-    def press(self, button: str, message: int | Mapping[str, Any] | None = None) -> JSON:
+    def press(
+        self, button: str, message: int | Mapping[str, Any] | None = None,
+        timeout: float = 10.0,
+    ) -> JSON:
         """Press the inline button (by text or callback_data) on the newest bot message
-        showing it, or on ``message``; returns the callback_query."""
+        showing it, or on ``message``; returns the callback_query.
+
+        Like a person, waits up to ``timeout`` seconds for the button to appear: the bot
+        removes a pressed keyboard first and sends the next one after its own work."""
+        deadline = time.monotonic() + timeout
         with self.double._cond:
-            candidates = list(reversed(self.bot_messages()))
-            if message is not None:
-                wanted = message if isinstance(message, int) else int(message["message_id"])
-                candidates = [m for m in candidates if m.message_id == wanted]
-            for candidate in candidates:
-                found = candidate.button(button)
-                if found is None:
-                    continue
-                assert "callback_data" in found, f"button {button!r} is not a callback button"
-                return self._callback(dict(candidate), str(found["callback_data"]))
+            while True:
+                candidates = list(reversed(self.bot_messages()))
+                if message is not None:
+                    wanted = message if isinstance(message, int) else int(message["message_id"])
+                    candidates = [m for m in candidates if m.message_id == wanted]
+                for candidate in candidates:
+                    found = candidate.button(button)
+                    if found is None:
+                        continue
+                    assert "callback_data" in found, f"button {button!r} is not a callback button"
+                    return self._callback(dict(candidate), str(found["callback_data"]))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.double._cond.wait(min(left, 0.1))
             visible = "; ".join(f"#{m.message_id} {m.buttons()}" for m in self.bot_messages()
                                 if m.buttons())
             raise AssertionError(f"no inline button {button!r} in chat {self.chat_id}; "

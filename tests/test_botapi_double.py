@@ -375,7 +375,7 @@ def test_press_finds_the_newest_button_or_explains(double: BotApiDouble) -> None
     assert query["message"]["text"] == "nuevo" and query["data"] == "yes"
     assert ana.press("Sí", message=1)["message"]["text"] == "viejo"
     with pytest.raises(AssertionError, match=r"visible buttons: #1 \['Sí', 'Web'\]; #2"):
-        ana.press("No")
+        ana.press("No", timeout=0)
     with pytest.raises(AssertionError, match="not a callback button"):
         ana.press("Web")
 
