@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import pyotp
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.problems import Problem
@@ -18,7 +17,7 @@ from storage.users import (
     get_user_by_username,
     open_private_key,
     spend_password_check,
-    totp_secret_of,
+    spend_totp,
     verify_password,
 )
 
@@ -64,10 +63,12 @@ async def check_login(
     # with a wrong code from a wrong password; the key is opened only after both pass.
     if not await verify_password(user=user, password=password):
         raise Problem(401, BAD_LOGIN, code="bad-credentials")
-    secret = totp_secret_of(keyring=store.keyring, user=user)
-    enrolling = secret is None and allow_enrollment and needs_totp_enrollment(settings, user)
-    if not enrolling and (settings.require_totp or secret is not None):
-        if secret is None or not otp or not pyotp.TOTP(secret).verify(otp.strip(), valid_window=1):
+    enrolled = user.crypto_totp_secret is not None
+    enrolling = not enrolled and allow_enrollment and needs_totp_enrollment(settings, user)
+    if not enrolling and (settings.require_totp or enrolled):
+        # Each code signs in once: the step it belongs to is spent with the sign-in.
+        if not otp or not await spend_totp(session=session, keyring=store.keyring, user=user,
+                                           code=otp, now=datetime.now(UTC)):
             raise Problem(401, BAD_LOGIN, code="bad-credentials")
     private_key = await open_private_key(user=user, password=password)
     if private_key is None:

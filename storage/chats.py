@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from sqlalchemy import case
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import is_postgresql
 from storage.keyfile import Keyring
 from storage.models import ChatPreference, ChatTrace, ProcessedUpdate, RateLimit
 
@@ -93,16 +97,21 @@ async def claim_update(*, session: AsyncSession, update_id: int, now: datetime) 
 async def count_attempt(
     *, session: AsyncSession, key: str, window: timedelta, now: datetime
 ) -> int:
-    """Counts one attempt and returns how many this key made in its current fixed window."""
-    row = await session.get(RateLimit, key)
-    if row is None:
-        row = RateLimit(key=key, window_start=now, count=0)
-    elif row.window_start + window <= now:
-        row.window_start, row.count = now, 0
-    row.count += 1
-    session.add(row)
-    await session.flush()
-    return row.count
+    """Counts one attempt and returns how many this key made in its current fixed window.
+
+    One upsert: simultaneous attempts each count (a read-then-write would lose some, and
+    two first attempts would collide on the key)."""
+    table = RateLimit.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if is_postgresql(session) else sqlite_insert
+    expired = table.c.window_start <= now - window
+    upsert = insert(table).values(key=key, window_start=now, count=1).on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "count": case((expired, 1), else_=table.c.count + 1),
+            "window_start": case((expired, now), else_=table.c.window_start),
+        },
+    )
+    return int((await session.exec(upsert.returning(table.c.count))).scalar_one())
 
 
 async def purge_chat_bookkeeping(*, session: AsyncSession, now: datetime) -> None:

@@ -213,6 +213,10 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=16)
     password_hash: str = Field(max_length=255)
     crypto_totp_secret: bytes | None = _blob(nullable=True)
+    # The 30-second step of the last code accepted: a code (or an older one) works once.
+    totp_last_step: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger(), nullable=True)
+    )
     public_key: bytes = _blob()
     crypto_private_key: bytes = _blob()
     # The same private key sealed for the organization recovery key (restores a lost password).

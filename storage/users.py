@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -115,15 +119,62 @@ def totp_secret_of(*, keyring: Keyring, user: User) -> str | None:
     return keyring.open(user.crypto_totp_secret, _totp_aad(user.id)).decode()
 
 
+def totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The 30-second step `code` belongs to, one step of clock drift either side; None if
+    it is none of them. Every candidate is compared, in constant time."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    typed = "".join(code.split()).encode()
+    found = None
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step).encode(), typed):
+            found = step
+    return found
+
+
+async def _spend_step(*, session: AsyncSession, user: User, step: int) -> bool:
+    """Records `step` as used unless it, or a later one, already was: one winner even when
+    two sign-ins race (the conditional update serializes on the row)."""
+    result = await session.exec(
+        update(User)
+        .where(col(User.id) == user.id,
+               or_(col(User.totp_last_step).is_(None), col(User.totp_last_step) < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    set_committed_value(user, "totp_last_step", step)
+    return True
+
+
+async def spend_totp(
+    *, session: AsyncSession, keyring: Keyring, user: User, code: str, now: datetime
+) -> bool:
+    """True if `code` is the account's current code and was not used before: a code seen
+    over someone's shoulder, or replayed from a captured request, does not sign in again."""
+    secret = totp_secret_of(keyring=keyring, user=user)
+    if secret is None:
+        return False
+    step = totp_step(secret, code, now)
+    return step is not None and await _spend_step(session=session, user=user, step=step)
+
+
 async def enroll_totp(
-    *, session: AsyncSession, keyring: Keyring, user: User, secret: str
-) -> None:
-    """Stores a second factor for an account that has none yet (first web sign-in)."""
+    *, session: AsyncSession, keyring: Keyring, user: User, secret: str, code: str,
+    now: datetime,
+) -> bool:
+    """Stores a second factor for an account that has none yet (first web sign-in), if
+    `code` proves the person's app has it; the code is spent like a sign-in's."""
     if user.crypto_totp_secret is not None:
         raise UserError("Esta cuenta ya tiene verificación en dos pasos.")
+    step = totp_step(secret, code, now)
+    if step is None or not await _spend_step(session=session, user=user, step=step):
+        return False
     user.crypto_totp_secret = keyring.seal(secret.encode(), _totp_aad(user.id))
     session.add(user)
     await session.flush()
+    return True
 
 
 _DUMMY_HASH = _hasher.hash("somos: a password nobody has")

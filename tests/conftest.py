@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import pyotp
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -24,6 +23,7 @@ from storage.models import Meta
 from storage.reports import META_RECOVERY_PUBLIC_KEY
 from storage.store import Store, open_store
 from storage.users import create_user
+from tests.totp import fresh_code
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SOMOS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -114,7 +114,8 @@ class Staff:
     totp_secret: str
 
     def otp(self) -> str:
-        return pyotp.TOTP(self.totp_secret).now()
+        """A code not used before: the server accepts each code once."""
+        return fresh_code(self.totp_secret)
 
 
 async def add_staff(

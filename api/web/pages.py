@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -248,13 +248,14 @@ async def enroll(request: Request, session: SessionDep, store: StoreDep,
                                     _enroll_aad(current)).decode()
     except (crypto.DecryptionError, binascii.Error, ValueError):
         return _enroll_page(request, store, current, error=MSG_ENROLL_EXPIRED, status_code=422)
-    code = "".join(str(form.get("otp", "")).split())
-    if not pyotp.TOTP(secret).verify(code, valid_window=1):
-        return _enroll_page(request, store, current, error=MSG_BAD_CODE, status_code=422)
     try:
-        await enroll_totp(session=session, keyring=store.keyring, user=user, secret=secret)
+        enrolled = await enroll_totp(session=session, keyring=store.keyring, user=user,
+                                     secret=secret, code=str(form.get("otp", "")),
+                                     now=datetime.now(UTC))
     except UserError:
         return redirect(home_of(user.role))
+    if not enrolled:
+        return _enroll_page(request, store, current, error=MSG_BAD_CODE, status_code=422)
     await append_audit(session=session, actor=user.id, action="user.totp_enrolled")
     return redirect(home_of(user.role))
 

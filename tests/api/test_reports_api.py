@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from api.settings import Settings
 from storage.reports import NewReport, submit_report
 from storage.store import Store
 from tests.conftest import Staff, add_staff
+from tests.totp import other_code
 
 TUMACO = "52835"
 
@@ -58,15 +60,15 @@ async def test_health(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"password": "no es la contraseña"}, {"otp": "000000"}, {"otp": ""}, {"username": "nadie"}],
+    [{"password": "no es la contraseña"}, {"otp": "wrong"}, {"otp": ""}, {"username": "nadie"}],
 )
 async def test_bad_credentials_are_refused_alike(
     client: httpx.AsyncClient, store: Store, change: dict[str, str]
 ) -> None:
     staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
     form = {"username": staff.username, "password": staff.password, "otp": staff.otp(), **change}
-    if form["otp"] == "000000" and staff.otp() == "000000":
-        pytest.skip("the current TOTP happens to be 000000")
+    if form["otp"] == "wrong":
+        form["otp"] = other_code(staff.totp_secret)
     response = await client.post("/api/v1/auth/token", data=form)
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -142,14 +144,41 @@ async def test_queue_pages_with_a_cursor(client: httpx.AsyncClient, store: Store
     assert bad.status_code == 400
 
 
+async def test_a_verification_code_signs_in_only_once(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    """A code seen over someone's shoulder, or replayed from a captured request, is spent."""
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    form = {"username": staff.username, "password": staff.password, "otp": staff.otp()}
+    assert (await client.post("/api/v1/auth/token", data=form)).status_code == 200
+    again = await client.post("/api/v1/auth/token", data=form)
+    assert again.status_code == 401 and again.json()["type"].endswith("/bad-credentials")
+    newer = {**form, "otp": staff.otp()}  # the app's next code
+    assert (await client.post("/api/v1/auth/token", data=newer)).status_code == 200
+    # The first code is still inside the clock-drift window, but older than one used.
+    assert (await client.post("/api/v1/auth/token", data=form)).status_code == 401
+
+
+async def test_two_sign_ins_racing_with_one_code_only_one_wins(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    form = {"username": staff.username, "password": staff.password, "otp": staff.otp()}
+    responses = await asyncio.gather(
+        *(client.post("/api/v1/auth/token", data=form) for _ in range(2))
+    )
+    assert sorted(r.status_code for r in responses) == [200, 401], [r.text for r in responses]
+
+
 async def test_login_is_throttled_after_ten_attempts(
     client: httpx.AsyncClient, store: Store
 ) -> None:
     staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    code = staff.otp()  # a wrong password never reaches the code, so it is not spent
     for _ in range(10):
         wrong = await client.post("/api/v1/auth/token", data={
-            "username": staff.username, "password": "no es", "otp": staff.otp()})
+            "username": staff.username, "password": "no es", "otp": code})
         assert wrong.status_code == 401
     blocked = await client.post("/api/v1/auth/token", data={
-        "username": staff.username, "password": staff.password, "otp": staff.otp()})
+        "username": staff.username, "password": staff.password, "otp": code})
     assert blocked.status_code == 429 and "15 minutos" in blocked.json()["detail"]

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.botapi_double import BotApiDouble
 from tests.e2e.harness import Server, Somos, report_threat, start_server
+from tests.totp import fresh_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -41,7 +41,7 @@ class Deployment:
         return self.server.base_url + path
 
     def otp(self, username: str) -> str:
-        return pyotp.TOTP(self.secrets[username]).now()
+        return fresh_code(self.secrets[username])
 
     def bearer(self, username: str, password: str = PASSWORD) -> dict[str, str]:
         token = httpx.post(self.url("/api/v1/auth/token"), data={
@@ -233,7 +233,7 @@ def test_admin_adds_a_routing_rule_and_a_new_colleague_enrolls_with_the_qr_code(
     page.screenshot(path=str(screenshots / "verificacion-390.png"), full_page=True)
     secret = page.locator("[data-secret]").get_attribute("data-secret")
     assert secret
-    page.get_by_label("Código de 6 dígitos").fill(pyotp.TOTP(secret).now())
+    page.get_by_label("Código de 6 dígitos").fill(fresh_code(secret))
     page.get_by_role("button", name="Activar").click()
     expect(page).to_have_url(re.compile(r"/bandeja$"))
     newcomer.close()

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pyotp
 import pytest
 from PIL import Image
 
 from tests.botapi_double import BotApiDouble, FakeUser
 from tests.e2e.harness import RECEIPT, Server, Somos, start_server
+from tests.totp import fresh_code
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +34,7 @@ class Deployment:
     server: Server
     somos: Somos
     totp_secret: str
+    token: str = ""
 
     @property
     def database(self) -> Path:
@@ -43,12 +44,15 @@ class Deployment:
         return self.double.user(user_id=next(_user_ids), **profile)  # type: ignore[arg-type]
 
     def api(self) -> httpx.Client:
-        token = httpx.post(f"{self.server.base_url}/api/v1/auth/token", data={
-            "username": "narino", "password": PASSWORD,
-            "otp": pyotp.TOTP(self.totp_secret).now(),
-        }).json()["access_token"]
+        """The Nariño focal point's API, signed in once per deployment (a session, as a
+        person keeps one, instead of a new code for every look)."""
+        if not self.token:
+            self.token = httpx.post(f"{self.server.base_url}/api/v1/auth/token", data={
+                "username": "narino", "password": PASSWORD,
+                "otp": fresh_code(self.totp_secret),
+            }).json()["access_token"]
         return httpx.Client(base_url=self.server.base_url,
-                            headers={"Authorization": f"Bearer {token}"})
+                            headers={"Authorization": f"Bearer {self.token}"})
 
     def count(self, table: str) -> int:
         with sqlite3.connect(self.database) as connection:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-import pyotp
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.botapi_double import BotApiDouble
 from tests.conftest import FreshDatabase
 from tests.e2e.harness import Somos, report_threat, start_server
+from tests.totp import fresh_code
 
 pytestmark = pytest.mark.e2e
 
@@ -111,7 +111,7 @@ def test_threat_reported_on_telegram_is_read_by_its_focal_point(
         assert len(code) == 16 and code.isdigit()
 
         token = httpx.post(f"{server.base_url}/api/v1/auth/token", data={
-            "username": "tumaco", "password": PASSWORD, "otp": pyotp.TOTP(totp_secret).now(),
+            "username": "tumaco", "password": PASSWORD, "otp": fresh_code(totp_secret),
         }).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         queue = httpx.get(f"{server.base_url}/api/v1/reports", headers=headers).json()["items"]
@@ -123,7 +123,7 @@ def test_threat_reported_on_telegram_is_read_by_its_focal_point(
         assert detail["answers"]["target"] == "target.leader"
 
         other = httpx.post(f"{server.base_url}/api/v1/auth/token", data={
-            "username": "caceres", "password": PASSWORD, "otp": pyotp.TOTP(caceres_secret).now(),
+            "username": "caceres", "password": PASSWORD, "otp": fresh_code(caceres_secret),
         }).json()["access_token"]
         hidden = httpx.get(f"{server.base_url}/api/v1/reports/{queue[0]['id']}",
                            headers={"Authorization": f"Bearer {other}"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -60,6 +61,17 @@ async def test_rate_limit_window_resets(store: Store) -> None:
         later = await count_attempt(session=session, key="k", window=timedelta(minutes=15),
                                     now=NOW + timedelta(minutes=16))
     assert counts == [1, 2, 3] and later == 1
+
+
+async def test_simultaneous_attempts_each_count(store: Store) -> None:
+    """Guessing in parallel does not slip past the limit, and first attempts do not collide."""
+    async def attempt() -> int:
+        async with store.transaction() as session:
+            return await count_attempt(session=session, key="login:x",
+                                       window=timedelta(minutes=15), now=NOW)
+
+    counts = await asyncio.gather(*(attempt() for _ in range(12)))
+    assert sorted(counts) == list(range(1, 13))
 
 
 async def test_language_is_remembered_by_pseudonym(store: Store) -> None:

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pyotp
 import pytest
 from fastapi import FastAPI
 
@@ -22,6 +21,7 @@ from api.settings import Settings
 from storage.reports import NewReport, submit_report
 from storage.store import Store
 from tests.conftest import PASSWORD, Staff, add_staff
+from tests.totp import fresh_code, other_code
 from tests.web.client import Browser, csrf_of
 
 TUMACO, PASTO, CACERES, MEDELLIN = "52835", "52001", "05120", "05001"
@@ -121,11 +121,11 @@ async def test_a_form_without_its_csrf_token_is_refused(
     assert 'data-status="new"' in (await browser.get(page)).text
     # The sign-in form checks its own token (a cookie and the same value in the form).
     browser.client.cookies.clear()
-    login = await browser.client.post("/entrar", data={
-        "username": narino.username, "password": narino.password, "otp": narino.otp()})
+    credentials = {"username": narino.username, "password": narino.password, "otp": narino.otp()}
+    login = await browser.client.post("/entrar", data=credentials)
     assert login.status_code == 403
-    claimed = await browser.submit("/entrar", "/entrar", {
-        "username": narino.username, "password": narino.password, "otp": narino.otp()})
+    # Refused before the code was looked at, so the same code still signs in.
+    claimed = await browser.submit("/entrar", "/entrar", credentials)
     assert claimed.status_code == 303
     assert (await browser.submit(page, f"{page}/tomar", {})).status_code == 303
     assert 'data-status="in_review"' in (await browser.get(page)).text
@@ -197,7 +197,7 @@ async def test_an_account_without_totp_enrolls_with_a_qr_code_at_first_sign_in(
     secret = re.search(r'data-secret="([A-Z2-7]+)"', page.text)
     assert secret
     wrong = await browser.submit("/verificacion", "/verificacion", {
-        "otp": "000000" if pyotp.TOTP(secret.group(1)).now() != "000000" else "111111",
+        "otp": other_code(secret.group(1)),
         "sealed": re.search(r'name="sealed" value="([^"]+)"', page.text).group(1),  # type: ignore[union-attr]
     })
     assert wrong.status_code == 422 and "El código no coincide" in wrong.text
@@ -207,11 +207,14 @@ async def test_an_account_without_totp_enrolls_with_a_qr_code_at_first_sign_in(
     assert secret and sealed
     enrolled = await browser.client.post("/verificacion", data={
         "csrf": csrf_of(page.text), "sealed": sealed.group(1),
-        "otp": pyotp.TOTP(secret.group(1)).now()})
+        "otp": (enrollment_code := fresh_code(secret.group(1)))})
     assert enrolled.status_code == 303 and enrolled.headers["location"] == "/bandeja"
     assert (await browser.get("/bandeja")).status_code == 200
+    replayed = await browser.client.post("/api/v1/auth/token", data={
+        "username": "nueva", "password": PASSWORD, "otp": enrollment_code})
+    assert replayed.status_code == 401  # the code that proved the app is spent
     api_login = await browser.client.post("/api/v1/auth/token", data={
-        "username": "nueva", "password": PASSWORD, "otp": pyotp.TOTP(secret.group(1)).now()})
+        "username": "nueva", "password": PASSWORD, "otp": fresh_code(secret.group(1))})
     assert api_login.status_code == 200
 
 
