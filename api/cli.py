@@ -438,6 +438,75 @@ def purge() -> None:
     typer.echo(f"Contenido borrado de {with_store(settings, work)} reportes.")
 
 
+@app.command()
+def backup(
+    out: Annotated[Path | None, typer.Option(
+        help="Archivo de la copia (nuevo). Por omisión: SOMOS_DATA_DIR/copias/somos-FECHA.db "
+             "o .dump con PostgreSQL.")] = None,
+) -> None:
+    """Copia de seguridad de la base de datos, consistente aunque Somos esté funcionando."""
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from storage.backup import BackupError, default_backup_path
+    from storage.backup import backup as make_backup
+
+    settings = load_settings()
+    url = settings.resolved_database_url
+    target = out or default_backup_path(settings.data_dir / "copias", url, datetime.now(UTC))
+    try:
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
+            task = progress.add_task("Copiando la base de datos…", total=None)
+            result = make_backup(url, target, lambda done, total: progress.update(
+                task, completed=done, total=total))
+    except BackupError as error:
+        raise fail(str(error)) from None
+    size = f"{result.size / 1_048_576:.1f} MB"
+    reports = "" if result.reports is None else f", {result.reports} reportes"
+    typer.echo(f"Copia guardada en {result.path} ({size}, {result.tables} tablas{reports}).")
+    typer.echo(
+        "Guarde aparte, fuera de este servidor, el archivo de claves "
+        f"({settings.resolved_key_file}) y la llave de recuperación: la copia no los "
+        "incluye, a propósito."
+    )
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="La copia hecha con somos backup.")],
+    replace: Annotated[bool, typer.Option(
+        help="SQLite: reemplazar la base actual (se guarda al lado, no se borra).")] = False,
+) -> None:
+    """Pone una copia de seguridad en la base de datos configurada. Detenga somos serve antes."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from storage.backup import BackupError
+    from storage.backup import restore as put_back
+
+    settings = load_settings()
+    try:
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
+            task = progress.add_task("Restaurando…", total=None)
+            kept = put_back(settings.resolved_database_url, source, replace=replace,
+                            progress=lambda done, total: progress.update(
+                                task, completed=done, total=total))
+    except BackupError as error:
+        raise fail(str(error)) from None
+    if kept is not None:
+        typer.echo(f"La base anterior quedó en {kept}.")
+    if not settings.resolved_key_file.exists():
+        typer.secho(
+            f"Falta el archivo de claves {settings.resolved_key_file}. Póngalo ahí (el de la "
+            "instalación de donde viene la copia) antes de somos init o somos serve: sin él se "
+            "crearía uno nuevo y no se podrían abrir los borradores, los contactos guardados "
+            "ni la verificación en dos pasos.", err=True, fg=typer.colors.YELLOW)
+    typer.echo("Copia restaurada. Ejecute somos init para actualizar el esquema si hace falta, "
+               "y somos audit verify para comprobar el registro de auditoría.")
+
+
 @demo_app.command("seed")
 def demo_seed(
     reports: Annotated[int, typer.Option(min=1, max=1_000_000, help="Cuántos reportes crear.")],
