@@ -43,6 +43,9 @@ routes_app = typer.Typer(help="Reglas de enrutamiento: quién recibe qué report
 app.add_typer(routes_app, name="routes")
 audit_app = typer.Typer(help="El registro de auditoría encadenado.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+keys_app = typer.Typer(help="La clave del servidor (borradores, contactos, verificación en dos "
+                        "pasos) y su rotación.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 lines_app = typer.Typer(help="Líneas de emergencia o de protección propias de un municipio.",
                         no_args_is_help=True)
 app.add_typer(lines_app, name="lines")
@@ -505,6 +508,87 @@ def restore(
             "ni la verificación en dos pasos.", err=True, fg=typer.colors.YELLOW)
     typer.echo("Copia restaurada. Ejecute somos init para actualizar el esquema si hace falta, "
                "y somos audit verify para comprobar el registro de auditoría.")
+
+
+def _key_file_for_rotation(settings: Settings) -> Path:
+    if settings.keys is not None:
+        raise fail("Las claves vienen de la variable SOMOS_KEYS: la rotación escribe el archivo "
+                   "de claves. Use un archivo (SOMOS_KEY_FILE) para rotarlas.")
+    path = settings.resolved_key_file
+    if not path.exists():
+        raise fail(f"No existe el archivo de claves {path}: ¿ya corrió somos init?")
+    return path
+
+
+def _reseal(settings: Settings, label: str) -> tuple[int, set[str]]:
+    """Seals every server-sealed blob under the key file's current key; returns how many
+    moved and which key ids are still named by some blob afterwards."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from storage.rotation import census, count_sealed, reseal_all
+
+    async def work(store: Store) -> tuple[int, set[str]]:
+        async with store.transaction() as session:
+            total = await count_sealed(session=session)
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
+            task = progress.add_task(label, total=total)
+            async with store.transaction() as session:
+                moved = await reseal_all(session=session, keyring=store.keyring,
+                                         progress=lambda n: progress.advance(task, n))
+        async with store.transaction() as session:
+            in_use = (await census(session=session)).key_ids()
+        return moved, in_use
+
+    return with_store(settings, work)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Crea una clave del servidor nueva y vuelve a sellar todo con ella. Detenga somos serve antes.
+
+    Las claves viejas quedan en el archivo hasta `somos keys retire`, para abrir lo que un
+    servidor aún sin reiniciar haya sellado con ellas.
+    """
+    from storage.keyfile import load_keyring
+
+    settings = load_settings()
+    path = _key_file_for_rotation(settings)
+    try:
+        rotated = load_keyring(path).rotate_server_key()
+    except KeyFileError as error:
+        raise fail(str(error)) from None
+    rotated.save(path)  # the new key is on disk before anything is sealed with it
+    moved, _in_use = _reseal(settings, "Sellando de nuevo con la clave nueva…")
+    typer.echo(f"Clave nueva del servidor: {rotated.current_server_key_id}. "
+               f"{moved} elementos sellados de nuevo.")
+    typer.echo("Inicie somos serve (usará la clave nueva) y después ejecute somos keys retire "
+               "para quitar las claves viejas del archivo.")
+
+
+@keys_app.command("retire")
+def keys_retire() -> None:
+    """Quita del archivo las claves viejas que ya nada usa (después de rotar y reiniciar)."""
+    from storage.keyfile import load_keyring
+
+    settings = load_settings()
+    path = _key_file_for_rotation(settings)
+    moved, in_use = _reseal(settings, "Revisando lo sellado…")
+    try:
+        keyring = load_keyring(path)
+    except KeyFileError as error:
+        raise fail(str(error)) from None
+    old = set(keyring.server_keys) - {keyring.current_server_key_id}
+    still_used = old & in_use
+    retired = sorted(old - still_used)
+    keyring.retire_server_keys(keep=still_used).save(path)
+    if moved:
+        typer.echo(f"{moved} elementos sellados todavía con claves viejas pasaron a la actual.")
+    typer.echo(f"Claves retiradas: {', '.join(retired)}." if retired
+               else "No había claves viejas que retirar.")
+    if still_used:
+        raise fail(f"Siguen en uso: {', '.join(sorted(still_used))}. ¿Hay un somos serve sin "
+                   "reiniciar? Reinícielo y repita somos keys retire.")
 
 
 @demo_app.command("seed")

@@ -36,7 +36,7 @@ def _unpack(blob: bytes) -> File:
     return File(json.loads(blob[4 : 4 + length]), blob[4 + length :])
 
 
-def _draft_aad(pseudonym: str, attachment_id: str) -> bytes:
+def draft_attachment_aad(pseudonym: str, attachment_id: str) -> bytes:
     return b"somos/v1/draft-attachment\x00" + pseudonym.encode() + b"\x00" + attachment_id.encode()
 
 
@@ -51,7 +51,7 @@ async def put_draft_attachment(
     session.add(
         DraftAttachment(
             id=attachment_id, pseudonym=pseudonym, expires_at=now + ttl,
-            crypto_blob=keyring.seal(_pack(file), _draft_aad(pseudonym, attachment_id)),
+            crypto_blob=keyring.seal(_pack(file), draft_attachment_aad(pseudonym, attachment_id)),
         )
     )
     await session.flush()
@@ -69,7 +69,7 @@ async def take_draft_attachments(
     ).all()
     by_id = {row.id: row for row in rows}
     files = [
-        _unpack(keyring.open(by_id[ref].crypto_blob, _draft_aad(pseudonym, ref)))
+        _unpack(keyring.open(by_id[ref].crypto_blob, draft_attachment_aad(pseudonym, ref)))
         for ref in refs if ref in by_id
     ]
     await discard_draft_attachments(session=session, pseudonym=pseudonym)

@@ -21,7 +21,7 @@ DELETE_WINDOW = timedelta(hours=48)
 MAX_TRACKED = 2000
 
 
-def _trace_aad(pseudonym: str) -> bytes:
+def trace_aad(pseudonym: str) -> bytes:
     return b"somos/v1/chat-trace\x00" + pseudonym.encode()
 
 
@@ -35,11 +35,11 @@ async def record_messages(
     trace = await session.get(ChatTrace, pseudonym)
     entries: list[list[int]] = []
     if trace is not None:
-        entries = json.loads(keyring.open(trace.crypto_messages, _trace_aad(pseudonym)))
+        entries = json.loads(keyring.open(trace.crypto_messages, trace_aad(pseudonym)))
     cutoff = int((now - DELETE_WINDOW).timestamp())
     stamp = int(now.timestamp())
     entries = [e for e in entries if e[1] > cutoff] + [[m, stamp] for m in message_ids]
-    sealed = keyring.seal(json.dumps(entries[-MAX_TRACKED:]).encode(), _trace_aad(pseudonym))
+    sealed = keyring.seal(json.dumps(entries[-MAX_TRACKED:]).encode(), trace_aad(pseudonym))
     if trace is None:
         session.add(ChatTrace(pseudonym=pseudonym, crypto_messages=sealed,
                               expires_at=now + DELETE_WINDOW))
@@ -58,7 +58,7 @@ async def take_messages(
     if trace is None:
         return []
     entries: list[list[int]] = json.loads(
-        keyring.open(trace.crypto_messages, _trace_aad(pseudonym))
+        keyring.open(trace.crypto_messages, trace_aad(pseudonym))
     )
     await session.delete(trace)
     await session.flush()

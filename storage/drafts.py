@@ -11,7 +11,7 @@ from storage.keyfile import Keyring
 from storage.models import Draft
 
 
-def _aad(pseudonym: str) -> bytes:
+def draft_aad(pseudonym: str) -> bytes:
     return b"somos/v1/draft\x00" + pseudonym.encode()
 
 
@@ -30,7 +30,7 @@ async def load_draft(
         await session.delete(draft)
         await session.flush()
         return None
-    return keyring.open(draft.crypto_state, _aad(pseudonym)).decode()
+    return keyring.open(draft.crypto_state, draft_aad(pseudonym)).decode()
 
 
 async def save_draft(
@@ -42,7 +42,7 @@ async def save_draft(
     now: datetime,
     ttl: timedelta,
 ) -> None:
-    sealed = keyring.seal(state_json.encode(), _aad(pseudonym))
+    sealed = keyring.seal(state_json.encode(), draft_aad(pseudonym))
     draft = await session.get(Draft, pseudonym)
     if draft is None:
         session.add(Draft(pseudonym=pseudonym, crypto_state=sealed, expires_at=now + ttl))

@@ -82,10 +82,8 @@ class Keyring:
 
     def open(self, blob: bytes, aad: bytes) -> bytes:
         """Open a `seal` blob with whichever server key it names; failure -> DecryptionError."""
-        if len(blob) < 2 or blob[0] != _SEAL_VERSION:
-            raise DecryptionError()
+        key_id = sealed_key_id(blob)
         end = 2 + blob[1]
-        key_id = blob[2:end].decode("ascii", errors="replace")
         key = self.server_keys.get(key_id)
         if key is None:
             raise DecryptionError("clave del servidor desconocida")
@@ -109,6 +107,12 @@ class Keyring:
         key_id = _new_id("sk", self.server_keys)
         keys = {**self.server_keys, key_id: crypto.random_key()}
         return dataclasses.replace(self, server_keys=keys, current_server_key_id=key_id)
+
+    def retire_server_keys(self, keep: set[str]) -> Keyring:
+        """A keyring with only the current server key and the ids in `keep`."""
+        keys = {k: v for k, v in self.server_keys.items()
+                if k == self.current_server_key_id or k in keep}
+        return dataclasses.replace(self, server_keys=keys)
 
     def rotate_pepper(self) -> Keyring:
         """New keyring with a fresh current pepper; old peppers stay for lookups."""
@@ -140,6 +144,13 @@ class Keyring:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+
+def sealed_key_id(blob: bytes) -> str:
+    """The server key id a `Keyring.seal` blob names (no key needed, nothing opened)."""
+    if len(blob) < 2 or blob[0] != _SEAL_VERSION:
+        raise DecryptionError()
+    return blob[2 : 2 + blob[1]].decode("ascii", errors="replace")
 
 
 def _write_private_temp(path: Path, text: str) -> Path:

@@ -23,7 +23,7 @@ MAX_ATTEMPTS = 8
 KINDS = ("new_report", "immediate_alert", "overdue", "reporter_news", "protection_request")
 
 
-def _aad(message_id: str) -> bytes:
+def outbox_aad(message_id: str) -> bytes:
     return b"somos/v1/outbox\x00" + message_id.encode()
 
 
@@ -43,7 +43,7 @@ async def enqueue(
     message_id = new_id()
     row = OutboxMessage(
         id=message_id, kind=kind, created_at=now, next_attempt_at=now,
-        crypto_payload=keyring.seal(json.dumps(dict(payload)).encode(), _aad(message_id)),
+        crypto_payload=keyring.seal(json.dumps(dict(payload)).encode(), outbox_aad(message_id)),
     )
     session.add(row)
     await session.flush()
@@ -65,7 +65,7 @@ async def due_messages(
     if is_postgresql(session):
         query = query.with_for_update(skip_locked=True)
     rows = (await session.exec(query)).all()
-    return [Pending(row, json.loads(keyring.open(row.crypto_payload, _aad(row.id))))
+    return [Pending(row, json.loads(keyring.open(row.crypto_payload, outbox_aad(row.id))))
             for row in rows]
 
 

@@ -47,7 +47,7 @@ def generate_totp_secret() -> str:
     return base64.b32encode(secrets.token_bytes(20)).decode()
 
 
-def _totp_aad(user_id: str) -> bytes:
+def totp_aad(user_id: str) -> bytes:
     return b"somos/totp\x00" + user_id.encode()
 
 
@@ -91,7 +91,7 @@ async def create_user(
         created_at=utcnow(),
     )
     if totp_secret is not None:
-        user.crypto_totp_secret = keyring.seal(totp_secret.encode(), _totp_aad(user.id))
+        user.crypto_totp_secret = keyring.seal(totp_secret.encode(), totp_aad(user.id))
     if recovery_public_key is not None:
         user.crypto_private_key_recovery = crypto.hpke_seal(
             recovery_public_key, private_key, _recovery_info(user.id)
@@ -116,7 +116,7 @@ async def count_users(*, session: AsyncSession) -> int:
 def totp_secret_of(*, keyring: Keyring, user: User) -> str | None:
     if user.crypto_totp_secret is None:
         return None
-    return keyring.open(user.crypto_totp_secret, _totp_aad(user.id)).decode()
+    return keyring.open(user.crypto_totp_secret, totp_aad(user.id)).decode()
 
 
 def totp_step(secret: str, code: str, now: datetime) -> int | None:
@@ -171,7 +171,7 @@ async def enroll_totp(
     step = totp_step(secret, code, now)
     if step is None or not await _spend_step(session=session, user=user, step=step):
         return False
-    user.crypto_totp_secret = keyring.seal(secret.encode(), _totp_aad(user.id))
+    user.crypto_totp_secret = keyring.seal(secret.encode(), totp_aad(user.id))
     session.add(user)
     await session.flush()
     return True
@@ -224,7 +224,7 @@ def _link_hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
-def _chat_aad(user_id: str) -> bytes:
+def telegram_chat_aad(user_id: str) -> bytes:
     return b"somos/v1/staff-chat\x00" + user_id.encode()
 
 
@@ -250,7 +250,7 @@ async def link_chat(
         or user.telegram_link_expires_at <= now
     ):
         return None
-    user.crypto_telegram_chat = keyring.seal(str(chat_id).encode(), _chat_aad(user.id))
+    user.crypto_telegram_chat = keyring.seal(str(chat_id).encode(), telegram_chat_aad(user.id))
     user.telegram_link_hash = None
     user.telegram_link_expires_at = None
     session.add(user)
@@ -261,7 +261,7 @@ async def link_chat(
 def staff_chat_of(*, keyring: Keyring, user: User) -> int | None:
     if user.crypto_telegram_chat is None:
         return None
-    return int(keyring.open(user.crypto_telegram_chat, _chat_aad(user.id)))
+    return int(keyring.open(user.crypto_telegram_chat, telegram_chat_aad(user.id)))
 
 
 def _recovery_info(user_id: str) -> bytes:
