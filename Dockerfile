@@ -8,6 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SOMOS_DATA_DIR=/data \
     SOMOS_ENVIRONMENT=production
 
+# pg_dump/pg_restore for `somos backup` / `somos restore` with PostgreSQL (a newer client
+# dumps an older server; an older client refuses a newer one).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --system --create-home --home-dir /app --uid 10001 somos \
     && mkdir -p /data && chown somos:somos /data
 

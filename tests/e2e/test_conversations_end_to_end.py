@@ -14,17 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import mutagen
 import pytest
+from mutagen.oggopus import OggOpus
 from PIL import Image
 
 from tests.botapi_double import BotApiDouble, FakeUser
 from tests.e2e.harness import RECEIPT, Server, Somos, start_server
+from tests.media import GPS_IFD, PERSON, PLACE, gps_tagged_jpeg, ogg_opus
 from tests.totp import fresh_code
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "contraseña del punto focal de Nariño"
-GPS_IFD = 0x8825
 _user_ids = itertools.count(7_100_000_001)
 
 
@@ -77,16 +79,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             server.stop()
 
 
-def gps_tagged_jpeg() -> bytes:
-    image = Image.new("RGB", (32, 24), (20, 120, 40))
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"
-    exif[GPS_IFD] = {1: "N", 2: (1.0, 48.0, 25.0), 3: "W", 4: (78.0, 45.0, 53.0)}
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif.tobytes())
-    return out.getvalue()
-
-
 def open_threat_report(user: FakeUser) -> None:
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")
@@ -128,9 +120,9 @@ def test_voice_description_and_gps_jpeg_document_reach_the_focal_point_clean(
 ) -> None:
     user = deployment.user()
     open_threat_report(user)
-    user.send_voice(b"OggS" + bytes(range(256)) * 8, duration=4)
+    user.send_voice(ogg_opus([f"ARTIST={PERSON}", f"LOCATION={PLACE}"]), duration=4)
     user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
-    user.send_document(gps_tagged_jpeg(), filename="IMG_20261128_gps.jpg",
+    user.send_document(gps_tagged_jpeg((32, 24)), filename="IMG_20261128_gps.jpg",
                        mime_type="image/jpeg")
     user.wait_for_bot_message("Recibido")
     user.press("Listo")
@@ -151,6 +143,10 @@ def test_voice_description_and_gps_jpeg_document_reach_the_focal_point_clean(
         assert kinds == ["photo", "voice"]
         photo = next(a for a in detail["attachments"] if a["kind"] == "photo")
         response = api.get(f"/api/v1/reports/{detail['id']}/attachments/{photo['id']}")
+        voice = next(a for a in detail["attachments"] if a["kind"] == "voice")
+        heard = api.get(f"/api/v1/reports/{detail['id']}/attachments/{voice['id']}").content
+    assert isinstance(mutagen.File(io.BytesIO(heard)), OggOpus)  # still plays
+    assert PERSON.encode() not in heard and b"Retiro" not in heard
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     image = Image.open(io.BytesIO(response.content))
