@@ -30,6 +30,9 @@ MESSAGES: Mapping[str, str] = {
     "new_report": N_("Nuevo reporte en su bandeja — {municipality}"),
     "immediate_alert": N_("🚨 Nuevo reporte urgente en su bandeja — {municipality}. Revíselo ya."),
     "overdue": N_("⏰ Un reporte de {municipality} pasó su plazo sin atención."),
+    "overdue_digest": N_(
+        "⏰ {count} reportes pasaron su plazo sin atención ({places}). Revise la bandeja."
+    ),
     "protection_request": N_("🛡️ Solicitud de protección en un reporte de {municipality}."),
     "reporter_news": N_(
         "Tiene novedades sobre su reporte. Abra «Seguimiento» en el menú y escriba su código."
@@ -40,6 +43,24 @@ MESSAGES: Mapping[str, str] = {
 def _municipality(code: str) -> str:
     found = Catalog.load(departments=None).get(code)
     return found.label if found else code
+
+
+# Places named in an overdue digest; the rest are counted ("y 4 más").
+DIGEST_PLACES = 3
+MSG_MORE_PLACES = N_("{places} y {more} más")
+
+
+def _message(kind: str, payload: Mapping[str, Any]) -> Msg:
+    codes = [str(c) for c in payload.get("municipalities", [])]
+    if kind == "overdue" and len(codes) > 1:
+        # Most affected places first, each once.
+        ranked = sorted(set(codes), key=lambda c: (-codes.count(c), c))
+        places = ", ".join(_municipality(c) for c in ranked[:DIGEST_PLACES])
+        if len(ranked) > DIGEST_PLACES:
+            places = Msg(MSG_MORE_PLACES, {"places": places, "more": len(ranked) - DIGEST_PLACES})
+        return Msg(MESSAGES["overdue_digest"], {"count": len(codes), "places": places})
+    code = codes[0] if codes else str(payload.get("municipality", ""))
+    return Msg(MESSAGES[kind], {"municipality": _municipality(code)})
 
 
 async def _target(store: Store, kind: str, payload: Mapping[str, Any]) -> int | None:
@@ -71,8 +92,7 @@ async def deliver_due(*, store: Store, bot: Any, now: datetime, locale: str = "e
         if chat_id is None:
             outcomes.append((pending.row, "no linked chat", False))
             continue
-        text = render(Msg(MESSAGES[kind], {"municipality": _municipality(
-            str(payload.get("municipality", "")))}), catalog)
+        text = render(_message(kind, payload), catalog)
         try:
             await bot.send_message(chat_id=chat_id, text=text)
         except Forbidden as error:  # the person blocked the bot: retrying will not help

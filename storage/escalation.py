@@ -19,7 +19,8 @@ ESCALATION_BATCH = 100
 async def escalate_overdue(
     *, session: AsyncSession, keyring: Keyring, now: datetime, limit: int = ESCALATION_BATCH
 ) -> int:
-    """Marks unacknowledged reports past their deadline and pings the admins, once each.
+    """Marks unacknowledged reports past their deadline and pings the admins, once each
+    report and with one message per call.
 
     At most `limit` reports per call (oldest deadline first): the caller commits and calls
     again, so a backlog never holds the write lock for long.
@@ -37,7 +38,7 @@ async def escalate_overdue(
             select(User.id).where(col(User.role) == "admin", col(User.disabled).is_(False))
         )
     ).all()
-    escalated = 0
+    escalated: list[str] = []
     for report_id, municipality in overdue:
         # The condition makes a concurrent escalator's update a no-op: once means once.
         result = await session.exec(
@@ -47,10 +48,13 @@ async def escalate_overdue(
         )
         if result.rowcount != 1:
             continue
-        escalated += 1
-        for admin_id in admins:
-            await enqueue(session=session, keyring=keyring, kind="overdue", now=now,
-                          payload={"user_id": admin_id, "municipality": municipality})
+        escalated.append(municipality)
         await append_audit(session=session, actor="system", action="report.escalated",
                            report_id=report_id, at=now)
-    return escalated
+    # One ping per admin for the whole batch, not one per report: a backlog of a hundred
+    # overdue reports is one message to read, not a hundred.
+    if escalated:
+        for admin_id in admins:
+            await enqueue(session=session, keyring=keyring, kind="overdue", now=now,
+                          payload={"user_id": admin_id, "municipalities": escalated})
+    return len(escalated)
