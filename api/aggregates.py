@@ -124,14 +124,14 @@ async def protected_priorities(
     return result
 
 
+# The HXL hashtag of every column an export can have (https://hxlstandard.org/).
 HXL_TAGS = {
-    "department": ("#adm1+code", "#adm1+name"),
-    "municipality": ("#adm2+code", "#adm2+name"),
-    "kind": ("#event+type", "#event+type+name"),
-    "category": ("#event+category", "#event+category+name"),
-    "month": ("#date+month", None),
-    "quarter": ("#date+quarter", None),
-    "year": ("#date+year", None),
+    "department_code": "#adm1+code", "department": "#adm1+name",
+    "municipality_code": "#adm2+code", "municipality": "#adm2+name",
+    "kind_code": "#event+type", "kind": "#event+type+name",
+    "category_code": "#event+category", "category": "#event+category+name",
+    "month": "#date+month", "quarter": "#date+quarter", "year": "#date+year",
+    "count": "#indicator+reports+num", "suppressed": "#meta+suppressed",
 }
 HEADERS = {
     "en": {"count": "count", "suppressed": "suppressed"},
@@ -166,29 +166,10 @@ def to_csv(protected: Protected, *, locale: str = "en", hxl: bool = False) -> st
     names = HEADERS["es" if locale == "es" else "en"]
     writer.writerow([names.get(f, f) for f in fields])
     if hxl:
-        writer.writerow([hxl_tag(f) for f in fields])
+        writer.writerow([HXL_TAGS.get(f, "") for f in fields])
     for record in records:
         writer.writerow(["" if record[f] is None else record[f] for f in fields])
     return out.getvalue()
-
-
-def hxl_tag(field: str) -> str:
-    if field == "count":
-        return "#indicator+reports+num"
-    if field == "suppressed":
-        return "#meta+suppressed"
-    if field == "department_code":
-        return "#adm1+code"
-    if field == "department":
-        return "#adm1+name"
-    for dimension, (code_tag, name_tag) in HXL_TAGS.items():
-        if field in (f"{dimension}_code", dimension) and dimension in COARSE:
-            return code_tag
-        if field == f"{dimension}_code":
-            return code_tag
-        if field == dimension:
-            return name_tag or code_tag
-    return ""
 
 
 def to_json(protected: Protected, locale: str = "es") -> str:

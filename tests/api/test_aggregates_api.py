@@ -73,6 +73,7 @@ async def test_exports_are_safe_to_share(
         if fmt == "hxl":
             tags, rows = rows[0], rows[1:]
             assert "#adm2+code" in tags and "#indicator+reports+num" in tags
+            assert all(tag.startswith("#") for tag in tags), dict(zip(header, tags, strict=True))
         count = header.index("count")
         code = header.index("municipality_code")
         assert not any(small(int(r[count]), k) for r in rows if r[count])
