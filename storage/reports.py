@@ -328,10 +328,19 @@ async def get_visible_report(
     return None if row is None else (row[0], row[1])
 
 
-async def read_report(
+@dataclass(frozen=True)
+class Opened:
+    """A report the caller may act on, with its data key unwrapped for this transaction."""
+
+    report: Report
+    data_key: bytes = field(repr=False)
+
+
+async def open_for_user(
     *, session: AsyncSession, user_id: str, private_key: bytes, report_id: str
-) -> ReportDetail | None:
-    """Decrypts a report for a recipient and writes the read to the audit log."""
+) -> Opened | None:
+    """The report and its data key, if `user_id` is one of its recipients; None otherwise
+    (the same answer for a report that does not exist)."""
     found = await get_visible_report(session=session, user_id=user_id, report_id=report_id)
     if found is None:
         return None
@@ -340,6 +349,18 @@ async def read_report(
         report_id=report.id, recipient_id=user_id, crypto_key=key.crypto_key,
         private_key=private_key,
     )
+    return Opened(report, data_key)
+
+
+async def read_report(
+    *, session: AsyncSession, user_id: str, private_key: bytes, report_id: str
+) -> ReportDetail | None:
+    """Decrypts a report for a recipient and writes the read to the audit log."""
+    opened = await open_for_user(session=session, user_id=user_id, private_key=private_key,
+                                 report_id=report_id)
+    if opened is None:
+        return None
+    report, data_key = opened.report, opened.data_key
     content: dict[str, Any] = {}
     if report.crypto_payload is not None:  # None once the retention purge removed it
         content = json.loads(envelope.open_report(
@@ -355,20 +376,15 @@ async def read_report_attachment(
     attachment_id: str,
 ) -> File | None:
     """One evidence file, decrypted for a recipient of the report; audited."""
-    found = await get_visible_report(session=session, user_id=user_id, report_id=report_id)
-    if found is None:
+    opened = await open_for_user(session=session, user_id=user_id, private_key=private_key,
+                                 report_id=report_id)
+    if opened is None:
         return None
-    report, key = found
-    data_key = envelope.unwrap_data_key(
-        report_id=report.id, recipient_id=user_id, crypto_key=key.crypto_key,
-        private_key=private_key,
-    )
-    file = await read_attachment(
-        session=session, report_id=report.id, attachment_id=attachment_id, data_key=data_key
-    )
+    file = await read_attachment(session=session, report_id=report_id,
+                                 attachment_id=attachment_id, data_key=opened.data_key)
     if file is not None:
         await append_audit(session=session, actor=user_id, action="attachment.read",
-                           report_id=report.id, detail={"attachment": attachment_id})
+                           report_id=report_id, detail={"attachment": attachment_id})
     return file
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from storage.db import is_postgresql
 from storage.keyfile import Keyring
 from storage.models import Report, ReportEvent, ReportKey, User
 from storage.outbox import enqueue
-from storage.reports import RECEIPT_RECIPIENT, floor_hour, get_visible_report
+from storage.reports import RECEIPT_RECIPIENT, Opened, floor_hour
 
 STATUSES = ("new", "in_review", "referred", "follow_up", "closed")
 TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -43,28 +42,6 @@ class TriageError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-@dataclass(frozen=True)
-class Opened:
-    """A report the caller may act on, with its data key unwrapped for this transaction."""
-
-    report: Report
-    data_key: bytes = field(repr=False)
-
-
-async def open_for_user(
-    *, session: AsyncSession, user_id: str, private_key: bytes, report_id: str
-) -> Opened | None:
-    found = await get_visible_report(session=session, user_id=user_id, report_id=report_id)
-    if found is None:
-        return None
-    report, key = found
-    data_key = envelope.unwrap_data_key(
-        report_id=report.id, recipient_id=user_id, crypto_key=key.crypto_key,
-        private_key=private_key,
-    )
-    return Opened(report, data_key)
 
 
 async def open_for_reporter(

@@ -15,8 +15,14 @@ from api.deps import SessionDep, TriageSession
 from api.labels import label_of, municipality_name
 from api.problems import Problem
 from storage.models import Report
-from storage.reports import QueueFilter, list_queue, read_report, read_report_attachment
-from storage.triage import Opened, list_events
+from storage.reports import (
+    Opened,
+    QueueFilter,
+    list_queue,
+    read_report,
+    read_report_attachment,
+)
+from storage.triage import list_events
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 NOT_FOUND = "No existe un reporte con ese identificador en su bandeja."

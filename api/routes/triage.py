@@ -12,17 +12,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.deps import SessionDep, StoreDep, TriageSession
 from api.problems import Problem
 from api.routes.reports import NOT_FOUND
+from storage.reports import Opened, open_for_user
 from storage.sessions import OpenSession
 from storage.triage import (
     CLOSING_REASONS,
     REFERRAL_ENTITIES,
-    Opened,
     TriageError,
     add_note,
     change_status,
     claim_report,
     message_reporter,
-    open_for_user,
     share_report,
 )
 from storage.users import get_user_by_username
