@@ -18,6 +18,7 @@ from api.background import start_background
 from api.problems import install_problem_handlers
 from api.routes import (
     aggregates,
+    audit,
     auth,
     health,
     me,
@@ -25,6 +26,7 @@ from api.routes import (
     routing_rules,
     telegram_webhook,
     triage,
+    users,
 )
 from api.settings import Settings
 from api.web import admin, dashboard, pages
@@ -133,6 +135,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(reports.router)
     app.include_router(triage.router)
     app.include_router(routing_rules.router)
+    app.include_router(users.router)
+    app.include_router(audit.router)
     app.include_router(me.router)
     app.include_router(aggregates.router)
     app.include_router(telegram_webhook.router)

@@ -203,6 +203,24 @@ def _valid_codes(codes: list[str], digits: int, what: str) -> list[str]:
     return cleaned
 
 
+@users_app.command("list")
+def users_list() -> None:
+    """Muestra las cuentas del personal, su rol, sus zonas y si están activas."""
+    from storage.users import StaffEntry, list_staff
+
+    async def work(store: Store) -> list[StaffEntry]:
+        async with store.transaction() as session:
+            return await list_staff(session=session)
+
+    for entry in with_store(load_settings(), work):
+        user = entry.user
+        areas = ", ".join(entry.departments + entry.municipalities) or "—"
+        state = "desactivada" if user.disabled else "activa"
+        second = "con" if user.crypto_totp_secret is not None else "sin"
+        typer.echo(f"{user.username}\t{user.role}\t{areas}\t{state}\t"
+                   f"{second} verificación en dos pasos")
+
+
 @users_app.command("reset")
 def users_reset(
     username: Annotated[str, typer.Argument(help="Cuenta que perdió su contraseña.")],

@@ -6,9 +6,10 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pyotp
@@ -25,6 +26,8 @@ from storage.models import User, UserArea, utcnow
 from storage.sessions import revoke_sessions
 
 ROLES = ("focal_point", "analyst", "admin")
+# Usernames: 2 to 64 characters without spaces (they appear in audit views and URLs).
+USERNAME = re.compile(r"\S{2,64}")
 _hasher = PasswordHasher()
 
 
@@ -68,6 +71,8 @@ async def create_user(
 
     Without `with_totp`, the second factor is enrolled at the first sign-in on the web.
     """
+    if not USERNAME.fullmatch(username):
+        raise UserError("Escriba un nombre de usuario de 2 a 64 caracteres, sin espacios.")
     if role not in ROLES:
         raise UserError(f"Rol desconocido: {role}. Use uno de: {', '.join(ROLES)}.")
     if len(password) < 12:
@@ -107,6 +112,33 @@ async def create_user(
 
 async def get_user_by_username(*, session: AsyncSession, username: str) -> User | None:
     return (await session.exec(select(User).where(col(User.username) == username))).first()
+
+
+@dataclass
+class StaffEntry:
+    """A staff account and the areas it works in (DIVIPOLA codes, sorted)."""
+
+    user: User
+    municipalities: list[str] = field(default_factory=list)
+    departments: list[str] = field(default_factory=list)
+
+
+async def list_staff(*, session: AsyncSession) -> list[StaffEntry]:
+    """Every staff account by username, with its areas."""
+    users = (await session.exec(select(User).order_by(col(User.username)))).all()
+    entries = {user.id: StaffEntry(user) for user in users}
+    for area in (await session.exec(select(UserArea))).all():
+        entry = entries.get(area.user_id)
+        if entry is None:
+            continue
+        if area.municipality_code:
+            entry.municipalities.append(area.municipality_code)
+        if area.department_code:
+            entry.departments.append(area.department_code)
+    for entry in entries.values():
+        entry.municipalities.sort()
+        entry.departments.sort()
+    return list(entries.values())
 
 
 async def count_users(*, session: AsyncSession) -> int:

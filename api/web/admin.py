@@ -10,7 +10,7 @@ from __future__ import annotations
 import binascii
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -30,17 +30,19 @@ from flows import taxonomy
 from flows.messages import N_
 from storage.audit import append_audit, audit_page, verify_audit_chain
 from storage.lines import add_line, lines_for, municipalities_with_lines, remove_line
-from storage.models import User, UserArea
+from storage.models import User
 from storage.reports import recovery_public_key
 from storage.routing import list_rules
 from storage.users import (
     ROLES,
+    USERNAME,
     UserError,
     create_user,
     decode_recovery_key,
     disable_user,
     generate_password,
     get_user_by_username,
+    list_staff,
     restore_with_recovery,
 )
 
@@ -51,7 +53,6 @@ AUDIT_PAGE_SIZE = 50
 RECIPIENT_ROLES = ("focal_point", "admin")
 CATEGORIES_BY_KIND = {"threat": taxonomy.THREATS, "stigma": taxonomy.STIGMA,
                       "priority": taxonomy.PRIORITIES}
-USERNAME = re.compile(r"\S{2,64}")
 
 MSG_BAD_USERNAME = N_("Escriba un nombre de usuario de 2 a 64 caracteres, sin espacios.")
 MSG_USERNAME_TAKEN = N_("Ya existe una cuenta con este nombre. Elija otro:")
@@ -97,13 +98,6 @@ class Notice:
     detail: str = ""
 
 
-@dataclass
-class StaffRow:
-    user: User
-    municipalities: list[str] = field(default_factory=list)
-    departments: list[str] = field(default_factory=list)
-
-
 def _done(request: Request) -> str | None:
     return DONE.get(request.query_params.get("hecho", ""))
 
@@ -145,28 +139,12 @@ def _error_page(request: Request, current: WebSession, message: str,
 # --- Users -------------------------------------------------------------------------------
 
 
-async def _staff(session: AsyncSession) -> list[StaffRow]:
-    users = (await session.exec(select(User).order_by(col(User.username)))).all()
-    rows = {user.id: StaffRow(user) for user in users}
-    for area in (await session.exec(select(UserArea))).all():
-        row = rows.get(area.user_id)
-        if row is None:
-            continue
-        if area.municipality_code:
-            row.municipalities.append(area.municipality_code)
-        if area.department_code:
-            row.departments.append(area.department_code)
-    for row in rows.values():
-        row.municipalities.sort()
-        row.departments.sort()
-    return list(rows.values())
-
-
 async def _users_page(request: Request, session: AsyncSession, current: WebSession, *,
                       errors: Sequence[Notice] = (), entered: dict[str, str] | None = None,
                       status_code: int = 200) -> Response:
     return render(request, "admin_users.html", {
-        "current": current, "staff": await _staff(session), "labels": labels, "roles": ROLES,
+        "current": current, "staff": await list_staff(session=session), "labels": labels,
+        "roles": ROLES,
         "errors": errors, "entered": entered or {}, "done": _done(request),
     }, status_code=status_code)
 
@@ -218,7 +196,7 @@ async def create_user_page(request: Request, session: SessionDep, store: StoreDe
 async def _user_page(request: Request, session: AsyncSession, current: WebSession,
                      user_id: str, *, errors: Sequence[Notice] = (),
                      status_code: int = 200) -> Response:
-    row = next((r for r in await _staff(session) if r.user.id == user_id), None)
+    row = next((r for r in await list_staff(session=session) if r.user.id == user_id), None)
     if row is None:
         return _error_page(request, current, MSG_NO_USER, 404)
     return render(request, "admin_user.html", {

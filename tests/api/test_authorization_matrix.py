@@ -26,6 +26,9 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 OK = "ok"
 ROLES = ("anonymous", "analyst", "focal_other_area", "focal_own_area", "admin")
 
+ADMIN_ONLY: dict[str, int | str] = {"anonymous": 401, "analyst": 403, "focal_other_area": 403,
+                                    "focal_own_area": 403, "admin": OK}
+
 # route → expected status for each role (OK = the call does what it should: 2xx).
 EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
     ("get", "/healthz"): dict.fromkeys(ROLES, OK),
@@ -62,6 +65,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
     ("delete", "/api/v1/routing-rules/{rule_id}"): {"anonymous": 401, "analyst": 403,
                                                     "focal_other_area": 403,
                                                     "focal_own_area": 403, "admin": 404},
+    ("get", "/api/v1/users"): ADMIN_ONLY,
+    ("post", "/api/v1/users"): ADMIN_ONLY,
+    ("get", "/api/v1/users/{user_id}"): {**ADMIN_ONLY, "admin": 404},
+    ("post", "/api/v1/users/{user_id}/disable"): {**ADMIN_ONLY, "admin": 404},
+    ("get", "/api/v1/audit"): ADMIN_ONLY,
+    ("get", "/api/v1/audit/verify"): ADMIN_ONLY,
     ("post", "/api/v1/me/telegram-link"): {"anonymous": 401, "analyst": 403,
                                            "focal_other_area": OK, "focal_own_area": OK,
                                            "admin": OK},
@@ -79,6 +88,7 @@ BODIES: dict[str, Any] = {
     "/api/v1/reports/{report_id}/messages": {"text": "mensaje"},
     "/api/v1/reports/{report_id}/share": {"username": "otra_area"},
     "/api/v1/routing-rules": {"username": "propia_area", "kind": "stigma"},
+    "/api/v1/users": {"username": "nueva_cuenta", "role": "analyst"},
     # A wrong current password: everyone signed in gets the same 403, nobody changes anything.
     "/api/v1/me/password": {"current_password": "no es la actual",
                             "new_password": "una contraseña nueva y larga"},
@@ -124,7 +134,8 @@ async def test_every_route_is_in_the_matrix(world: World) -> None:
 
 @pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
 async def test_authorization_matrix(world: World, method: str, path: str) -> None:
-    url = path.format(report_id=world.report_id, attachment_id=MISSING, rule_id=MISSING)
+    url = path.format(report_id=world.report_id, attachment_id=MISSING, rule_id=MISSING,
+                      user_id=MISSING)
     outcomes = {}
     # Least privileged first: a successful claim must not change what others see.
     for role in ROLES:

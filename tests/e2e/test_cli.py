@@ -34,6 +34,19 @@ def test_init_twice_changes_nothing_the_second_time(
     assert keys.read_bytes() == before
 
 
+def test_users_list_shows_roles_areas_and_state(tmp_path: Path) -> None:
+    somos = Somos(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'somos.db'}")
+    somos.run("init")
+    somos.add_user("narino", "--role", "focal_point", "--department", "52",
+                   "--municipality", "13468", password="una contraseña bastante larga")
+    somos.run("users", "disable", "narino")
+    lines = somos.run("users", "list").splitlines()
+    assert lines == [
+        "admin\tadmin\t—\tactiva\tcon verificación en dos pasos",
+        "narino\tfocal_point\t52, 13468\tdesactivada\tcon verificación en dos pasos",
+    ]
+
+
 def test_users_add_refuses_unknown_municipality(tmp_path: Path) -> None:
     somos = Somos(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'somos.db'}")
     somos.run("init")

@@ -1,0 +1,143 @@
+"""Staff accounts over the API (admins): list, create, disable.
+
+The same rules as `somos users` and the admin pages: accounts made here get a one-time
+password and enroll their second factor at their first web sign-in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from api.deps import SessionDep, StoreDep, require_roles
+from api.labels import divipola_problem
+from api.problems import Problem
+from storage.audit import append_audit
+from storage.models import User
+from storage.reports import recovery_public_key
+from storage.sessions import OpenSession
+from storage.users import (
+    StaffEntry,
+    UserError,
+    create_user,
+    disable_user,
+    generate_password,
+    get_user_by_username,
+    list_staff,
+)
+
+router = APIRouter(prefix="/api/v1/users", tags=["admin"])
+AdminSession = Annotated[OpenSession, Depends(require_roles("admin"))]
+NOT_FOUND = "No existe esa cuenta."
+
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+    role: str
+    disabled: bool
+    municipalities: list[str]
+    departments: list[str]
+    second_factor: bool = Field(description="Tiene verificación en dos pasos.")
+    telegram_linked: bool = Field(description="Recibe avisos en su Telegram.")
+    created_at: datetime
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=2, max_length=64, pattern=r"^\S+$")
+    role: Literal["focal_point", "analyst", "admin"]
+    municipalities: list[str] = Field(default_factory=list, max_length=200,
+                                      description="Códigos DIVIPOLA de 5 dígitos.")
+    departments: list[str] = Field(default_factory=list, max_length=40,
+                                   description="Códigos DIVIPOLA de 2 dígitos.")
+
+
+class NewUserOut(BaseModel):
+    user: UserOut
+    password: str = Field(description="Contraseña de un solo uso: se muestra solo esta vez.")
+
+
+def _out(entry: StaffEntry) -> UserOut:
+    user = entry.user
+    return UserOut(
+        id=user.id, username=user.username, role=user.role, disabled=user.disabled,
+        municipalities=entry.municipalities, departments=entry.departments,
+        second_factor=user.crypto_totp_secret is not None,
+        telegram_linked=user.crypto_telegram_chat is not None, created_at=user.created_at,
+    )
+
+
+async def _entry(session: SessionDep, user_id: str) -> StaffEntry:
+    found = next((e for e in await list_staff(session=session) if e.user.id == user_id), None)
+    if found is None:
+        raise Problem(404, NOT_FOUND)
+    return found
+
+
+def _code_problems(codes: list[str], digits: int, what: str) -> list[str]:
+    problems = []
+    for code in codes:
+        problem = divipola_problem(code, digits)
+        if problem == "format":
+            problems.append(f"«{code}» no es un código de {what} de {digits} dígitos.")
+        elif problem == "unknown":
+            problems.append(f"No existe el {what} {code}.")
+    return problems
+
+
+@router.get("")
+async def users(current: AdminSession, session: SessionDep) -> list[UserOut]:
+    """Every staff account, by username, with its areas. No secrets."""
+    return [_out(entry) for entry in await list_staff(session=session)]
+
+
+@router.get("/{user_id}", responses={404: {"description": NOT_FOUND}})
+async def user(user_id: str, current: AdminSession, session: SessionDep) -> UserOut:
+    return _out(await _entry(session, user_id))
+
+
+@router.post("", status_code=201, responses={422: {"description": "Datos que corregir."}})
+async def create(body: UserIn, current: AdminSession, session: SessionDep,
+                 store: StoreDep) -> NewUserOut:
+    """Creates an account with a one-time password; its second factor is enrolled at the
+    first web sign-in."""
+    municipalities = sorted(set(body.municipalities))
+    departments = sorted(set(body.departments))
+    problems = (_code_problems(municipalities, 5, "municipio")
+                + _code_problems(departments, 2, "departamento"))
+    if await get_user_by_username(session=session, username=body.username) is not None:
+        problems.append(f"Ya existe un usuario llamado {body.username}.")
+    if problems:
+        raise Problem(422, " ".join(problems), code="invalid-user")
+    password = generate_password()
+    try:
+        created = await create_user(
+            session=session, keyring=store.keyring, username=body.username, role=body.role,
+            password=password, recovery_public_key=await recovery_public_key(session=session),
+            municipalities=municipalities, departments=departments,
+            argon2_params=store.argon2, with_totp=False,
+        )
+    except UserError as error:
+        raise Problem(422, str(error), code="invalid-user") from None
+    await append_audit(session=session, actor=current.user.id, action="user.created",
+                       detail={"user": created.user.id, "role": body.role, "via": "api"})
+    return NewUserOut(user=_out(await _entry(session, created.user.id)), password=password)
+
+
+@router.post("/{user_id}/disable", responses={404: {"description": NOT_FOUND},
+                                              422: {"description": "Su propia cuenta."}})
+async def disable(user_id: str, current: AdminSession, session: SessionDep) -> UserOut:
+    """Disables an account: its sessions end at once; its reports stay readable by others."""
+    target = await session.get(User, user_id)
+    if target is None:
+        raise Problem(404, NOT_FOUND)
+    if target.id == current.user.id:
+        raise Problem(422, "No puede desactivar su propia cuenta.", code="yourself")
+    if not target.disabled:
+        await disable_user(session=session, user=target)
+        await append_audit(session=session, actor=current.user.id, action="user.disabled",
+                           detail={"user": target.id, "via": "api"})
+    return _out(await _entry(session, user_id))
