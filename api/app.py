@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.background import start_background
+from api.metrics import Metrics, RequestMetrics, create_metrics
 from api.problems import install_problem_handlers
 from api.routes import (
     aggregates,
@@ -22,6 +24,7 @@ from api.routes import (
     auth,
     health,
     me,
+    metrics,
     reports,
     routing_rules,
     telegram_webhook,
@@ -51,13 +54,18 @@ def build_store(settings: Settings) -> Store:
     )
 
 
-def build_conversations(settings: Settings, store: Store) -> Conversations:
+def build_conversations(
+    settings: Settings, store: Store, metrics: Metrics | None = None
+) -> Conversations:
     catalog = Catalog.load(departments=settings.covered_departments)
-    return Conversations(
+    conversations = Conversations(
         store=store, flow=build_flow(catalog),
         draft_ttl=timedelta(minutes=settings.draft_ttl_minutes),
         default_locale=settings.locale,
     )
+    if metrics is None:
+        return conversations
+    return replace(conversations, count_update=metrics.count_bot_update)
 
 
 def quiet_noisy_loggers() -> None:
@@ -70,6 +78,7 @@ def quiet_noisy_loggers() -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     store: Store = app.state.store
+    app_metrics: Metrics = app.state.metrics
     if await current_revision(store.engine) != head_revision():
         raise RuntimeError("La base de datos no está inicializada: ejecute `somos init`.")
     application: Any = None
@@ -80,7 +89,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             token=settings.telegram_bot_token.get_secret_value(),
             base_url=settings.telegram_api_url,
             base_file_url=settings.telegram_file_url,
-            conversations=build_conversations(settings, store),
+            conversations=build_conversations(settings, store, app_metrics),
         )
         await application.initialize()
         await application.start()
@@ -92,7 +101,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await application.updater.start_polling(poll_interval=0.0, timeout=10)
             log.info("Bot de Telegram activo (polling).")
     app.state.telegram = application
-    tasks = start_background(store, application.bot if application is not None else None)
+    tasks = start_background(store, application.bot if application is not None else None,
+                             succeeded=app_metrics.background_succeeded)
     # Everything loaded at start-up lives as long as the process: moving it out of the
     # collector's generations keeps full collections short while a request builds a big
     # table (an export's ~12,000 cells spent half its time in the collector before).
@@ -125,12 +135,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     app.state.store = store or build_store(settings)
     app.state.telegram = None
+    app.state.metrics = create_metrics()
     # The web pages' clock (idle timeouts); tests move it forward.
     app.state.clock = lambda: datetime.now(UTC)
     install_problem_handlers(app)
     pages.install_page_errors(app)
     app.middleware("http")(with_page_headers)
+    # Added last, so outermost: it times the whole answer and sees every status.
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(auth.router)
     app.include_router(reports.router)
     app.include_router(triage.router)

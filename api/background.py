@@ -23,13 +23,18 @@ DELIVERY_INTERVAL = 3.0
 BATCH_PAUSE = 0.1
 
 
-async def every(seconds: float, name: str, work: Callable[[], Awaitable[object]]) -> None:
+async def every(
+    seconds: float, name: str, work: Callable[[], Awaitable[object]],
+    succeeded: Callable[[str], None] = lambda _name: None,
+) -> None:
     """Runs `work` forever; a failure is logged by type only and retried on the next tick."""
     while True:
         try:
             await work()
         except Exception as error:
             log.warning("%s failed: %s", name, type(error).__name__)
+        else:
+            succeeded(name)
         await asyncio.sleep(seconds)
 
 
@@ -62,14 +67,18 @@ async def escalate(store: Store, now: datetime | None = None) -> None:
         log.info("escalated %d overdue reports", total)
 
 
-def start_background(store: Store, bot: Any | None) -> list[asyncio.Task[None]]:
+def start_background(
+    store: Store, bot: Any | None, succeeded: Callable[[str], None] = lambda _name: None
+) -> list[asyncio.Task[None]]:
+    """Starts the loops; `succeeded(name)` hears of each finished run (for the metrics)."""
     tasks = [
-        asyncio.create_task(every(PURGE_INTERVAL, "purge", lambda: purge(store))),
-        asyncio.create_task(every(ESCALATION_INTERVAL, "escalation", lambda: escalate(store))),
+        asyncio.create_task(every(PURGE_INTERVAL, "purge", lambda: purge(store), succeeded)),
+        asyncio.create_task(every(ESCALATION_INTERVAL, "escalation", lambda: escalate(store),
+                                  succeeded)),
     ]
     if bot is not None:
         tasks.append(asyncio.create_task(every(
             DELIVERY_INTERVAL, "delivery",
-            lambda: deliver_due(store=store, bot=bot, now=datetime.now(UTC)),
+            lambda: deliver_due(store=store, bot=bot, now=datetime.now(UTC)), succeeded,
         )))
     return tasks

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+MIN_METRICS_TOKEN = 16
 PLACEHOLDERS = {"changeme", "change-me", "secret", "token", "xxx", "placeholder"}
 
 
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # Without it, GET /metrics answers only this machine; with it, only this bearer token.
+    metrics_token: SecretStr | None = None
 
     suppression_k: int = Field(default=5, ge=2)
     retention_days: int = Field(default=365, ge=1)
@@ -49,6 +52,18 @@ class Settings(BaseSettings):
             raise ValueError("SOMOS_TELEGRAM_API_URL debe empezar por http:// o https://")
         return value
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # an empty variable means no token: this machine only
+        if len(value.get_secret_value()) < MIN_METRICS_TOKEN:
+            raise ValueError(
+                f"SOMOS_METRICS_TOKEN necesita al menos {MIN_METRICS_TOKEN} caracteres "
+                "(por ejemplo, la salida de `openssl rand -hex 32`)."
+            )
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and not self.webhook_secret:
@@ -61,7 +76,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> Settings:
         if self.environment == "production":
-            for name in ("telegram_bot_token", "webhook_secret"):
+            for name in ("telegram_bot_token", "webhook_secret", "metrics_token"):
                 secret = getattr(self, name)
                 if secret is not None and secret.get_secret_value().lower() in PLACEHOLDERS:
                     raise ValueError(f"{name} tiene un valor de ejemplo; ponga el real.")

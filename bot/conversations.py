@@ -69,6 +69,12 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     wipe: bool = False
     duplicate: bool = False
+    throttled: bool = False
+
+    @property
+    def outcome(self) -> str:
+        """How the update went, as the metrics count it."""
+        return "duplicate" if self.duplicate else "throttled" if self.throttled else "processed"
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,9 @@ class Conversations:
     draft_ttl: timedelta = timedelta(minutes=30)
     default_locale: str = "es"
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Told the outcome of every update (processed, duplicate, throttled, failed): a count
+    # for the operator's metrics, never the event or the chat.
+    count_update: Callable[[str], None] = field(default=lambda _outcome: None)
 
     def chat_pseudonym(self, chat_id: int | str) -> str:
         """HMAC(pepper, chat id): the only form in which a chat is ever keyed."""
@@ -106,11 +115,14 @@ class Conversations:
         now = self.clock()
         try:
             async with self.store.transaction() as session:
-                return await self._step(session, pseudonym, event, update_id, chat_id, now)
+                turn = await self._step(session, pseudonym, event, update_id, chat_id, now)
         except Exception as error:
             # Event and content stay out of the log; the type is enough to investigate.
             log.error("conversation step failed: %s", type(error).__name__)
+            self.count_update("failed")
             return Turn(State(locale=self.default_locale), [Reply(Msg(MSG_SUBMIT_FAILED))])
+        self.count_update(turn.outcome)
+        return turn
 
     async def _step(
         self, session: AsyncSession, pseudonym: str, event: Event | Upload,
@@ -132,7 +144,7 @@ class Conversations:
         )
         if attempts > MESSAGES_PER_MINUTE:
             slow = [Reply(Msg(MSG_SLOW_DOWN))] if attempts == MESSAGES_PER_MINUTE + 1 else []
-            return Turn(before, slow)
+            return Turn(before, slow, throttled=True)
 
         if isinstance(event, Upload):
             ref = await put_draft_attachment(

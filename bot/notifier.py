@@ -18,7 +18,7 @@ from flows.engine import Msg
 from flows.messages import N_
 from flows.municipalities import Catalog
 from storage.models import OutboxMessage, Report, User
-from storage.outbox import due_messages, mark_failed, mark_sent
+from storage.outbox import NO_CHAT, due_messages, mark_failed, mark_sent
 from storage.reports import contact_aad
 from storage.store import Store
 from storage.users import staff_chat_of
@@ -90,7 +90,7 @@ async def deliver_due(*, store: Store, bot: Any, now: datetime, locale: str = "e
         kind, payload = pending.row.kind, pending.payload
         chat_id = await _target(store, kind, payload)
         if chat_id is None:
-            outcomes.append((pending.row, "no linked chat", False))
+            outcomes.append((pending.row, NO_CHAT, False))
             continue
         text = render(_message(kind, payload), catalog)
         try:

@@ -21,6 +21,9 @@ from storage.models import OutboxMessage, new_id
 
 MAX_ATTEMPTS = 8
 KINDS = ("new_report", "immediate_alert", "overdue", "reporter_news", "protection_request")
+# The error of a message given up because nobody can receive it (no linked chat, the
+# reporter withdrew, the account is disabled): a fact about the recipient, not a fault.
+NO_CHAT = "no linked chat"
 
 
 def outbox_aad(message_id: str) -> bytes:

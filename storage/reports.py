@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import ColumnElement, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -91,6 +91,11 @@ def floor_hour(moment: datetime) -> datetime:
 def ceil_hour(moment: datetime) -> datetime:
     floor = floor_hour(moment)
     return floor if floor == moment else floor + timedelta(hours=1)
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """A case nobody has taken yet, past its deadline."""
+    return (col(Report.status) == "new") & (col(Report.due_at) <= now)
 
 
 async def recovery_public_key(*, session: AsyncSession) -> bytes:
@@ -294,7 +299,7 @@ async def list_queue(
     if filters.municipality:
         query = query.where(col(Report.municipality_code) == filters.municipality)
     if filters.overdue is not None:
-        late = (col(Report.status) == "new") & (col(Report.due_at) <= (filters.now or utcnow()))
+        late = overdue_condition(filters.now or utcnow())
         query = query.where(late if filters.overdue else ~late)
     if filters.after is not None:
         rank, hour, report_id = filters.after
