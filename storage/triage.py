@@ -19,6 +19,7 @@ from storage.keyfile import Keyring
 from storage.models import Report, ReportEvent, ReportKey, User
 from storage.outbox import enqueue
 from storage.reports import RECEIPT_RECIPIENT, Opened, floor_hour
+from storage.text import N_
 
 STATUSES = ("new", "in_review", "referred", "follow_up", "closed")
 TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -75,7 +76,7 @@ async def claim_report(
             .with_for_update(skip_locked=True)
         )
         if locked.first() is None:
-            raise TriageError("already-claimed", "Otra persona ya tomó este reporte.")
+            raise TriageError("already-claimed", N_("Otra persona ya tomó este reporte."))
     result = await session.exec(
         update(Report)
         .where(col(Report.id) == report_id, col(Report.assigned_to).is_(None))
@@ -85,12 +86,12 @@ async def claim_report(
         )
     )
     if result.rowcount != 1:
-        raise TriageError("already-claimed", "Otra persona ya tomó este reporte.")
+        raise TriageError("already-claimed", N_("Otra persona ya tomó este reporte."))
     await append_audit(session=session, actor=user_id, action="report.claimed",
                        report_id=report_id, at=now)
     report = await session.get(Report, report_id)
     if report is None:  # deleted between the update and this read
-        raise TriageError("not-found", "El reporte ya no existe.")
+        raise TriageError("not-found", N_("El reporte ya no existe."))
     await session.refresh(report)
     return report
 
@@ -156,7 +157,7 @@ async def list_events(
 def _text(value: str) -> str:
     text = value.strip()
     if not text:
-        raise TriageError("empty-text", "Escriba el texto.")
+        raise TriageError("empty-text", N_("Escriba el texto."))
     if len(text) > MAX_TEXT:
         raise TriageError("text-too-long", f"El texto no puede pasar de {MAX_TEXT} caracteres.")
     return text
@@ -226,7 +227,8 @@ async def change_status(
             raise TriageError("referral-entity",
                               f"Indique la entidad: {', '.join(REFERRAL_ENTITIES)}.")
         if not reference or not reference.strip():
-            raise TriageError("referral-reference", "Indique el número de radicado o referencia.")
+            raise TriageError("referral-reference",
+                              N_("Indique el número de radicado o referencia."))
         report.referred_to = entity
     if status == "closed":
         if reason not in CLOSING_REASONS:
@@ -256,7 +258,7 @@ async def share_report(
 ) -> bool:
     """Wraps the report's data key for another focal point; False if they already have it."""
     if recipient.disabled or recipient.role not in ("focal_point", "admin"):
-        raise TriageError("bad-recipient", "Solo se puede compartir con un punto focal activo.")
+        raise TriageError("bad-recipient", N_("Solo se puede compartir con un punto focal activo."))
     existing = (
         await session.exec(
             select(ReportKey).where(col(ReportKey.report_id) == opened.report.id,

@@ -24,6 +24,7 @@ from storage import crypto
 from storage.keyfile import Keyring
 from storage.models import User, UserArea, utcnow
 from storage.sessions import revoke_sessions
+from storage.text import N_
 
 ROLES = ("focal_point", "analyst", "admin")
 # Usernames: 2 to 64 characters without spaces (they appear in audit views and URLs).
@@ -72,11 +73,11 @@ async def create_user(
     Without `with_totp`, the second factor is enrolled at the first sign-in on the web.
     """
     if not USERNAME.fullmatch(username):
-        raise UserError("Escriba un nombre de usuario de 2 a 64 caracteres, sin espacios.")
+        raise UserError(N_("Escriba un nombre de usuario de 2 a 64 caracteres, sin espacios."))
     if role not in ROLES:
         raise UserError(f"Rol desconocido: {role}. Use uno de: {', '.join(ROLES)}.")
     if len(password) < 12:
-        raise UserError("La contraseña debe tener al menos 12 caracteres.")
+        raise UserError(N_("La contraseña debe tener al menos 12 caracteres."))
     existing = await session.exec(select(User).where(col(User.username) == username))
     if existing.first() is not None:
         raise UserError(f"Ya existe un usuario llamado {username}.")
@@ -199,7 +200,7 @@ async def enroll_totp(
     """Stores a second factor for an account that has none yet (first web sign-in), if
     `code` proves the person's app has it; the code is spent like a sign-in's."""
     if user.crypto_totp_secret is not None:
-        raise UserError("Esta cuenta ya tiene verificación en dos pasos.")
+        raise UserError(N_("Esta cuenta ya tiene verificación en dos pasos."))
     step = totp_step(secret, code, now)
     if step is None or not await _spend_step(session=session, user=user, step=step):
         return False
@@ -305,7 +306,7 @@ async def _reseal(
     argon2_params: crypto.Argon2Params,
 ) -> None:
     if len(new_password) < 12:
-        raise UserError("La contraseña debe tener al menos 12 caracteres.")
+        raise UserError(N_("La contraseña debe tener al menos 12 caracteres."))
     user.password_hash, user.crypto_private_key = await asyncio.gather(
         asyncio.to_thread(_hasher.hash, new_password),
         asyncio.to_thread(crypto.seal_with_password, new_password, private_key,
@@ -346,12 +347,12 @@ async def restore_with_recovery(
     """For a focal point who lost the password: the organization recovery key opens their
     private key, which is sealed again under a new password. Old reports stay readable."""
     if user.crypto_private_key_recovery is None:
-        raise UserError("Esta cuenta no tiene copia para recuperación.")
+        raise UserError(N_("Esta cuenta no tiene copia para recuperación."))
     try:
         private_key = crypto.hpke_open(recovery_private_key, user.crypto_private_key_recovery,
                                        _recovery_info(user.id))
     except crypto.DecryptionError:
-        raise UserError("La llave de recuperación no corresponde a esta instalación.") from None
+        raise UserError(N_("La llave de recuperación no corresponde a esta instalación.")) from None
     await _reseal(session=session, user=user, private_key=private_key,
                   new_password=new_password, argon2_params=argon2_params)
 

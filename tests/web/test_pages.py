@@ -290,7 +290,7 @@ async def test_pages_speak_english_when_the_person_chooses_it(
     browser: Browser, store: Store
 ) -> None:
     narino = await add_staff(store, "narino", departments=("52",))
-    await report_in(store, TUMACO)
+    report_id = await report_in(store, TUMACO)
     chosen = await browser.get("/idioma/en?volver=/entrar")
     assert chosen.status_code == 303 and chosen.headers["location"] == "/entrar"
     login = await browser.get("/entrar")
@@ -299,6 +299,13 @@ async def test_pages_speak_english_when_the_person_chooses_it(
     queue = (await browser.get("/bandeja")).text
     assert "Most urgent first." in queue and "Death threat" in queue
     assert "Bandeja" not in queue.split("<main>")[1]
+    # A refusal from the rules behind the page reads in English too.
+    page = f"/reportes/{report_id}"
+    await browser.submit(page, f"{page}/tomar", {})
+    refused = await browser.submit(page, f"{page}/estado", {
+        "status": "referred", "entity": "unp", "reference": " "})
+    assert refused.status_code == 422
+    assert "Give the filing or reference number." in refused.text
     back = await browser.get("/idioma/es?volver=//evil.example")
     assert back.headers["location"] == "/"
 
