@@ -24,6 +24,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
 

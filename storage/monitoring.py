@@ -17,9 +17,9 @@ from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage, Report
+from storage.models import OutboxMessage, Report, floor_hour
 from storage.outbox import MAX_ATTEMPTS, NO_CHAT
-from storage.reports import floor_hour, overdue_condition
+from storage.reports import overdue_condition
 
 # A notification is sent within seconds by a working delivery loop (every 3 s).
 DELIVERY_GRACE = timedelta(minutes=1)

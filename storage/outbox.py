@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import is_postgresql
 from storage.keyfile import Keyring
-from storage.models import OutboxMessage, new_id
+from storage.models import OutboxMessage, floor_hour, new_id
 
 MAX_ATTEMPTS = 8
 KINDS = ("new_report", "immediate_alert", "overdue", "reporter_news", "protection_request")
@@ -72,9 +72,19 @@ async def due_messages(
             for row in rows]
 
 
+def _settle(row: OutboxMessage, now: datetime) -> None:
+    """A settled notification keeps only hours: its exact times would date the report that
+    caused it to the second, finer than the report's own `created_hour`."""
+    row.created_at = floor_hour(row.created_at)
+    row.next_attempt_at = floor_hour(now)
+    if row.sent_at is not None:
+        row.sent_at = floor_hour(row.sent_at)
+
+
 def mark_sent(*, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
     row.sent_at = now
     row.last_error = None
+    _settle(row, now)
     session.add(row)
 
 
@@ -87,6 +97,8 @@ def mark_failed(
     row.last_error = error[:255]
     row.next_attempt_at = now + min(timedelta(seconds=30 * 2 ** (row.attempts - 1)),
                                     timedelta(hours=1))
+    if row.attempts >= MAX_ATTEMPTS:  # given up: settled too
+        _settle(row, now)
     session.add(row)
 
 

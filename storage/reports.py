@@ -19,7 +19,7 @@ from storage.attachments import File, attach_to_report, list_attachments, read_a
 from storage.audit import AuditEvent, append_audit, append_audit_entries
 from storage.crypto import DEFAULT_ARGON2, Argon2Params
 from storage.keyfile import Keyring
-from storage.models import Meta, Report, ReportKey, User, new_id, utcnow
+from storage.models import Meta, Report, ReportKey, User, floor_hour, new_id, utcnow
 from storage.outbox import enqueue
 from storage.rollups import Cell, TallyCell, bump_priority_tallies, bump_rollups, month_of
 from storage.routing import recipients_for
@@ -82,10 +82,6 @@ class QueueFilter:
 
 def contact_aad(report_id: str) -> bytes:
     return b"somos/v1/contact\x00" + report_id.encode()
-
-
-def floor_hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def ceil_hour(moment: datetime) -> datetime:

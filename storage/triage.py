@@ -16,9 +16,9 @@ from storage.attachments import File, attach_to_report
 from storage.audit import append_audit
 from storage.db import is_postgresql
 from storage.keyfile import Keyring
-from storage.models import Report, ReportEvent, ReportKey, User
+from storage.models import Report, ReportEvent, ReportKey, User, floor_hour
 from storage.outbox import enqueue
-from storage.reports import RECEIPT_RECIPIENT, Opened, floor_hour
+from storage.reports import RECEIPT_RECIPIENT, Opened
 from storage.text import N_
 
 STATUSES = ("new", "in_review", "referred", "follow_up", "closed")

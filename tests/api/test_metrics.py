@@ -25,7 +25,8 @@ from api.background import start_background
 from api.settings import Settings
 from bot.notifier import deliver_due
 from flows.engine import Reply, Text
-from storage.reports import NewReport, floor_hour, submit_report
+from storage.models import floor_hour
+from storage.reports import NewReport, submit_report
 from storage.store import Store
 from storage.users import get_user_by_username, issue_link_code, link_chat
 from tests.api.test_reports_api import login, submit

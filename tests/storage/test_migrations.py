@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import alembic_config, current_revision, head_revision, upgrade
+from storage.models import OutboxMessage
 from storage.store import Store
 
 
@@ -39,3 +43,22 @@ async def test_no_table_has_a_column_for_telegram_identity(store: Store) -> None
     forbidden = {"chat_id", "telegram_id", "user_id_telegram", "username_telegram", "first_name",
                  "last_name", "phone", "phone_number"}
     assert names & forbidden == set()
+
+
+async def test_upgrading_keeps_only_hours_on_settled_notifications(store: Store) -> None:
+    exact = datetime(2026, 11, 28, 15, 42, 17, 123456, tzinfo=UTC)
+    async with store.engine.begin() as connection:
+        await connection.run_sync(lambda c: command.downgrade(alembic_config(c), "0003"))
+    async with store.transaction() as session:
+        session.add(OutboxMessage(id="sent", kind="new_report", crypto_payload=b"x",
+                                  created_at=exact, next_attempt_at=exact, sent_at=exact))
+        session.add(OutboxMessage(id="waiting", kind="new_report", crypto_payload=b"x",
+                                  created_at=exact, next_attempt_at=exact))
+    assert await upgrade(store.engine) is True
+    hour = exact.replace(minute=0, second=0, microsecond=0)
+    async with store.transaction() as session:
+        sent = await session.get(OutboxMessage, "sent")
+        waiting = await session.get(OutboxMessage, "waiting")
+    assert sent is not None and waiting is not None
+    assert (sent.created_at, sent.next_attempt_at, sent.sent_at) == (hour, hour, hour)
+    assert waiting.created_at == exact and waiting.next_attempt_at == exact  # still to send

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from api.demo import seed
 from storage.aggregates import Query, Scope, compare_rollups, count_reports, rebuild_rollups
 from storage.escalation import escalate_overdue
-from storage.models import Report, Rollup
+from storage.models import OutboxMessage, Report, Rollup
 from storage.outbox import due_messages, mark_failed, mark_sent, pending_of_kind
 from storage.reports import NewReport, submit_report
 from storage.retention import purge_contents
@@ -46,7 +46,12 @@ async def test_immediate_report_writes_alerts_in_its_own_transaction(store: Stor
         assert await due_messages(session=session, keyring=store.keyring, now=NOW) == []
         (retry,) = await due_messages(session=session, keyring=store.keyring,
                                       now=NOW + timedelta(seconds=31))
-        mark_sent(session=session, row=retry.row, now=NOW)
+        mark_sent(session=session, row=retry.row, now=NOW + timedelta(seconds=31))
+    async with store.transaction() as session:
+        # Once sent, the row keeps only hours: exact times would date the report.
+        (settled,) = (await session.exec(select(OutboxMessage))).all()
+        hour = NOW.replace(minute=0)
+        assert (settled.created_at, settled.sent_at, settled.next_attempt_at) == (hour,) * 3
     async with store.transaction() as session:
         assert await due_messages(session=session, keyring=store.keyring,
                                   now=NOW + timedelta(days=1)) == []
