@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.background import start_background
-from api.problems import install_problem_handlers
+from api.problems import document_problems, install_problem_handlers
 from api.routes import (
     aggregates,
     auth,
@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     # The web pages' clock (idle timeouts); tests move it forward.
     app.state.clock = lambda: datetime.now(UTC)
     install_problem_handlers(app)
+    document_problems(app)
     pages.install_page_errors(app)
     app.middleware("http")(with_page_headers)
     app.include_router(health.router)

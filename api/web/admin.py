@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -329,11 +330,13 @@ async def add_rule_page(request: Request, session: SessionDep, current: Admin) -
     if kind in CATEGORIES_BY_KIND and category and category not in CATEGORIES_BY_KIND[kind]:
         problems.append(Notice(MSG_CATEGORY_NOT_OF_KIND))
     if not problems:
-        body = routing_api.RuleIn(username=form.get("username", ""), department=department,
-                                  municipality=municipality, kind=kind, category=category,
-                                  urgency=urgency)
         try:
+            body = routing_api.RuleIn(username=form.get("username", ""), department=department,
+                                      municipality=municipality, kind=kind, category=category,
+                                      urgency=urgency)
             await routing_api.create(body, current.opened, session)
+        except ValidationError:  # a username no account can have (U+0000)
+            problems.append(Notice(MSG_NO_RECIPIENT))
         except Problem as problem:
             problems.append(Notice(detail=str(problem.detail)))
     if problems:
