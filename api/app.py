@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.background import start_background
 from api.metrics import Metrics, RequestMetrics, create_metrics
-from api.problems import install_problem_handlers
+from api.problems import document_problems, install_problem_handlers
 from api.routes import (
     aggregates,
     audit,
@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     # The web pages' clock (idle timeouts); tests move it forward.
     app.state.clock = lambda: datetime.now(UTC)
     install_problem_handlers(app)
+    document_problems(app)
     pages.install_page_errors(app)
     app.middleware("http")(with_page_headers)
     # Added last, so outermost: it times the whole answer and sees every status.

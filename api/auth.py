@@ -34,6 +34,11 @@ class SignedIn:
     must_enroll_totp: bool = False
 
 
+def _bad_login() -> Problem:
+    """One refusal for every wrong part; as any 401 (RFC 9110), it names the scheme to use."""
+    return Problem(401, BAD_LOGIN, code="bad-credentials", headers={"WWW-Authenticate": "Bearer"})
+
+
 def needs_totp_enrollment(settings: Settings, user: User) -> bool:
     return settings.require_totp and user.crypto_totp_secret is None
 
@@ -58,19 +63,19 @@ async def check_login(
     user = await get_user_by_username(session=session, username=username)
     if user is None or user.disabled:
         await spend_password_check(password)
-        raise Problem(401, BAD_LOGIN, code="bad-credentials")
+        raise _bad_login()
     # Every refusal costs exactly one slow hash, so timing cannot tell a right password
     # with a wrong code from a wrong password; the key is opened only after both pass.
     if not await verify_password(user=user, password=password):
-        raise Problem(401, BAD_LOGIN, code="bad-credentials")
+        raise _bad_login()
     enrolled = user.crypto_totp_secret is not None
     enrolling = not enrolled and allow_enrollment and needs_totp_enrollment(settings, user)
     if not enrolling and (settings.require_totp or enrolled):
         # Each code signs in once: the step it belongs to is spent with the sign-in.
         if not otp or not await spend_totp(session=session, keyring=store.keyring, user=user,
                                            code=otp, now=datetime.now(UTC)):
-            raise Problem(401, BAD_LOGIN, code="bad-credentials")
+            raise _bad_login()
     private_key = await open_private_key(user=user, password=password)
     if private_key is None:
-        raise Problem(401, BAD_LOGIN, code="bad-credentials")
+        raise _bad_login()
     return SignedIn(user=user, private_key=private_key, must_enroll_totp=enrolling)

@@ -1,4 +1,4 @@
-"""Errors as RFC 9457 problem details with stable `type` codes."""
+"""Errors as RFC 9457 problem details with stable `type` codes, and their OpenAPI description."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://somos.invalid/problems/"
@@ -21,6 +23,61 @@ TITLES = {
     429: ("too-many-requests", "Demasiados intentos"),
     503: ("unavailable", "Servicio no disponible"),
 }
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Headers some refusals carry, as the OpenAPI document describes them.
+PROBLEM_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Cómo autenticarse: `Bearer`.", "required": True,
+                               "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Segundos que faltan para poder intentar de nuevo.",
+                          "required": True, "schema": {"type": "integer", "minimum": 0}}},
+}
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Dónde está el dato: `body`, `query`… y el campo.")
+    msg: str
+
+
+class ProblemDetails(BaseModel):
+    """The body of every API error (RFC 9457)."""
+
+    type: str = Field(description="Código estable: " + PROBLEM_BASE + "….")
+    title: str
+    status: int
+    detail: str = Field(description="Qué pasó y qué hacer, para una persona.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="Solo con `validation-error`: cada dato rechazado.")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route that can refuse with these statuses, all problem+json."""
+    schema = {"$ref": "#/components/schemas/ProblemDetails"}
+    return {
+        status: {"description": TITLES[status][1],
+                 "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
+                 **({"headers": PROBLEM_HEADERS[status]} if status in PROBLEM_HEADERS else {})}
+        for status in statuses
+    }
+
+
+def document_problems(app: FastAPI) -> None:
+    """Adds ProblemDetails to the OpenAPI components that `problem_responses` refers to.
+
+    FastAPI registers only models a route returns as JSON; ours go out as problem+json.
+    """
+    generate = app.openapi
+    _, definitions = models_json_schema([(ProblemDetails, "serialization")],
+                                        ref_template="#/components/schemas/{model}")
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()  # FastAPI builds it once and keeps it
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(
+            definitions["$defs"])
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class Problem(StarletteHTTPException):
@@ -38,7 +95,7 @@ def problem_response(status: int, detail: Any, code: str | None = None,
     body = {"type": PROBLEM_BASE + (code or default_code), "title": title, "status": status,
             "detail": detail, **extra}
     return JSONResponse(body, status_code=status, headers=headers,
-                        media_type="application/problem+json")
+                        media_type=PROBLEM_MEDIA_TYPE)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

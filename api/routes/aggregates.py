@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.aggregates import (
@@ -21,16 +22,72 @@ from api.aggregates import (
     to_json,
 )
 from api.deps import SessionDep, SettingsDep, require_roles
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from storage.aggregates import Query as AggregateQuery
 from storage.aggregates import Scope
 from storage.sessions import OpenSession
 from storage.users import areas_of
 
 router = APIRouter(tags=["aggregates"])
+# Every staff role: no 403 here.
 Reader = Annotated[OpenSession, Depends(require_roles("analyst", "admin", "focal_point"))]
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 GROUP_BY_HELP = "Una o dos de: department, municipality, kind, category, month, quarter, year."
+SUPPRESSED = "null: suprimido (entre 1 y k−1, o porque revelaría uno de esos)."
+
+
+class Coded(BaseModel):
+    code: str
+    label: str
+
+
+class Cell(BaseModel):
+    row: str
+    column: str
+    count: int | None = Field(description=SUPPRESSED)
+    suppressed: bool
+
+
+class TableQuery(BaseModel):
+    group_by: list[str]
+    month_from: str | None = Field(alias="from")
+    month_to: str | None = Field(alias="to")
+    kind: str | None
+
+
+class AggregateTable(BaseModel):
+    """A protected table: rows × columns (`total` when grouped by one dimension) and margins."""
+
+    query: TableQuery
+    profile: Literal["analyst", "public"]
+    k: int
+    margins_from_published_only: bool
+    rows: list[Coded]
+    columns: list[Coded]
+    cells: list[Cell]
+    row_totals: dict[str, int | None] = Field(description=SUPPRESSED)
+    column_totals: dict[str, int | None] = Field(description=SUPPRESSED)
+    total: int | None = Field(description=SUPPRESSED)
+
+
+class Concern(BaseModel):
+    code: str
+    label: str
+    points: int = Field(description="Puntos Borda.")
+    rank: int
+
+
+class MunicipalityPriorities(BaseModel):
+    municipality_code: str
+    municipality: str
+    respondents: int | None = Field(description="null: menos de k personas respondieron.")
+    suppressed: bool
+    concerns: list[Concern]
+
+
+class Priorities(BaseModel):
+    k: int
+    items: list[MunicipalityPriorities]
 
 
 async def scope_of(session: AsyncSession, current: OpenSession) -> Scope:
@@ -58,7 +115,10 @@ async def table_for(
     return await protected_table(session=session, query=query, k=k, profile=profile)
 
 
-@router.get("/api/v1/aggregates")
+# These return plain data, which FastAPI checks against the response model: the dashboard
+# calls `priorities` itself, for the same numbers.
+@router.get("/api/v1/aggregates", response_model=AggregateTable,
+            responses=problem_responses(401, 422))
 async def aggregates(
     current: Reader,
     session: SessionDep,
@@ -75,7 +135,8 @@ async def aggregates(
     return protected.as_json()
 
 
-@router.get("/api/v1/aggregates/priorities")
+@router.get("/api/v1/aggregates/priorities", response_model=Priorities,
+            responses=problem_responses(401, 422))
 async def priorities(
     current: Reader,
     session: SessionDep,
@@ -91,7 +152,14 @@ async def priorities(
     return {"k": settings.suppression_k, "items": items}
 
 
-@router.get("/api/v1/exports/aggregates")
+@router.get(
+    "/api/v1/exports/aggregates", response_class=Response,
+    responses={200: {"description": "El archivo: CSV (también con etiquetas HXL) o JSON.",
+                     "content": {"text/csv": {"schema": {"type": "string"}},
+                                 "application/json": {
+                                     "schema": {"$ref": "#/components/schemas/AggregateTable"}}}},
+               **problem_responses(401, 422)},
+)
 async def export(
     current: Reader,
     session: SessionDep,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, require_roles
+from api.problems import problem_responses
 from storage.audit import audit_page, verify_audit_chain
 from storage.sessions import OpenSession
 
@@ -37,10 +38,11 @@ class ChainOut(BaseModel):
     broken_at: int | None = Field(description="La primera entrada que no coincide.")
 
 
-@router.get("")
+@router.get("", responses=problem_responses(401, 403, 422))
 async def entries(
     current: AdminSession, session: SessionDep,
-    before: Annotated[int | None, Query(ge=1, description="`next_before` de la página anterior.")]
+    before: Annotated[int | None, Query(ge=1, le=2**31 - 1,
+                                        description="`next_before` de la página anterior.")]
     = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EntriesOut:
@@ -54,7 +56,7 @@ async def entries(
     )
 
 
-@router.get("/verify")
+@router.get("/verify", responses=problem_responses(401, 403))
 async def verify(current: AdminSession, session: SessionDep) -> ChainOut:
     """Recomputes every hash in order, as `somos audit verify` does."""
     check = await verify_audit_chain(session=session)

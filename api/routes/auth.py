@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form
 from pydantic import BaseModel
 
 from api.auth import check_login
 from api.deps import SessionDep, SettingsDep, StoreDep
+from api.params import STORABLE
+from api.problems import problem_responses
 from storage.audit import append_audit
 from storage.sessions import create_session
 
@@ -23,9 +24,12 @@ class Token(BaseModel):
     expires_in: int
 
 
-@router.post("/token")
+@router.post("/token", responses=problem_responses(400, 401, 422, 429))
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    # OAuth2's password form; FastAPI reads an empty form field as a missing one, so the
+    # document says at least one character (grant_type, scope, client_* are not used here).
+    username: Annotated[str, Form(min_length=1, pattern=STORABLE)],
+    password: Annotated[str, Form(min_length=1, json_schema_extra={"format": "password"})],
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -33,7 +37,7 @@ async def login(
 ) -> Token:
     """Checks password and TOTP, unlocks the user's private key into a new session."""
     signed_in = await check_login(store=store, session=session, settings=settings,
-                                  username=form.username, password=form.password, otp=otp,
+                                  username=username, password=password, otp=otp,
                                   allow_enrollment=False)
     lifetime = timedelta(hours=settings.session_hours)
     token = await create_session(

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentSession, SessionDep, StoreDep, TriageSession
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from storage.audit import append_audit
 from storage.users import LINK_LIFETIME, UserError, change_password, issue_link_code
 
@@ -21,7 +21,7 @@ class LinkCode(BaseModel):
     instructions: str
 
 
-@router.post("/telegram-link", status_code=201)
+@router.post("/telegram-link", status_code=201, responses=problem_responses(401, 403))
 async def telegram_link(current: TriageSession, session: SessionDep) -> LinkCode:
     """A one-time code to send as `/vincular CODE` to the bot from your own Telegram."""
     code = await issue_link_code(session=session, user=current.user, now=datetime.now(UTC))
@@ -33,11 +33,12 @@ async def telegram_link(current: TriageSession, session: SessionDep) -> LinkCode
 
 
 class PasswordChange(BaseModel):
-    current_password: str
+    # Any constraint makes pydantic refuse a lone surrogate, which Argon2 could not encode.
+    current_password: str = Field(min_length=1)
     new_password: str = Field(min_length=12, max_length=256)
 
 
-@router.post("/password", status_code=204)
+@router.post("/password", status_code=204, responses=problem_responses(400, 401, 403, 422))
 async def password(
     body: PasswordChange, current: CurrentSession, session: SessionDep, store: StoreDep
 ) -> None:

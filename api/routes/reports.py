@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from api.deps import SessionDep, TriageSession
 from api.labels import label_of, municipality_name
-from api.problems import Problem
+from api.params import STORABLE, AttachmentId, ReportId, is_id
+from api.problems import Problem, problem_responses
 from storage.models import Report
 from storage.reports import (
     Opened,
@@ -26,6 +27,8 @@ from storage.triage import list_events
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 NOT_FOUND = "No existe un reporte con ese identificador en su bandeja."
+# What bot.evidence stores: images and PDFs rewritten without metadata, audio as received.
+EVIDENCE_MEDIA_TYPES = ("image/*", "application/pdf", "audio/*", "application/octet-stream")
 
 
 class ReportItem(BaseModel):
@@ -106,18 +109,20 @@ def decode_cursor(cursor: str) -> tuple[int, str, str]:
         rank, hour, report_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if datetime.fromisoformat(hour).tzinfo is None:
             raise ValueError("cursor time without a zone")
+        if not is_id(report_id):
+            raise ValueError("cursor without a report id")
         return int(rank), str(hour), str(report_id)
     except (ValueError, TypeError, binascii.Error) as error:
         raise Problem(400, "El cursor de paginación no es válido.", code="bad-cursor") from error
 
 
-@router.get("")
+@router.get("", responses=problem_responses(400, 401, 403, 422))
 async def queue(
     current: TriageSession,
     session: SessionDep,
-    status: str | None = None,
-    urgency: str | None = None,
-    kind: str | None = None,
+    status: Annotated[str | None, Query(pattern=STORABLE)] = None,
+    urgency: Annotated[str | None, Query(pattern=STORABLE)] = None,
+    kind: Annotated[str | None, Query(pattern=STORABLE)] = None,
     municipality: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
     overdue: bool | None = None,
     cursor: str | None = None,
@@ -135,8 +140,9 @@ async def queue(
     return ReportPage(items=[ReportItem(**item) for item in items], next_cursor=next_cursor)
 
 
-@router.get("/{report_id}")
-async def detail(report_id: str, current: TriageSession, session: SessionDep) -> ReportDetailOut:
+@router.get("/{report_id}", responses=problem_responses(401, 403, 404, 422))
+async def detail(report_id: ReportId, current: TriageSession,
+                 session: SessionDep) -> ReportDetailOut:
     """One report, decrypted with the caller's key. Every read is audited."""
     found = await read_report(
         session=session, user_id=current.user.id, private_key=current.private_key,
@@ -173,9 +179,15 @@ def _event(raw: dict[str, Any]) -> EventItem:
     )
 
 
-@router.get("/{report_id}/attachments/{attachment_id}", response_class=Response)
+@router.get(
+    "/{report_id}/attachments/{attachment_id}", response_class=Response,
+    responses={200: {"description": "El archivo, con el tipo con que se guardó.",
+                     "content": {media_type: {"schema": {"type": "string", "format": "binary"}}
+                                 for media_type in EVIDENCE_MEDIA_TYPES}},
+               **problem_responses(401, 403, 404, 422)},
+)
 async def attachment(
-    report_id: str, attachment_id: str, current: TriageSession, session: SessionDep
+    report_id: ReportId, attachment_id: AttachmentId, current: TriageSession, session: SessionDep
 ) -> Response:
     """One evidence file (metadata already stripped), decrypted for the caller. Audited."""
     file = await read_report_attachment(

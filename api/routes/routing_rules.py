@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, require_roles
-from api.problems import Problem
+from api.params import STORABLE, RuleId
+from api.problems import Problem, problem_responses
 from api.routing_input import RuleInput, validate_rule
 from storage.audit import append_audit
 from storage.routing import add_rule, list_rules, remove_rule
@@ -20,7 +21,7 @@ AdminSession = Annotated[OpenSession, Depends(require_roles("admin"))]
 
 
 class RuleIn(BaseModel):
-    username: str = Field(description="Punto focal que recibirá los reportes.")
+    username: str = Field(pattern=STORABLE, description="Punto focal que recibirá los reportes.")
     department: str | None = Field(default=None, pattern=r"^\d{2}$")
     municipality: str | None = Field(default=None, pattern=r"^\d{5}$")
     kind: str | None = None
@@ -38,7 +39,7 @@ class RuleOut(BaseModel):
     urgency: str | None
 
 
-@router.get("")
+@router.get("", responses=problem_responses(401, 403))
 async def rules(current: AdminSession, session: SessionDep) -> list[RuleOut]:
     """All rules, most specific first."""
     return [
@@ -49,7 +50,7 @@ async def rules(current: AdminSession, session: SessionDep) -> list[RuleOut]:
     ]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 422))
 async def create(body: RuleIn, current: AdminSession, session: SessionDep) -> RuleOut:
     """Adds a rule; more specific rules win over a focal point's own area."""
     problems = validate_rule(RuleInput(body.department, body.municipality, body.kind,
@@ -72,8 +73,9 @@ async def create(body: RuleIn, current: AdminSession, session: SessionDep) -> Ru
                    urgency=rule.urgency)
 
 
-@router.delete("/{rule_id}", status_code=204)
-async def delete(rule_id: str, current: AdminSession, session: SessionDep) -> None:
+@router.delete("/{rule_id}", status_code=204,
+               responses=problem_responses(401, 403, 404, 422))
+async def delete(rule_id: RuleId, current: AdminSession, session: SessionDep) -> None:
     """Removes a rule."""
     if not await remove_rule(session=session, rule_id=rule_id):
         raise Problem(404, "No existe esa regla.")

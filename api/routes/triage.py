@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import SessionDep, StoreDep, TriageSession
-from api.problems import Problem
+from api.params import STORABLE, ReportId
+from api.problems import Problem, problem_responses
 from api.routes.reports import NOT_FOUND
 from storage.reports import Opened, open_for_user
 from storage.sessions import OpenSession
@@ -27,7 +28,10 @@ from storage.triage import (
 from storage.users import get_user_by_username
 
 router = APIRouter(prefix="/api/v1/reports", tags=["triage"])
-
+# 409: someone else took the case, or the status cannot move that way from where it is.
+REFUSALS = problem_responses(401, 403, 404, 409, 422)
+# 400: a body that is not JSON text (not UTF-8) cannot even be parsed.
+REFUSALS_WITH_BODY = problem_responses(400, 401, 403, 404, 409, 422)
 
 
 class StatusChange(BaseModel):
@@ -48,7 +52,8 @@ class TextIn(BaseModel):
 
 
 class ShareIn(BaseModel):
-    username: str = Field(description="Punto focal que también podrá leer el reporte.")
+    username: str = Field(pattern=STORABLE,
+                          description="Punto focal que también podrá leer el reporte.")
 
 
 class Shared(BaseModel):
@@ -89,8 +94,8 @@ def _conflict(error: TriageError) -> Problem:
     return Problem(status, str(error), code=error.code)
 
 
-@router.post("/{report_id}/claim")
-async def claim(report_id: str, current: TriageSession, session: SessionDep) -> Done:
+@router.post("/{report_id}/claim", responses=REFUSALS)
+async def claim(report_id: ReportId, current: TriageSession, session: SessionDep) -> Done:
     """Takes an unclaimed report; if someone else already took it, answers 409."""
     await _opened(session, current, report_id)
     try:
@@ -101,8 +106,8 @@ async def claim(report_id: str, current: TriageSession, session: SessionDep) -> 
     return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)
 
 
-@router.post("/{report_id}/status")
-async def status(report_id: str, change: StatusChange, current: TriageSession,
+@router.post("/{report_id}/status", responses=REFUSALS_WITH_BODY)
+async def status(report_id: ReportId, change: StatusChange, current: TriageSession,
                  session: SessionDep) -> Done:
     """Moves the report along; referral needs entity and reference, closing a reason."""
     opened = await _opened(session, current, report_id)
@@ -118,8 +123,8 @@ async def status(report_id: str, change: StatusChange, current: TriageSession,
     return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)
 
 
-@router.post("/{report_id}/notes", status_code=201)
-async def note(report_id: str, body: TextIn, current: TriageSession,
+@router.post("/{report_id}/notes", status_code=201, responses=REFUSALS_WITH_BODY)
+async def note(report_id: ReportId, body: TextIn, current: TriageSession,
                session: SessionDep) -> EventOut:
     """An internal note, encrypted like the report."""
     opened = await _opened(session, current, report_id)
@@ -131,8 +136,8 @@ async def note(report_id: str, body: TextIn, current: TriageSession,
     return EventOut(id=event.id, seq=event.seq)
 
 
-@router.post("/{report_id}/messages", status_code=201)
-async def message(report_id: str, body: TextIn, current: TriageSession,
+@router.post("/{report_id}/messages", status_code=201, responses=REFUSALS_WITH_BODY)
+async def message(report_id: ReportId, body: TextIn, current: TriageSession,
                   session: SessionDep, store: StoreDep) -> EventOut:
     """A message the reporter reads in Telegram with the receipt code."""
     opened = await _opened(session, current, report_id)
@@ -146,8 +151,8 @@ async def message(report_id: str, body: TextIn, current: TriageSession,
     return EventOut(id=event.id, seq=event.seq)
 
 
-@router.post("/{report_id}/share")
-async def share(report_id: str, body: ShareIn, current: TriageSession, session: SessionDep,
+@router.post("/{report_id}/share", responses=REFUSALS_WITH_BODY)
+async def share(report_id: ReportId, body: ShareIn, current: TriageSession, session: SessionDep,
                 store: StoreDep) -> Shared:
     """Lets another focal point read the report: its key is wrapped for them from this session."""
     opened = await _opened(session, current, report_id)

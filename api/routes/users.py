@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, StoreDep, require_roles
 from api.labels import divipola_problem
-from api.problems import Problem
+from api.params import STORABLE, UserId
+from api.problems import Problem, problem_responses
 from storage.audit import append_audit
 from storage.models import User
 from storage.reports import recovery_public_key
@@ -47,12 +48,12 @@ class UserOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=2, max_length=64, pattern=r"^\S+$")
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[^\s\x00]+$")
     role: Literal["focal_point", "analyst", "admin"]
-    municipalities: list[str] = Field(default_factory=list, max_length=200,
-                                      description="Códigos DIVIPOLA de 5 dígitos.")
-    departments: list[str] = Field(default_factory=list, max_length=40,
-                                   description="Códigos DIVIPOLA de 2 dígitos.")
+    municipalities: list[Annotated[str, Field(pattern=STORABLE, max_length=16)]] = Field(
+        default_factory=list, max_length=200, description="Códigos DIVIPOLA de 5 dígitos.")
+    departments: list[Annotated[str, Field(pattern=STORABLE, max_length=16)]] = Field(
+        default_factory=list, max_length=40, description="Códigos DIVIPOLA de 2 dígitos.")
 
 
 class NewUserOut(BaseModel):
@@ -88,18 +89,18 @@ def _code_problems(codes: list[str], digits: int, what: str) -> list[str]:
     return problems
 
 
-@router.get("")
+@router.get("", responses=problem_responses(401, 403))
 async def users(current: AdminSession, session: SessionDep) -> list[UserOut]:
     """Every staff account, by username, with its areas. No secrets."""
     return [_out(entry) for entry in await list_staff(session=session)]
 
 
-@router.get("/{user_id}", responses={404: {"description": NOT_FOUND}})
-async def user(user_id: str, current: AdminSession, session: SessionDep) -> UserOut:
+@router.get("/{user_id}", responses=problem_responses(401, 403, 404, 422))
+async def user(user_id: UserId, current: AdminSession, session: SessionDep) -> UserOut:
     return _out(await _entry(session, user_id))
 
 
-@router.post("", status_code=201, responses={422: {"description": "Datos que corregir."}})
+@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 422))
 async def create(body: UserIn, current: AdminSession, session: SessionDep,
                  store: StoreDep) -> NewUserOut:
     """Creates an account with a one-time password; its second factor is enrolled at the
@@ -127,9 +128,8 @@ async def create(body: UserIn, current: AdminSession, session: SessionDep,
     return NewUserOut(user=_out(await _entry(session, created.user.id)), password=password)
 
 
-@router.post("/{user_id}/disable", responses={404: {"description": NOT_FOUND},
-                                              422: {"description": "Su propia cuenta."}})
-async def disable(user_id: str, current: AdminSession, session: SessionDep) -> UserOut:
+@router.post("/{user_id}/disable", responses=problem_responses(401, 403, 404, 422))
+async def disable(user_id: UserId, current: AdminSession, session: SessionDep) -> UserOut:
     """Disables an account: its sessions end at once; its reports stay readable by others."""
     target = await session.get(User, user_id)
     if target is None:

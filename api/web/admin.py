@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -50,6 +51,7 @@ router = APIRouter(include_in_schema=False)
 Admin = Annotated[WebSession, Depends(PageUser("admin"))]
 
 AUDIT_PAGE_SIZE = 50
+MAX_SEQ = 2**31 - 1  # audit_log.seq is a 32-bit integer
 RECIPIENT_ROLES = ("focal_point", "admin")
 CATEGORIES_BY_KIND = {"threat": taxonomy.THREATS, "stigma": taxonomy.STIGMA,
                       "priority": taxonomy.PRIORITIES}
@@ -307,11 +309,13 @@ async def add_rule_page(request: Request, session: SessionDep, current: Admin) -
     if kind in CATEGORIES_BY_KIND and category and category not in CATEGORIES_BY_KIND[kind]:
         problems.append(Notice(MSG_CATEGORY_NOT_OF_KIND))
     if not problems:
-        body = routing_api.RuleIn(username=form.get("username", ""), department=department,
-                                  municipality=municipality, kind=kind, category=category,
-                                  urgency=urgency)
         try:
+            body = routing_api.RuleIn(username=form.get("username", ""), department=department,
+                                      municipality=municipality, kind=kind, category=category,
+                                      urgency=urgency)
             await routing_api.create(body, current.opened, session)
+        except ValidationError:  # a username no account can have (U+0000)
+            problems.append(Notice(MSG_NO_RECIPIENT))
         except Problem as problem:
             problems.append(Notice(detail=str(problem.detail)))
     if problems:
@@ -395,6 +399,8 @@ async def remove_line_page(request: Request, line_id: str, session: SessionDep,
 async def audit_page_view(request: Request, session: SessionDep, current: Admin) -> Response:
     before_text = request.query_params.get("antes", "")
     before = int(before_text) if before_text.isascii() and before_text.isdigit() else None
+    if before is not None and before > MAX_SEQ:  # past the last possible entry: page one
+        before = None
     # Reading the whole chain costs more as the log grows: it runs when asked.
     check = (await verify_audit_chain(session=session)
              if request.query_params.get("verificar") == "1" else None)

@@ -417,7 +417,12 @@ async def message(request: Request, report_id: str, session: SessionDep, store: 
 async def share(request: Request, report_id: str, session: SessionDep, store: StoreDep,
                 current: Triager) -> Response:
     form = await read_form(request, current)
-    body = triage_api.ShareIn(username=form.get("username", ""))
+    username = form.get("username", "")
+    try:
+        body = triage_api.ShareIn(username=username)
+    except ValidationError:  # text no account can have (U+0000)
+        return await _report_page(request, session, current, report_id, status_code=422,
+                                  error=f"No existe el usuario {username!r}.")
     return await _act(request, session, current, report_id, "compartido",
                       triage_api.share(report_id, body, current.opened, session, store))
 

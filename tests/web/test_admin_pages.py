@@ -223,6 +223,9 @@ async def test_audit_page_shows_entries_and_a_whole_chain(admin: Browser, store:
     assert "auth.login" in second.text and second.text.count("test.step") == 5
     assert "admin" in second.text.split("auth.login")[0].rsplit("<tr>", 1)[1]
     assert "Siguiente página" not in second.text
+    # A page number past any entry (a hand-edited link) shows the first page, not an error.
+    beyond = await admin.get("/admin/auditoria?antes=99999999999")
+    assert beyond.status_code == 200 and beyond.text.count("test.step") == 50
 
 
 async def test_a_broken_chain_is_named(admin: Browser, store: Store) -> None:
