@@ -159,7 +159,7 @@ async def login(request: Request, session: SessionDep, store: StoreDep,
                 settings: SettingsDep) -> Response:
     form = await request.form()
     check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE), form)
-    username = str(form.get("username", "")).strip()
+    username = form_text(form.get("username", ""))
     try:
         signed_in = await check_login(
             store=store, session=session, settings=settings, username=username,
@@ -353,11 +353,17 @@ async def _act(request: Request, session: SessionDep, current: WebSession, repor
     return redirect(f"/reportes/{report_id}?hecho={done}")
 
 
+def form_text(value: object) -> str:
+    """A posted field as text to look up or store: stripped, without U+0000 (no database
+    text can hold it; nobody types it)."""
+    return str(value).replace("\x00", "").strip() if isinstance(value, str) else ""
+
+
 async def read_form(request: Request, current: WebSession) -> dict[str, str]:
-    """The posted fields, stripped, after the CSRF check (raises CsrfRefused)."""
+    """The posted fields as text, after the CSRF check (raises CsrfRefused)."""
     form = await request.form()
     check_csrf(current.csrf, form)
-    return {key: value.strip() for key, value in form.items() if isinstance(value, str)}
+    return {key: form_text(value) for key, value in form.items() if isinstance(value, str)}
 
 
 @router.post("/reportes/{report_id}/tomar")

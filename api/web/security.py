@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fastapi import Request, Response
+from fastapi.responses import PlainTextResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 
@@ -136,11 +137,21 @@ async def web_session(
                       username=opened.user.username, role=opened.user.role)
 
 
+def _unstorable(request: Request) -> bool:
+    return "\x00" in request.url.path or any(
+        "\x00" in key or "\x00" in value for key, value in request.query_params.multi_items())
+
+
 async def with_page_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
     """Strict headers on every page (the JSON API and its docs keep their own)."""
-    response = await call_next(request)
+    if not request.url.path.startswith(API_PREFIXES) and _unstorable(request):
+        # No database text holds U+0000 (PostgreSQL refuses it mid-query): a page request
+        # carrying one in its path or query is refused before any route looks it up.
+        response: Response = PlainTextResponse("Solicitud no válida.", status_code=400)
+    else:
+        response = await call_next(request)
     if not request.url.path.startswith(API_PREFIXES):
         for name, value in PAGE_HEADERS.items():
             response.headers.setdefault(name, value)

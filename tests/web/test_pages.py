@@ -430,3 +430,21 @@ async def test_the_enrollment_page_offers_only_enrolling_or_signing_out(
     page = (await browser.get("/verificacion")).text
     assert 'href="/bandeja"' not in page and 'href="/cuenta"' not in page
     assert 'action="/salir"' in page
+
+
+async def test_a_null_character_is_refused_not_a_server_error(
+    browser: Browser, store: Store
+) -> None:
+    """No database text holds U+0000; PostgreSQL used to fail mid-query with a 500."""
+    narino = await add_staff(store, "narino", departments=("52",))
+    # Dropped from what was typed: the name is looked up without it.
+    landed = await browser.sign_in("nar\x00ino", narino.password, narino.otp())
+    assert landed.status_code == 303
+    for path in ("/reportes/%00", "/bandeja?municipio=%00", "/admin/usuarios/%00"):
+        response = await browser.get(path)
+        assert response.status_code == 400, (path, response.status_code)
+    report_id = await report_in(store, TUMACO)
+    page = f"/reportes/{report_id}"
+    await browser.submit(page, f"{page}/tomar", {})
+    shared = await browser.submit(page, f"{page}/compartir", {"username": "otra\x00"})
+    assert shared.status_code == 422
