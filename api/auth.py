@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.problems import Problem
 from api.settings import Settings
+from flows.messages import N_
 from storage.chats import count_attempt
 from storage.models import User
 from storage.store import Store
@@ -21,7 +22,7 @@ from storage.users import (
     verify_password,
 )
 
-BAD_LOGIN = "Usuario, contraseña o código de verificación incorrectos."
+BAD_LOGIN = N_("Usuario, contraseña o código de verificación incorrectos.")
 LOGIN_ATTEMPTS = 10
 LOGIN_WINDOW = timedelta(minutes=15)
 
@@ -58,7 +59,7 @@ async def check_login(
         attempts = await count_attempt(session=counting, key=f"login:{who}",
                                        window=LOGIN_WINDOW, now=datetime.now(UTC))
     if attempts > LOGIN_ATTEMPTS:
-        raise Problem(429, "Demasiados intentos de inicio de sesión. Espere 15 minutos.",
+        raise Problem(429, N_("Demasiados intentos de inicio de sesión. Espere 15 minutos."),
                       headers={"Retry-After": str(int(LOGIN_WINDOW.total_seconds()))})
     user = await get_user_by_username(session=session, username=username)
     if user is None or user.disabled:

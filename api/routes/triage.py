@@ -13,6 +13,7 @@ from api.deps import SessionDep, StoreDep, TriageSession
 from api.params import STORABLE, ReportId
 from api.problems import Problem, problem_responses
 from api.routes.reports import NOT_FOUND
+from flows.messages import N_
 from storage.reports import Opened, open_for_user
 from storage.sessions import OpenSession
 from storage.triage import (
@@ -85,7 +86,7 @@ async def _opened(session: AsyncSession, current: OpenSession, report_id: str) -
 def _require_assignee(current: OpenSession, opened: Opened) -> None:
     assignee = opened.report.assigned_to
     if assignee not in (None, current.user.id) and current.user.role != "admin":
-        raise Problem(409, "Este reporte lo atiende otra persona del equipo.",
+        raise Problem(409, N_("Este reporte lo atiende otra persona del equipo."),
                       code="assigned-to-other")
 
 

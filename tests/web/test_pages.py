@@ -295,6 +295,8 @@ async def test_pages_speak_english_when_the_person_chooses_it(
     assert chosen.status_code == 303 and chosen.headers["location"] == "/entrar"
     login = await browser.get("/entrar")
     assert '<html lang="en">' in login.text and "Sign in" in login.text
+    wrong = await browser.sign_in(narino.username, "not the password", narino.otp())
+    assert "Wrong username, password or verification code." in wrong.text
     await signed_in(browser, narino)
     queue = (await browser.get("/bandeja")).text
     assert "Most urgent first." in queue and "Death threat" in queue
