@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import envelope
 from storage.keyfile import Keyring
-from storage.models import Attachment, DraftAttachment, new_id
+from storage.models import Attachment, DraftAttachment, floor_minute, new_id
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
@@ -50,7 +50,7 @@ async def put_draft_attachment(
     attachment_id = new_id()
     session.add(
         DraftAttachment(
-            id=attachment_id, pseudonym=pseudonym, expires_at=now + ttl,
+            id=attachment_id, pseudonym=pseudonym, expires_at=floor_minute(now) + ttl,
             crypto_blob=keyring.seal(_pack(file), draft_attachment_aad(pseudonym, attachment_id)),
         )
     )

@@ -14,11 +14,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import is_postgresql
 from storage.keyfile import Keyring
-from storage.models import ChatPreference, ChatTrace, ProcessedUpdate, RateLimit
+from storage.models import (
+    ChatPreference,
+    ChatTrace,
+    ProcessedUpdate,
+    RateLimit,
+    floor_hour,
+    floor_minute,
+)
 
 # Telegram lets a bot delete messages up to 48 hours old (deleteMessage).
 DELETE_WINDOW = timedelta(hours=48)
 MAX_TRACKED = 2000
+
+
+def _trace_expiry(now: datetime) -> datetime:
+    """The trace outlives Telegram's delete window by up to an hour: the row keeps the hour,
+    not the second, of the chat's last message (each id keeps its own time, sealed)."""
+    return floor_hour(now) + DELETE_WINDOW + timedelta(hours=1)
 
 
 def trace_aad(pseudonym: str) -> bytes:
@@ -42,10 +55,10 @@ async def record_messages(
     sealed = keyring.seal(json.dumps(entries[-MAX_TRACKED:]).encode(), trace_aad(pseudonym))
     if trace is None:
         session.add(ChatTrace(pseudonym=pseudonym, crypto_messages=sealed,
-                              expires_at=now + DELETE_WINDOW))
+                              expires_at=_trace_expiry(now)))
     else:
         trace.crypto_messages = sealed
-        trace.expires_at = now + DELETE_WINDOW
+        trace.expires_at = _trace_expiry(now)
         session.add(trace)
     await session.flush()
 
@@ -87,7 +100,7 @@ async def claim_update(*, session: AsyncSession, update_id: int, now: datetime) 
         return False
     try:
         async with session.begin_nested():
-            session.add(ProcessedUpdate(update_id=update_id, seen_at=now))
+            session.add(ProcessedUpdate(update_id=update_id, seen_at=floor_hour(now)))
             await session.flush()
     except IntegrityError:
         return False
@@ -104,11 +117,12 @@ async def count_attempt(
     table = RateLimit.__table__  # type: ignore[attr-defined]
     insert = pg_insert if is_postgresql(session) else sqlite_insert
     expired = table.c.window_start <= now - window
-    upsert = insert(table).values(key=key, window_start=now, count=1).on_conflict_do_update(
+    start = floor_minute(now)
+    upsert = insert(table).values(key=key, window_start=start, count=1).on_conflict_do_update(
         index_elements=[table.c.key],
         set_={
             "count": case((expired, 1), else_=table.c.count + 1),
-            "window_start": case((expired, now), else_=table.c.window_start),
+            "window_start": case((expired, start), else_=table.c.window_start),
         },
     )
     return int((await session.exec(upsert.returning(table.c.count))).scalar_one())

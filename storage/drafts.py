@@ -8,7 +8,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.keyfile import Keyring
-from storage.models import Draft
+from storage.models import Draft, floor_minute
 
 
 def draft_aad(pseudonym: str) -> bytes:
@@ -43,12 +43,13 @@ async def save_draft(
     ttl: timedelta,
 ) -> None:
     sealed = keyring.seal(state_json.encode(), draft_aad(pseudonym))
+    expires_at = floor_minute(now) + ttl
     draft = await session.get(Draft, pseudonym)
     if draft is None:
-        session.add(Draft(pseudonym=pseudonym, crypto_state=sealed, expires_at=now + ttl))
+        session.add(Draft(pseudonym=pseudonym, crypto_state=sealed, expires_at=expires_at))
     else:
         draft.crypto_state = sealed
-        draft.expires_at = now + ttl
+        draft.expires_at = expires_at
         session.add(draft)
     await session.flush()
 

@@ -28,6 +28,12 @@ def floor_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+def floor_minute(moment: datetime) -> datetime:
+    """Times kept in clear beside a chat's pseudonym are kept to the minute at most: the
+    second a chat was active could be matched against a phone's network records."""
+    return moment.replace(second=0, microsecond=0)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
 

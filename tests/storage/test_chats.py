@@ -23,7 +23,16 @@ from storage.chats import (
     take_messages,
 )
 from storage.drafts import load_draft, save_draft
-from storage.models import Attachment, PriorityTally, Report
+from storage.models import (
+    Attachment,
+    ChatTrace,
+    Draft,
+    DraftAttachment,
+    PriorityTally,
+    ProcessedUpdate,
+    RateLimit,
+    Report,
+)
 from storage.reports import NewReport, find_by_receipt, list_queue, submit_report
 from storage.store import Store
 from tests.conftest import add_staff
@@ -166,3 +175,32 @@ async def test_an_expired_draft_is_gone_and_a_new_one_can_start(store: Store) ->
     async with store.transaction() as session:
         assert await load_draft(session=session, keyring=store.keyring, pseudonym=CHAT,
                                 now=later) == '{"step": "new"}'
+
+
+async def test_times_kept_beside_a_chat_pseudonym_hold_no_seconds(store: Store) -> None:
+    """Someone with the database and the pepper can find a known chat's rows; what they
+    read there must not say the second the chat was active."""
+    moment = datetime(2026, 11, 28, 10, 41, 37, 512000, tzinfo=UTC)
+    async with store.transaction() as session:
+        await save_draft(session=session, keyring=store.keyring, pseudonym=CHAT,
+                         state_json="{}", now=moment, ttl=timedelta(minutes=30))
+        await put_draft_attachment(session=session, keyring=store.keyring, pseudonym=CHAT,
+                                   file=File({"mime": "image/png"}, b"png"), now=moment,
+                                   ttl=timedelta(minutes=30))
+        await record_messages(session=session, keyring=store.keyring, pseudonym=CHAT,
+                              message_ids=[7], now=moment)
+        await count_attempt(session=session, key=f"receipt:{CHAT}",
+                            window=timedelta(minutes=15), now=moment)
+        assert await claim_update(session=session, update_id=5551234, now=moment)
+    async with store.transaction() as session:
+        draft = await session.get(Draft, CHAT)
+        (attachment,) = (await session.exec(select(DraftAttachment))).all()
+        trace = await session.get(ChatTrace, CHAT)
+        limit = await session.get(RateLimit, f"receipt:{CHAT}")
+        update = await session.get(ProcessedUpdate, 5551234)
+    assert draft is not None and trace is not None and limit is not None and update is not None
+    minute = moment.replace(second=0, microsecond=0)
+    assert draft.expires_at == attachment.expires_at == minute + timedelta(minutes=30)
+    assert limit.window_start == minute
+    assert update.seen_at == moment.replace(minute=0, second=0, microsecond=0)
+    assert trace.expires_at == update.seen_at + DELETE_WINDOW + timedelta(hours=1)
