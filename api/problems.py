@@ -98,11 +98,20 @@ def problem_response(status: int, detail: Any, code: str | None = None,
                         media_type=PROBLEM_MEDIA_TYPE)
 
 
+def http_problem(exc: StarletteHTTPException) -> JSONResponse:
+    """An HTTP exception as a problem; ours keep their code and detail."""
+    if isinstance(exc, Problem):
+        return problem_response(exc.status_code, exc.detail, exc.code, exc.headers)
+    # The framework's own refusals ("Not Found", "Method Not Allowed", a broken multipart
+    # body) are English; a person reads the Spanish title of the status instead.
+    detail = TITLES.get(exc.status_code, ("error", str(exc.detail)))[1] + "."
+    return problem_response(exc.status_code, detail, None, exc.headers)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
-    async def http_problem(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = exc.code if isinstance(exc, Problem) else None
-        return problem_response(exc.status_code, exc.detail, code, exc.headers)
+    async def _http_problem(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return http_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_problem(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.auth import LOGIN_ATTEMPTS, LOGIN_WINDOW, check_login
 from api.deps import SessionDep, SettingsDep, StoreDep
 from api.labels import municipality_name
-from api.problems import Problem, problem_response
+from api.problems import Problem, http_problem
 from api.routes import me as me_api
 from api.routes import reports as reports_api
 from api.routes import triage as triage_api
@@ -525,8 +525,7 @@ def install_page_errors(app: FastAPI) -> None:
         """A person's browser gets a page; API clients keep their problem details."""
         wants_page = "text/html" in request.headers.get("accept", "")
         if request.url.path.startswith(API_PREFIXES) or not wants_page:
-            code = exc.code if isinstance(exc, Problem) else None
-            return problem_response(exc.status_code, exc.detail, code, exc.headers)
+            return http_problem(exc)
         message = PAGE_ERRORS.get(exc.status_code, MSG_PAGE_FAILED)
         return render(request, "error.html", {"current": getattr(request.state, "web", None),
                                               "message": message}, status_code=exc.status_code)

@@ -144,6 +144,18 @@ async def test_queue_pages_with_a_cursor(client: httpx.AsyncClient, store: Store
     assert bad.status_code == 400
 
 
+async def test_the_frameworks_own_refusals_are_problems_in_spanish(
+    client: httpx.AsyncClient,
+) -> None:
+    missing = await client.get("/api/v1/no-existe")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert missing.json()["detail"] == "No encontrado."
+    wrong_method = await client.delete("/api/v1/reports")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["detail"] == "Método no permitido."
+
+
 async def test_a_verification_code_signs_in_only_once(
     client: httpx.AsyncClient, store: Store
 ) -> None:
