@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import os
 import sys
@@ -15,14 +14,20 @@ import pyotp
 import typer
 from pydantic import ValidationError
 
+from api.labels import refusal_texts
 from api.settings import Settings
-from storage import crypto
+from flows.municipalities import parse_codes
 from storage.audit import append_audit
 from storage.keyfile import KeyFileError
-from storage.models import Meta
-from storage.reports import META_RECOVERY_PUBLIC_KEY
+from storage.recovery import (
+    RecoveryKeyMissing,
+    create_recovery_key,
+    decode_recovery_key,
+    encode_recovery_key,
+)
+from storage.staff import StaffRefused, create_staff
 from storage.store import Store
-from storage.users import UserError, count_users, create_user, generate_password
+from storage.users import UserError, count_users, generate_password
 
 app = typer.Typer(
     help="Somos: reportes anónimos de amenazas y riesgos para comunidades.",
@@ -112,10 +117,9 @@ def init(
         if await upgrade(store.engine):
             done.append("Esquema de la base de datos creado o actualizado.")
         async with store.transaction() as session:
-            if await session.get(Meta, META_RECOVERY_PUBLIC_KEY) is None:
-                private_key, public_key = crypto.generate_keypair()
-                session.add(Meta(key=META_RECOVERY_PUBLIC_KEY, value=public_key.hex()))
-                encoded = base64.b64encode(private_key).decode()
+            private_key = await create_recovery_key(session=session)
+            if private_key is not None:
+                encoded = encode_recovery_key(private_key)
                 done.append(
                     "LLAVE DE RECUPERACIÓN DE LA ORGANIZACIÓN (se muestra una sola vez).\n"
                     "Guárdela fuera de este servidor, en papel o en un medio sin conexión:\n"
@@ -127,15 +131,12 @@ def init(
                                          os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
                         handle.write(encoded + "\n")
-            recovery = bytes.fromhex(
-                (await session.get(Meta, META_RECOVERY_PUBLIC_KEY)).value  # type: ignore[union-attr]
-            )
             if await count_users(session=session) == 0:
                 password = generate_password()
-                created = await create_user(
-                    session=session, keyring=store.keyring, username=admin_username,
-                    role="admin", password=password, recovery_public_key=recovery,
-                    argon2_params=store.argon2,
+                created = await create_staff(
+                    session=session, keyring=store.keyring, actor="operator", via="cli",
+                    username=admin_username, role="admin", password=password,
+                    argon2_params=store.argon2, with_totp=True,
                 )
                 done.append(
                     "Primer administrador creado (datos que se muestran una sola vez):\n"
@@ -188,19 +189,11 @@ def chat() -> None:
     with_store(settings, work)
 
 
-def _valid_codes(codes: list[str], digits: int, what: str) -> list[str]:
-    from api.labels import divipola_problem
-
-    cleaned = []
-    for code in codes:
-        code = code.strip().zfill(digits)
-        problem = divipola_problem(code, digits)
-        if problem == "format":
-            raise fail(f"Código de {what} inválido: {code!r} (use {digits} dígitos DIVIPOLA).")
-        if problem == "unknown" and what == "municipio":
-            raise fail(f"No existe el municipio con código DIVIPOLA {code}.")
-        cleaned.append(code)
-    return cleaned
+def _valid_codes(codes: list[str], digits: int) -> list[str]:
+    parsed, refusals = parse_codes(codes, digits)
+    if refusals:
+        raise fail(" ".join(refusal_texts(refusals)))
+    return parsed
 
 
 @users_app.command("list")
@@ -232,7 +225,7 @@ def users_reset(
     ] = False,
 ) -> None:
     """Restaura una cuenta con la llave de recuperación: sigue leyendo sus reportes."""
-    from storage.users import decode_recovery_key, get_user_by_username, restore_with_recovery
+    from storage.users import get_user_by_username, restore_with_recovery
 
     try:
         recovery = decode_recovery_key(recovery_key_file.read_text(encoding="ascii"))
@@ -295,24 +288,21 @@ def users_add(
 ) -> None:
     """Crea una cuenta e imprime su secreto TOTP (y una contraseña si no se dio)."""
     settings = load_settings()
-    municipalities = _valid_codes(municipality or [], 5, "municipio")
-    departments = _valid_codes(department or [], 2, "departamento")
+    municipalities = _valid_codes(municipality or [], 5)
+    departments = _valid_codes(department or [], 2)
     generated = not password_stdin
     password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
 
     async def work(store: Store) -> str:
         async with store.transaction() as session:
-            meta = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
-            if meta is None:
-                raise fail("Somos no está inicializado: ejecute `somos init` primero.")
             try:
-                created = await create_user(
-                    session=session, keyring=store.keyring, username=username, role=role,
-                    password=password, recovery_public_key=bytes.fromhex(meta.value),
+                created = await create_staff(
+                    session=session, keyring=store.keyring, actor="operator", via="cli",
+                    username=username, role=role, password=password,
                     municipalities=municipalities, departments=departments,
-                    argon2_params=store.argon2,
+                    argon2_params=store.argon2, with_totp=True,
                 )
-            except UserError as error:
+            except (StaffRefused, RecoveryKeyMissing, UserError) as error:
                 raise fail(str(error)) from None
         return created.totp_secret or ""
 
@@ -333,7 +323,7 @@ def lines_add(
     """Agrega una línea que el bot muestra en «Líneas de mi municipio»."""
     from storage.lines import add_line
 
-    (code,) = _valid_codes([municipality], 5, "municipio")
+    (code,) = _valid_codes([municipality], 5)
     if not name.strip() or not number.strip():
         raise fail("Escriba el nombre y el número de la línea.")
 
@@ -352,7 +342,7 @@ def lines_list(
     """Muestra las líneas propias de un municipio."""
     from storage.lines import lines_for
 
-    (code,) = _valid_codes([municipality], 5, "municipio")
+    (code,) = _valid_codes([municipality], 5)
 
     async def work(store: Store) -> list[tuple[str, str]]:
         async with store.transaction() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from bot.i18n import translations
@@ -19,14 +20,11 @@ def municipality_name(code: str) -> str:
     return found.label if found else code
 
 
-def divipola_problem(code: str, digits: int) -> str | None:
-    """Why `code` is not a DIVIPOLA code of `digits` digits ("format" or "unknown"), or None.
-
-    Callers restore a dropped leading zero first (`zfill`)."""
-    if not (code.isascii() and code.isdigit() and len(code) == digits):
-        return "format"
-    known = municipality_name(code) if digits == 5 else department_name(code)
-    return "unknown" if known == code else None
+def refusal_texts(refusals: Iterable[tuple[str, str]], locale: str = "es") -> list[str]:
+    """(msgid, value) refusals of `flows.municipalities.parse_codes` and `storage.staff`,
+    as a person reads them."""
+    gettext = translations(locale).gettext
+    return [gettext(msgid).format(value=value) for msgid, value in refusals]
 
 
 def label_of(code: str, locale: str = "es") -> str:

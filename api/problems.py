@@ -98,6 +98,17 @@ def problem_response(status: int, detail: Any, code: str | None = None,
                         media_type=PROBLEM_MEDIA_TYPE)
 
 
+# Triage refusals that are about the case as it stands (someone else took it, the status
+# cannot move that way) are conflicts; a report outside the caller's queue is not found.
+TRIAGE_STATUS = {"not-found": 404, "already-claimed": 409, "bad-transition": 409,
+                 "assigned-to-other": 409}
+
+
+def triage_problem(code: str, detail: str) -> Problem:
+    """A `storage.triage.TriageError` (its code and message) as the API's problem."""
+    return Problem(TRIAGE_STATUS.get(code, 422), detail, code=None if code == "not-found" else code)
+
+
 def http_problem(exc: StarletteHTTPException) -> JSONResponse:
     """An HTTP exception as a problem; ours keep their code and detail."""
     if isinstance(exc, Problem):

@@ -31,7 +31,7 @@ from flows.engine import (
 )
 from flows.menu import MENU
 from flows.messages import N_
-from flows.steps import clean_text
+from flows.steps import MAX_TEXT_LENGTH, clean_text
 
 FOLLOWUP = "followup.code"
 CASE = "followup.case"
@@ -128,7 +128,7 @@ def _messages_reply(raw: object) -> Reply:
     for item in raw if isinstance(raw, list) else []:
         if isinstance(item, dict) and isinstance(item.get("text"), str):
             msgid = MSG_FROM_YOU if item.get("from") == "reporter" else MSG_FROM_TEAM
-            lines.append(Msg(msgid, {"text": item["text"][:4000]}))
+            lines.append(Msg(msgid, {"text": item["text"][:MAX_TEXT_LENGTH]}))
     if not lines:
         return Reply(Msg(MSG_NO_MESSAGES))
     return Reply(Msg(MSG_MESSAGES, {"messages": tuple(lines[-20:])}))
@@ -199,14 +199,13 @@ class ReplyStep(Step):
         if not isinstance(event, Text) or not isinstance(access, str):
             return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))
         text = clean_text(event.text)
-        if not text or len(text) > MAX_REPLY:
-            return Outcome(state, (Reply(Msg(MSG_REPLY_LIMIT, {"limit": MAX_REPLY})),
+        if not text or len(text) > MAX_TEXT_LENGTH:
+            return Outcome(state, (Reply(Msg(MSG_REPLY_LIMIT, {"limit": MAX_TEXT_LENGTH})),
                                    *self.ask(state)))
         effect = Effect(REPLY_TO_TEAM, {"access": access, "text": text})
         return Outcome(replace(state, pending=effect))
 
 
-MAX_REPLY = 4000
 ADD_EVIDENCE = "add_evidence"
 MSG_EVIDENCE_ADDED = N_(
     "Recibido: el archivo se agregó a su caso. Puede enviar otro o escribir un mensaje."

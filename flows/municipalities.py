@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from flows.messages import N_
+
 # Antioquia, Bolívar, Cauca, Córdoba, Nariño, Norte de Santander, Sucre.
 DEFAULT_DEPARTMENTS: tuple[str, ...] = ("05", "13", "19", "23", "52", "54", "70")
 
@@ -365,3 +367,41 @@ def _cached_catalog(departments: frozenset[str] | None, municipalities: frozense
     codes = {c for c, m in everything.items()
              if departments is None or m.department_code in departments}
     return Catalog(codes | municipalities)
+
+
+MSG_BAD_MUNICIPALITY_CODE = N_("«{value}» no es un código de municipio: tiene 5 dígitos DIVIPOLA "
+                               "(por ejemplo, 52835 para Tumaco).")
+MSG_BAD_DEPARTMENT_CODE = N_("«{value}» no es un código de departamento: tiene 2 dígitos "
+                             "DIVIPOLA (por ejemplo, 52 para Nariño).")
+MSG_NO_MUNICIPALITY_CODE = N_("No existe el municipio {value} en la lista DIVIPOLA.")
+MSG_NO_DEPARTMENT_CODE = N_("No existe el departamento {value} en la lista DIVIPOLA.")
+
+
+def parse_codes(
+    values: Iterable[str], digits: int
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """DIVIPOLA codes of municipalities (5 digits) or departments (2) as a person typed them.
+
+    Returns the codes (a dropped leading zero put back, each once, in order) and the
+    refusals as (msgid, value) pairs; the msgid has a ``{value}`` placeholder.
+    Every caller that takes codes from a person (CLI, API, admin pages) goes through here.
+    """
+    everything = _all_municipalities()
+    departments = {m.department_code for m in everything.values()}
+    codes: list[str] = []
+    refusals: list[tuple[str, str]] = []
+    for raw in values:
+        text = raw.strip()
+        if not text:
+            continue
+        code = text.zfill(digits) if text.isascii() and text.isdigit() else text
+        known = everything if digits == 5 else departments
+        if not (code.isascii() and code.isdigit() and len(code) == digits):
+            refusals.append((MSG_BAD_MUNICIPALITY_CODE if digits == 5
+                             else MSG_BAD_DEPARTMENT_CODE, text))
+        elif code not in known:
+            refusals.append((MSG_NO_MUNICIPALITY_CODE if digits == 5
+                             else MSG_NO_DEPARTMENT_CODE, code))
+        elif code not in codes:
+            codes.append(code)
+    return codes, refusals

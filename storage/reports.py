@@ -19,8 +19,9 @@ from storage.attachments import File, attach_to_report, list_attachments, read_a
 from storage.audit import AuditEvent, append_audit, append_audit_entries
 from storage.crypto import DEFAULT_ARGON2, Argon2Params
 from storage.keyfile import Keyring
-from storage.models import Meta, Report, ReportKey, User, floor_hour, new_id, utcnow
+from storage.models import Report, ReportKey, User, floor_hour, new_id, utcnow
 from storage.outbox import enqueue
+from storage.recovery import recovery_public_key
 from storage.rollups import Cell, TallyCell, bump_priority_tallies, bump_rollups, month_of
 from storage.routing import recipients_for
 
@@ -33,7 +34,6 @@ DEADLINES = {
 }
 RECOVERY_RECIPIENT = "recovery"
 RECEIPT_RECIPIENT = "receipt"
-META_RECOVERY_PUBLIC_KEY = "recovery_public_key"
 
 
 class ReportError(ValueError):
@@ -92,13 +92,6 @@ def ceil_hour(moment: datetime) -> datetime:
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
     """A case nobody has taken yet, past its deadline."""
     return (col(Report.status) == "new") & (col(Report.due_at) <= now)
-
-
-async def recovery_public_key(*, session: AsyncSession) -> bytes:
-    meta = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
-    if meta is None:
-        raise ReportError("No hay llave de recuperación: ejecute `somos init`.")
-    return bytes.fromhex(meta.value)
 
 
 @dataclass(frozen=True)

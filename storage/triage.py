@@ -18,7 +18,7 @@ from storage.db import is_postgresql
 from storage.keyfile import Keyring
 from storage.models import Report, ReportEvent, ReportKey, User, floor_hour
 from storage.outbox import enqueue
-from storage.reports import RECEIPT_RECIPIENT, Opened
+from storage.reports import RECEIPT_RECIPIENT, Opened, open_for_user
 from storage.text import N_
 
 STATUSES = ("new", "in_review", "referred", "follow_up", "closed")
@@ -34,15 +34,46 @@ REFERRAL_ENTITIES = (
 )
 CLOSING_REASONS = ("attended", "referred_externally", "no_contact", "duplicate", "unfounded")
 EVENT_KINDS = ("note", "to_reporter", "from_reporter", "status", "protection")
+# Notes, messages and protection details: what fits one Telegram message with room to spare.
+# flows.steps.MAX_TEXT_LENGTH is the same limit on the reporter's side (tests/test_layers.py).
 MAX_TEXT = 4000
+MSG_TEXT_LENGTH = N_("Escriba el texto, hasta 4.000 caracteres.")
+
+
+MSG_NOT_IN_QUEUE = N_("No existe un reporte con ese identificador en su bandeja.")
+MSG_ASSIGNED_TO_OTHER = N_("Este reporte lo atiende otra persona del equipo.")
+MSG_NO_SUCH_USER = N_("No existe el usuario «{value}».")
 
 
 class TriageError(ValueError):
-    """A triage action that cannot be done; `code` is stable, the message says what to do."""
+    """A triage action that cannot be done; `code` is stable, the message says what to do.
+
+    Codes: `not-found` (also for a report outside the caller's queue), `already-claimed`,
+    `bad-transition` and `assigned-to-other` (conflicts with the case as it is), and
+    refusals of what was asked (`text-too-long`, `bad-recipient`, …)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+async def open_case(
+    *, session: AsyncSession, user: User, private_key: bytes, report_id: str
+) -> Opened:
+    """A report of the caller's queue, opened to work on it. Community-priority answers are
+    read, never worked as cases: like a report outside the queue, they are `not-found`."""
+    opened = await open_for_user(session=session, user_id=user.id, private_key=private_key,
+                                 report_id=report_id)
+    if opened is None or opened.report.kind == "priority":
+        raise TriageError("not-found", MSG_NOT_IN_QUEUE)
+    return opened
+
+
+def require_assignee(*, user: User, opened: Opened) -> None:
+    """Only whoever took the case (or an admin) changes its status or writes to the reporter."""
+    assignee = opened.report.assigned_to
+    if assignee not in (None, user.id) and user.role != "admin":
+        raise TriageError("assigned-to-other", MSG_ASSIGNED_TO_OTHER)
 
 
 async def open_for_reporter(
@@ -157,9 +188,9 @@ async def list_events(
 def _text(value: str) -> str:
     text = value.strip()
     if not text:
-        raise TriageError("empty-text", N_("Escriba el texto."))
+        raise TriageError("empty-text", MSG_TEXT_LENGTH)
     if len(text) > MAX_TEXT:
-        raise TriageError("text-too-long", f"El texto no puede pasar de {MAX_TEXT} caracteres.")
+        raise TriageError("text-too-long", MSG_TEXT_LENGTH)
     return text
 
 
@@ -254,9 +285,12 @@ async def change_status(
 
 async def share_report(
     *, session: AsyncSession, keyring: Keyring, opened: Opened, user_id: str,
-    recipient: User, now: datetime,
-) -> bool:
+    username: str, now: datetime,
+) -> tuple[User, bool]:
     """Wraps the report's data key for another focal point; False if they already have it."""
+    recipient = (await session.exec(select(User).where(col(User.username) == username))).first()
+    if recipient is None:
+        raise TriageError("bad-recipient", MSG_NO_SUCH_USER.format(value=username))
     if recipient.disabled or recipient.role not in ("focal_point", "admin"):
         raise TriageError("bad-recipient", N_("Solo se puede compartir con un punto focal activo."))
     existing = (
@@ -266,7 +300,7 @@ async def share_report(
         )
     ).first()
     if existing is not None:
-        return False
+        return recipient, False
     session.add(ReportKey(
         report_id=opened.report.id, recipient_kind="user", recipient_id=recipient.id,
         crypto_key=envelope.rewrap_data_key(
@@ -280,7 +314,7 @@ async def share_report(
     await append_audit(session=session, actor=user_id, action="report.shared",
                        report_id=opened.report.id, detail={"with": recipient.id}, at=now)
     await session.flush()
-    return True
+    return recipient, True
 
 
 async def _ping_recipients(

@@ -124,11 +124,18 @@ class StaffEntry:
     departments: list[str] = field(default_factory=list)
 
 
-async def list_staff(*, session: AsyncSession) -> list[StaffEntry]:
-    """Every staff account by username, with its areas."""
-    users = (await session.exec(select(User).order_by(col(User.username)))).all()
+async def list_staff(
+    *, session: AsyncSession, user_id: str | None = None
+) -> list[StaffEntry]:
+    """Every staff account by username (or only `user_id`'s), with its areas."""
+    users_query = select(User).order_by(col(User.username))
+    areas_query = select(UserArea)
+    if user_id is not None:
+        users_query = users_query.where(col(User.id) == user_id)
+        areas_query = areas_query.where(col(UserArea.user_id) == user_id)
+    users = (await session.exec(users_query)).all()
     entries = {user.id: StaffEntry(user) for user in users}
-    for area in (await session.exec(select(UserArea))).all():
+    for area in (await session.exec(areas_query)).all():
         entry = entries.get(area.user_id)
         if entry is None:
             continue
@@ -329,15 +336,6 @@ async def change_password(
     await _reseal(session=session, user=user, private_key=private_key,
                   new_password=new_password, argon2_params=argon2_params)
     return True
-
-
-def decode_recovery_key(text: str) -> bytes:
-    """The organization recovery key as `somos init` shows it (base64; spaces and line
-    breaks ignored). Raises ValueError when it cannot be read."""
-    key = base64.b64decode("".join(text.split()), validate=True)
-    if not key:
-        raise ValueError("empty recovery key")
-    return key
 
 
 async def restore_with_recovery(

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from storage import crypto
 from storage.migrate import upgrade
 from storage.models import Meta
-from storage.reports import META_RECOVERY_PUBLIC_KEY
+from storage.recovery import META_RECOVERY_PUBLIC_KEY
 from storage.store import Store, open_store
 from storage.users import create_user
 from tests.totp import fresh_code

@@ -23,10 +23,9 @@ from storage.reports import (
     read_report,
     read_report_attachment,
 )
-from storage.triage import list_events
+from storage.triage import MSG_NOT_IN_QUEUE, list_events
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-NOT_FOUND = "No existe un reporte con ese identificador en su bandeja."
 # What bot.evidence stores: images and PDFs rewritten without metadata, audio as received.
 EVIDENCE_MEDIA_TYPES = ("image/*", "application/pdf", "audio/*", "application/octet-stream")
 
@@ -149,7 +148,7 @@ async def detail(report_id: ReportId, current: TriageSession,
         report_id=report_id,
     )
     if found is None:
-        raise Problem(404, NOT_FOUND)
+        raise Problem(404, MSG_NOT_IN_QUEUE)
     opened = Opened(found.report, found.data_key)
     events = [_event(e) for e in await list_events(session=session, opened=opened)]
     answers = dict(found.content.get("answers", {}))

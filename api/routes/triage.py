@@ -11,22 +11,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import SessionDep, StoreDep, TriageSession
 from api.params import STORABLE, ReportId
-from api.problems import Problem, problem_responses
-from api.routes.reports import NOT_FOUND
-from flows.messages import N_
-from storage.reports import Opened, open_for_user
+from api.problems import Problem, problem_responses, triage_problem
+from storage.reports import Opened
 from storage.sessions import OpenSession
 from storage.triage import (
     CLOSING_REASONS,
+    MAX_TEXT,
     REFERRAL_ENTITIES,
     TriageError,
     add_note,
     change_status,
     claim_report,
     message_reporter,
+    open_case,
+    require_assignee,
     share_report,
 )
-from storage.users import get_user_by_username
 
 router = APIRouter(prefix="/api/v1/reports", tags=["triage"])
 # 409: someone else took the case, or the status cannot move that way from where it is.
@@ -49,7 +49,7 @@ class StatusChange(BaseModel):
 
 
 class TextIn(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ShareIn(BaseModel):
@@ -75,24 +75,15 @@ class EventOut(BaseModel):
 
 
 async def _opened(session: AsyncSession, current: OpenSession, report_id: str) -> Opened:
-    opened = await open_for_user(session=session, user_id=current.user.id,
-                                 private_key=current.private_key, report_id=report_id)
-    if opened is None or opened.report.kind == "priority":
-        # Community-priority answers are read, never worked as cases.
-        raise Problem(404, NOT_FOUND)
-    return opened
+    try:
+        return await open_case(session=session, user=current.user,
+                               private_key=current.private_key, report_id=report_id)
+    except TriageError as error:
+        raise _problem(error) from None
 
 
-def _require_assignee(current: OpenSession, opened: Opened) -> None:
-    assignee = opened.report.assigned_to
-    if assignee not in (None, current.user.id) and current.user.role != "admin":
-        raise Problem(409, N_("Este reporte lo atiende otra persona del equipo."),
-                      code="assigned-to-other")
-
-
-def _conflict(error: TriageError) -> Problem:
-    status = 409 if error.code in ("already-claimed", "bad-transition") else 422
-    return Problem(status, str(error), code=error.code)
+def _problem(error: TriageError) -> Problem:
+    return triage_problem(error.code, str(error))
 
 
 @router.post("/{report_id}/claim", responses=REFUSALS)
@@ -103,7 +94,7 @@ async def claim(report_id: ReportId, current: TriageSession, session: SessionDep
         report = await claim_report(session=session, report_id=report_id,
                                     user_id=current.user.id, now=datetime.now(UTC))
     except TriageError as error:
-        raise _conflict(error) from None
+        raise _problem(error) from None
     return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)
 
 
@@ -112,15 +103,15 @@ async def status(report_id: ReportId, change: StatusChange, current: TriageSessi
                  session: SessionDep) -> Done:
     """Moves the report along; referral needs entity and reference, closing a reason."""
     opened = await _opened(session, current, report_id)
-    _require_assignee(current, opened)
     try:
+        require_assignee(user=current.user, opened=opened)
         report = await change_status(
             session=session, opened=opened, user_id=current.user.id, status=change.status,
             entity=change.entity, reference=change.reference, reason=change.reason,
             now=datetime.now(UTC),
         )
     except TriageError as error:
-        raise _conflict(error) from None
+        raise _problem(error) from None
     return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)
 
 
@@ -133,7 +124,7 @@ async def note(report_id: ReportId, body: TextIn, current: TriageSession,
         event = await add_note(session=session, opened=opened, user_id=current.user.id,
                                text=body.text, now=datetime.now(UTC))
     except TriageError as error:
-        raise _conflict(error) from None
+        raise _problem(error) from None
     return EventOut(id=event.id, seq=event.seq)
 
 
@@ -142,13 +133,13 @@ async def message(report_id: ReportId, body: TextIn, current: TriageSession,
                   session: SessionDep, store: StoreDep) -> EventOut:
     """A message the reporter reads in Telegram with the receipt code."""
     opened = await _opened(session, current, report_id)
-    _require_assignee(current, opened)
     try:
+        require_assignee(user=current.user, opened=opened)
         event = await message_reporter(session=session, keyring=store.keyring, opened=opened,
                                        user_id=current.user.id, text=body.text,
                                        now=datetime.now(UTC))
     except TriageError as error:
-        raise _conflict(error) from None
+        raise _problem(error) from None
     return EventOut(id=event.id, seq=event.seq)
 
 
@@ -157,13 +148,10 @@ async def share(report_id: ReportId, body: ShareIn, current: TriageSession, sess
                 store: StoreDep) -> Shared:
     """Lets another focal point read the report: its key is wrapped for them from this session."""
     opened = await _opened(session, current, report_id)
-    recipient = await get_user_by_username(session=session, username=body.username)
-    if recipient is None:
-        raise Problem(422, f"No existe el usuario {body.username!r}.", code="bad-recipient")
     try:
-        new = await share_report(session=session, keyring=store.keyring, opened=opened,
-                                 user_id=current.user.id, recipient=recipient,
-                                 now=datetime.now(UTC))
+        recipient, new = await share_report(session=session, keyring=store.keyring,
+                                            opened=opened, user_id=current.user.id,
+                                            username=body.username, now=datetime.now(UTC))
     except TriageError as error:
-        raise _conflict(error) from None
+        raise _problem(error) from None
     return Shared(id=report_id, shared_with=recipient.id, new=new)

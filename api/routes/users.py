@@ -13,20 +13,18 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, StoreDep, require_roles
-from api.labels import divipola_problem
+from api.labels import refusal_texts
 from api.params import STORABLE, UserId
 from api.problems import Problem, problem_responses
+from flows.municipalities import parse_codes
 from storage.audit import append_audit
 from storage.models import User
-from storage.reports import recovery_public_key
 from storage.sessions import OpenSession
+from storage.staff import create_staff, staff_refusals
 from storage.users import (
     StaffEntry,
-    UserError,
-    create_user,
     disable_user,
     generate_password,
-    get_user_by_username,
     list_staff,
 )
 
@@ -72,21 +70,10 @@ def _out(entry: StaffEntry) -> UserOut:
 
 
 async def _entry(session: SessionDep, user_id: str) -> StaffEntry:
-    found = next((e for e in await list_staff(session=session) if e.user.id == user_id), None)
-    if found is None:
+    found = await list_staff(session=session, user_id=user_id)
+    if not found:
         raise Problem(404, NOT_FOUND)
-    return found
-
-
-def _code_problems(codes: list[str], digits: int, what: str) -> list[str]:
-    problems = []
-    for code in codes:
-        problem = divipola_problem(code, digits)
-        if problem == "format":
-            problems.append(f"«{code}» no es un código de {what} de {digits} dígitos.")
-        elif problem == "unknown":
-            problems.append(f"No existe el {what} {code}.")
-    return problems
+    return found[0]
 
 
 @router.get("", responses=problem_responses(401, 403))
@@ -105,26 +92,18 @@ async def create(body: UserIn, current: AdminSession, session: SessionDep,
                  store: StoreDep) -> NewUserOut:
     """Creates an account with a one-time password; its second factor is enrolled at the
     first web sign-in."""
-    municipalities = sorted(set(body.municipalities))
-    departments = sorted(set(body.departments))
-    problems = (_code_problems(municipalities, 5, "municipio")
-                + _code_problems(departments, 2, "departamento"))
-    if await get_user_by_username(session=session, username=body.username) is not None:
-        problems.append(f"Ya existe un usuario llamado {body.username}.")
-    if problems:
-        raise Problem(422, " ".join(problems), code="invalid-user")
+    municipalities, refused = parse_codes(body.municipalities, 5)
+    departments, refused_departments = parse_codes(body.departments, 2)
+    refused += refused_departments
+    refused += await staff_refusals(session=session, username=body.username, role=body.role)
+    if refused:
+        raise Problem(422, " ".join(refusal_texts(refused)), code="invalid-user")
     password = generate_password()
-    try:
-        created = await create_user(
-            session=session, keyring=store.keyring, username=body.username, role=body.role,
-            password=password, recovery_public_key=await recovery_public_key(session=session),
-            municipalities=municipalities, departments=departments,
-            argon2_params=store.argon2, with_totp=False,
-        )
-    except UserError as error:
-        raise Problem(422, str(error), code="invalid-user") from None
-    await append_audit(session=session, actor=current.user.id, action="user.created",
-                       detail={"user": created.user.id, "role": body.role, "via": "api"})
+    created = await create_staff(
+        session=session, keyring=store.keyring, actor=current.user.id, via="api",
+        username=body.username, role=body.role, password=password,
+        municipalities=municipalities, departments=departments, argon2_params=store.argon2,
+    )
     return NewUserOut(user=_out(await _entry(session, created.user.id)), password=password)
 
 

@@ -14,35 +14,34 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from markupsafe import Markup, escape
 from pydantic import ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import SessionDep, StoreDep
-from api.labels import divipola_problem
 from api.problems import Problem
 from api.routes import routing_rules as routing_api
 from api.routing_input import RuleInput, validate_rule
 from api.web import labels
 from api.web.pages import PageUser, read_form, redirect
-from api.web.render import render
+from api.web.render import locale_of, render
 from api.web.security import WebSession
+from bot.i18n import translations
 from flows import taxonomy
 from flows.messages import N_
+from flows.municipalities import parse_codes
 from storage.audit import append_audit, audit_page, verify_audit_chain
 from storage.lines import add_line, lines_for, municipalities_with_lines, remove_line
 from storage.models import User
-from storage.reports import recovery_public_key
+from storage.recovery import decode_recovery_key
 from storage.routing import list_rules
+from storage.staff import create_staff, staff_refusals
 from storage.users import (
     ROLES,
-    USERNAME,
     UserError,
-    create_user,
-    decode_recovery_key,
     disable_user,
     generate_password,
-    get_user_by_username,
     list_staff,
     restore_with_recovery,
 )
@@ -56,15 +55,6 @@ RECIPIENT_ROLES = ("focal_point", "admin")
 CATEGORIES_BY_KIND = {"threat": taxonomy.THREATS, "stigma": taxonomy.STIGMA,
                       "priority": taxonomy.PRIORITIES}
 
-MSG_BAD_USERNAME = N_("Escriba un nombre de usuario de 2 a 64 caracteres, sin espacios.")
-MSG_USERNAME_TAKEN = N_("Ya existe una cuenta con este nombre. Elija otro:")
-MSG_BAD_ROLE = N_("Elija el rol de la cuenta.")
-MSG_BAD_MUNICIPALITY = N_(
-    "Un código de municipio tiene 5 dígitos DIVIPOLA (por ejemplo, 52835 para Tumaco). Revise:")
-MSG_BAD_DEPARTMENT = N_(
-    "Un código de departamento tiene 2 dígitos DIVIPOLA (por ejemplo, 52 para Nariño). Revise:")
-MSG_NO_MUNICIPALITY = N_("No hay ningún municipio con este código DIVIPOLA:")
-MSG_NO_DEPARTMENT = N_("No hay ningún departamento con este código DIVIPOLA:")
 MSG_NO_USER = N_("Esa cuenta no existe. Vuelva a la lista de usuarios.")
 MSG_NOT_YOURSELF = N_("No puede desactivar su propia cuenta. Pida a otra persona "
                       "administradora que lo haga.")
@@ -104,32 +94,22 @@ def _done(request: Request) -> str | None:
     return DONE.get(request.query_params.get("hecho", ""))
 
 
-def _codes(text: str, digits: int) -> tuple[list[str], list[Notice]]:
+def _refused(request: Request, refusals: Sequence[tuple[str, str]]) -> list[Notice]:
+    """Refusals of `parse_codes` and `storage.staff`, what was typed in bold."""
+    gettext = translations(locale_of(request)).gettext
+    return [Notice(detail=escape(gettext(msgid)).replace(
+        "{value}", Markup("<strong>%s</strong>") % value)) for msgid, value in refusals]
+
+
+def _codes(request: Request, text: str, digits: int) -> tuple[list[str], list[Notice]]:
     """DIVIPOLA codes separated by commas or spaces; a dropped leading zero is put back."""
-    is_municipality = digits == 5
-    codes: list[str] = []
-    problems: list[Notice] = []
-    for raw in re.split(r"[\s,;]+", text):
-        if not raw:
-            continue
-        code = raw.zfill(digits) if raw.isascii() and raw.isdigit() else raw
-        problem = divipola_problem(code, digits)
-        if problem == "format":
-            problems.append(Notice(MSG_BAD_MUNICIPALITY if is_municipality
-                                   else MSG_BAD_DEPARTMENT, raw))
-        elif problem == "unknown":
-            problems.append(Notice(MSG_NO_MUNICIPALITY if is_municipality
-                                   else MSG_NO_DEPARTMENT, raw))
-        elif code not in codes:
-            codes.append(code)
-    return codes, problems
+    codes, refusals = parse_codes(re.split(r"[\s,;]+", text), digits)
+    return codes, _refused(request, refusals)
 
 
-def _valid_municipality(text: str) -> Notice | None:
-    problem = divipola_problem(text, 5)
-    if problem is None:
-        return None
-    return Notice(MSG_BAD_MUNICIPALITY if problem == "format" else MSG_NO_MUNICIPALITY, text)
+def _valid_municipality(request: Request, text: str) -> Notice | None:
+    _codes_found, refusals = _codes(request, text, 5)
+    return refusals[0] if refusals else None
 
 
 def _error_page(request: Request, current: WebSession, message: str,
@@ -162,33 +142,21 @@ async def create_user_page(request: Request, session: SessionDep, store: StoreDe
     form = await read_form(request, current)
     username = form.get("username", "")
     role = form.get("role", "")
-    problems: list[Notice] = []
-    if not USERNAME.fullmatch(username):
-        problems.append(Notice(MSG_BAD_USERNAME))
-    elif await get_user_by_username(session=session, username=username) is not None:
-        problems.append(Notice(MSG_USERNAME_TAKEN, username))
-    if role not in ROLES:
-        problems.append(Notice(MSG_BAD_ROLE))
-    municipalities, wrong = _codes(form.get("municipalities", ""), 5)
+    problems = _refused(request, await staff_refusals(session=session, username=username,
+                                                      role=role))
+    municipalities, wrong = _codes(request, form.get("municipalities", ""), 5)
     problems += wrong
-    departments, wrong = _codes(form.get("departments", ""), 2)
+    departments, wrong = _codes(request, form.get("departments", ""), 2)
     problems += wrong
     if problems:
         return await _users_page(request, session, current, errors=problems, entered=form,
                                  status_code=422)
     password = generate_password()
-    try:
-        created = await create_user(
-            session=session, keyring=store.keyring, username=username, role=role,
-            password=password, recovery_public_key=await recovery_public_key(session=session),
-            municipalities=municipalities, departments=departments,
-            argon2_params=store.argon2, with_totp=False,
-        )
-    except UserError as error:
-        return await _users_page(request, session, current, errors=[Notice(detail=str(error))],
-                                 entered=form, status_code=422)
-    await append_audit(session=session, actor=current.opened.user.id, action="user.created",
-                       detail={"user": created.user.id, "role": role})
+    await create_staff(
+        session=session, keyring=store.keyring, actor=current.opened.user.id, via="web",
+        username=username, role=role, password=password, municipalities=municipalities,
+        departments=departments, argon2_params=store.argon2,
+    )
     return render(request, "admin_password.html", {
         "current": current, "username": username, "password": password, "created": True,
         "enrolled": False,
@@ -299,8 +267,8 @@ async def add_rule_page(request: Request, session: SessionDep, current: Admin) -
         department, municipality = (place, None) if len(place) == 2 else (None, place)
     elif place:
         problems.append(Notice(MSG_BAD_PLACE, place))
-    if department and divipola_problem(department, 2) == "unknown":
-        problems.append(Notice(MSG_NO_DEPARTMENT, department))
+    if department:
+        problems += _codes(request, department, 2)[1]
     kind = form.get("kind") or None
     category = form.get("category") or None
     urgency = form.get("urgency") or None
@@ -342,7 +310,7 @@ async def remove_rule_page(request: Request, rule_id: str, session: SessionDep,
 async def _lines_page(request: Request, session: AsyncSession, current: WebSession,
                       code: str, *, errors: Sequence[Notice] = (),
                       entered: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    problem = _valid_municipality(code) if code else None
+    problem = _valid_municipality(request, code) if code else None
     chosen = code if code and problem is None else None
     return render(request, "admin_lines.html", {
         "current": current, "code": code, "chosen": chosen,
@@ -367,7 +335,7 @@ async def add_line_page(request: Request, session: SessionDep, current: Admin) -
     if not code:
         return await _lines_page(request, session, current, code,
                                  errors=[Notice(MSG_CHOOSE_MUNICIPALITY)], status_code=422)
-    if _valid_municipality(code) is not None:
+    if _valid_municipality(request, code) is not None:
         return await _lines_page(request, session, current, code, status_code=422)
     if not name or not number or len(name) > 120 or len(number) > 40:
         return await _lines_page(request, session, current, code, entered=form,

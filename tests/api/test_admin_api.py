@@ -51,7 +51,7 @@ async def test_an_admin_creates_lists_and_disables_accounts(
         "municipalities": ["99999", "5283"], "departments": ["77"]})
     assert again.status_code == 422
     detail = again.json()["detail"]
-    assert "No existe el municipio 99999" in detail and "«5283»" in detail
+    assert "No existe el municipio 99999" in detail and "municipio 05283" in detail
     assert "No existe el departamento 77" in detail and "Ya existe un usuario" in detail
 
     disabled = await client.post(f"/api/v1/users/{person['id']}/disable", headers=admin)

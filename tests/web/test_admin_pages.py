@@ -93,8 +93,7 @@ async def test_creating_a_user_with_wrong_codes_says_what_to_fix(admin: Browser)
         "departments": "7x",
     })
     assert refused.status_code == 422
-    assert "No hay ningún municipio con este código DIVIPOLA: <strong>99999</strong>" \
-        in refused.text
+    assert "No existe el municipio <strong>99999</strong> en la lista DIVIPOLA" in refused.text
     assert "5 dígitos" in refused.text and "<strong>528356</strong>" in refused.text
     assert "<strong>7x</strong>" in refused.text
     # What was typed stays in the form.
