@@ -16,16 +16,13 @@ from sqlmodel import select
 
 from flows import taxonomy
 from flows.municipalities import Catalog
-from storage.crypto import Argon2Params
 from storage.models import Meta, Report
+from storage.receipts import DEMO_ARGON2
 from storage.reports import NewReport, Submission, submit_reports
 from storage.routing import load_routing
 from storage.store import Store
 
 DEMO_MARK = "demo_seeded"
-# Nobody types a synthetic receipt, so its Argon2 can be nearly free; the parameters are
-# recorded per report, so verification still works for these codes.
-DEMO_ARGON2 = Argon2Params(time_cost=1, memory_cost=256, parallelism=1)
 BATCH = 250
 DESCRIPTIONS = (
     "Dejaron un panfleto en la tienda con una lista de nombres.",

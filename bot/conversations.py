@@ -8,8 +8,6 @@ transaction; wiping the chat is left to the transport, which owns the messages.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,18 +33,15 @@ from storage.attachments import (
     take_draft_attachments,
 )
 from storage.chats import claim_update, count_attempt, get_locale, set_locale
-from storage.crypto import DecryptionError
 from storage.drafts import delete_draft, load_draft, save_draft
+from storage.followup import followup_handle, open_followup_handle, open_with_receipt
 from storage.lines import lines_for
-from storage.models import Report
 from storage.receipts import format_receipt_code
-from storage.reports import NewReport, find_by_receipt, submit_report
+from storage.reports import NewReport, submit_report
 from storage.store import Store
 from storage.triage import (
-    Opened,
     add_reporter_evidence,
     list_events,
-    open_for_reporter,
     reporter_replies,
     request_protection,
     revoke_contact,
@@ -186,15 +181,11 @@ class Conversations:
             if attempts > RECEIPT_ATTEMPTS:
                 log.info("receipt check rate-limited")
                 return {"outcome": "rate_limited"}
-            found = await find_by_receipt(
+            opened = await open_with_receipt(
                 session=session, keyring=self.store.keyring, code=str(effect.params["code"])
             )
-            if found is None:
+            if opened is None:
                 return {"outcome": "not_found"}
-            report, secrets = found
-            opened = await open_for_reporter(
-                session=session, report=report, receipt_private_key=secrets.private_key
-            )
             events = await list_events(
                 session=session, opened=opened, kinds=("to_reporter", "from_reporter")
             )
@@ -203,10 +194,12 @@ class Conversations:
                  "text": e.get("text", "")}
                 for e in events
             ]
-            return {"outcome": "found", "status": report.status, "kind": report.kind,
-                    "messages": messages, "access": self._seal_access(pseudonym, opened)}
+            return {"outcome": "found", "status": opened.report.status,
+                    "kind": opened.report.kind, "messages": messages,
+                    "access": followup_handle(opened)}
         if effect.name in ("reply_to_team", "request_protection", "revoke_news", "add_evidence"):
-            opened = await self._open_access(session, pseudonym, str(effect.params["access"]))
+            opened = await open_followup_handle(session=session,
+                                                handle=str(effect.params["access"]))
             if opened is None:
                 return {"ok": False}
             if effect.name == "reply_to_team":
@@ -232,32 +225,6 @@ class Conversations:
             )
             return {"lines": [{"name": line.name, "number": line.number} for line in lines]}
         raise ValueError(f"unknown effect {effect.name!r}")
-
-    def _seal_access(self, pseudonym: str, opened: Opened) -> str:
-        """An opaque handle to one report's data key, valid only for this chat's draft.
-
-        It lives in the (sealed, expiring) draft so the reporter can answer without
-        typing the receipt code again; the code itself is never kept.
-        """
-        plain = json.dumps({"report": opened.report.id,
-                            "key": base64.b64encode(opened.data_key).decode()}).encode()
-        sealed = self.store.keyring.seal(plain, b"somos/v1/followup\x00" + pseudonym.encode())
-        return base64.b64encode(sealed).decode()
-
-    async def _open_access(
-        self, session: AsyncSession, pseudonym: str, access: str
-    ) -> Opened | None:
-        try:
-            plain = self.store.keyring.open(
-                base64.b64decode(access), b"somos/v1/followup\x00" + pseudonym.encode()
-            )
-        except (DecryptionError, ValueError):
-            return None
-        data = json.loads(plain)
-        report = await session.get(Report, data["report"])
-        if report is None:
-            return None
-        return Opened(report, base64.b64decode(data["key"]))
 
     async def _submit(
         self, session: AsyncSession, pseudonym: str, state: State, replies: list[Reply],

@@ -19,7 +19,7 @@ from flows.messages import N_
 from flows.municipalities import Catalog
 from storage.models import OutboxMessage, Report, User
 from storage.outbox import NO_CHAT, due_messages, mark_failed, mark_sent
-from storage.reports import contact_aad
+from storage.reports import contact_chat_of
 from storage.store import Store
 from storage.users import staff_chat_of
 
@@ -67,9 +67,8 @@ async def _target(store: Store, kind: str, payload: Mapping[str, Any]) -> int | 
     async with store.transaction() as session:
         if kind == "reporter_news":
             report = await session.get(Report, str(payload.get("report_id")))
-            if report is None or report.crypto_contact is None:
-                return None
-            return int(store.keyring.open(report.crypto_contact, contact_aad(report.id)))
+            return None if report is None else contact_chat_of(keyring=store.keyring,
+                                                               report=report)
         user = await session.get(User, str(payload.get("user_id")))
         if user is None or user.disabled:
             return None

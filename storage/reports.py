@@ -84,6 +84,13 @@ def contact_aad(report_id: str) -> bytes:
     return b"somos/v1/contact\x00" + report_id.encode()
 
 
+def contact_chat_of(*, keyring: Keyring, report: Report) -> int | None:
+    """The chat of a reporter who consented to be told of news, while the case keeps it."""
+    if report.crypto_contact is None:
+        return None
+    return int(keyring.open(report.crypto_contact, contact_aad(report.id)))
+
+
 def ceil_hour(moment: datetime) -> datetime:
     floor = floor_hour(moment)
     return floor if floor == moment else floor + timedelta(hours=1)

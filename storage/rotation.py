@@ -5,10 +5,10 @@ server-sealed column with whichever key sealed it and seals it again under the c
 one, so the old key can be retired. Report contents are not touched: they are sealed
 for their recipients (HPKE), not with the server key.
 
-Two things sealed with the server key live outside these columns and are not moved:
-the follow-up handle kept inside a reporter's draft (the draft itself is moved; after
-the old key is retired the reporter is asked for the receipt code again) and the
-enrollment secret in an open TOTP enrollment form (the page asks to start again).
+Everything the server key seals is in these columns (the follow-up handle of
+`storage.followup` lives inside the sealed draft), except the secret of a TOTP
+enrollment form open in someone's browser: sealed for that form only, it is not
+stored, and after the old key is retired the page asks to start again.
 """
 
 from __future__ import annotations
