@@ -1,4 +1,4 @@
-"""Background work of the server process: purges, overdue escalation, notification delivery."""
+"""Background work of the server: draft expiry, overdue escalation, notification delivery."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.notifier import deliver_due
-from storage.attachments import purge_expired_draft_attachments
-from storage.chats import purge_chat_bookkeeping
-from storage.drafts import purge_expired_drafts
+from storage.attachments import expire_draft_attachments
+from storage.chats import expire_chat_bookkeeping
+from storage.drafts import expire_drafts
 from storage.escalation import ESCALATION_BATCH, escalate_overdue
 from storage.store import Store
 
 log = logging.getLogger("somos")
 
-PURGE_INTERVAL = 60.0
+EXPIRY_INTERVAL = 60.0
 ESCALATION_INTERVAL = 60.0
 DELIVERY_INTERVAL = 3.0
 BATCH_PAUSE = 0.1
@@ -38,15 +38,15 @@ async def every(
         await asyncio.sleep(seconds)
 
 
-async def purge(store: Store) -> None:
+async def expire(store: Store) -> None:
     """Forgets expired drafts and their files, stale chat traces and old update ids."""
     now = datetime.now(UTC)
     async with store.transaction() as session:
-        purged = await purge_expired_drafts(session=session, now=now)
-        await purge_expired_draft_attachments(session=session, now=now)
-        await purge_chat_bookkeeping(session=session, now=now)
-    if purged:
-        log.info("purged %d expired drafts", purged)
+        expired = await expire_drafts(session=session, now=now)
+        await expire_draft_attachments(session=session, now=now)
+        await expire_chat_bookkeeping(session=session, now=now)
+    if expired:
+        log.info("forgot %d expired drafts", expired)
 
 
 async def escalate(store: Store, now: datetime | None = None) -> None:
@@ -72,7 +72,7 @@ def start_background(
 ) -> list[asyncio.Task[None]]:
     """Starts the loops; `succeeded(name)` hears of each finished run (for the metrics)."""
     tasks = [
-        asyncio.create_task(every(PURGE_INTERVAL, "purge", lambda: purge(store), succeeded)),
+        asyncio.create_task(every(EXPIRY_INTERVAL, "expiry", lambda: expire(store), succeeded)),
         asyncio.create_task(every(ESCALATION_INTERVAL, "escalation", lambda: escalate(store),
                                   succeeded)),
     ]

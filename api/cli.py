@@ -434,14 +434,14 @@ def purge() -> None:
     """Borra el contenido de casos cerrados viejos (SOMOS_RETENTION_DAYS); los conteos quedan."""
     from datetime import UTC, datetime, timedelta
 
-    from storage.retention import purge_contents
+    from storage.retention import purge_closed_contents
 
     settings = load_settings()
 
     async def work(store: Store) -> int:
         now = datetime.now(UTC)
         async with store.transaction() as session:
-            return await purge_contents(
+            return await purge_closed_contents(
                 session=session, now=now,
                 older_than=now - timedelta(days=settings.retention_days),
             )

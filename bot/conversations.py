@@ -16,16 +16,12 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.engine import Attachment, Effect, Event, Msg, Reply, Result, State, advance
+from flows.engine import Effect, Event, FileSent, Msg, Reply, Result, State, advance
 from flows.engine import Flow as FlowDefinition
 from flows.messages import N_
-from flows.reports import (
-    MSG_SUBMIT_FAILED,
-    after_report_state,
-    priority_thanks_replies,
-    receipt_replies,
-    submission_from_state,
-)
+from flows.priorities import priority_thanks_replies
+from flows.reports import MSG_SUBMIT_FAILED, confirmed_report, receipt_replies
+from flows.wipe import after_report_state
 from storage.attachments import (
     File,
     discard_draft_attachments,
@@ -147,7 +143,7 @@ class Conversations:
                 file=event.file, now=now, ttl=self.draft_ttl,
             )
             meta = event.file.meta
-            event = Attachment(str(meta["kind"]), ref, int(meta["size"]), str(meta["mime"]))
+            event = FileSent(str(meta["kind"]), ref, int(meta["size"]), str(meta["mime"]))
 
         state, replies = advance(self.flow, before, event)
         while state.pending is not None and state.status == "active":
@@ -230,7 +226,7 @@ class Conversations:
         self, session: AsyncSession, pseudonym: str, state: State, replies: list[Reply],
         chat_id: int | None, now: datetime,
     ) -> Turn:
-        submission = submission_from_state(state)
+        submission = confirmed_report(state)
         files = await take_draft_attachments(
             session=session, keyring=self.store.keyring, pseudonym=pseudonym,
             refs=_attachment_refs(submission.answers),

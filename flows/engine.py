@@ -78,7 +78,7 @@ class Result:
 
 
 @dataclass(frozen=True)
-class Attachment:
+class FileSent:
     """A file the person sent, already stripped of metadata and sealed by the transport.
 
     `ref` is the transport's opaque handle; the engine only stores it in the answers.
@@ -98,7 +98,7 @@ class Unsupported:
     kind: str
 
 
-StepEvent: TypeAlias = Text | Pick | Result | Attachment
+StepEvent: TypeAlias = Text | Pick | Result | FileSent
 Event: TypeAlias = StepEvent | Command | Unsupported
 
 
@@ -204,7 +204,7 @@ class Step:
     def following(self, state: State) -> str:
         return self.next if isinstance(self.next, str) else self.next(state.answers)
 
-    def accepts(self, attachment: Attachment) -> bool:
+    def accepts(self, attachment: FileSent) -> bool:
         """Whether this question takes a file; the engine answers for those it does not."""
         return False
 
@@ -262,7 +262,7 @@ def _refusal(event: Event) -> list[Reply]:
     """What is said to something the bot does not keep: a sticker, a location, a file."""
     if isinstance(event, Unsupported):
         return [Reply(Msg(UNSUPPORTED.get(event.kind, MSG_UNSUPPORTED)))]
-    if isinstance(event, Attachment):
+    if isinstance(event, FileSent):
         return [Reply(Msg(MSG_NO_FILES_HERE))]
     return []
 
@@ -299,7 +299,7 @@ def advance(flow: Flow, state: State | None, event: Event) -> tuple[State, list[
     if isinstance(event, Unsupported):
         return state, [*_refusal(event), *current.ask(state)]
 
-    if isinstance(event, Attachment) and not current.accepts(event):
+    if isinstance(event, FileSent) and not current.accepts(event):
         return state, [*_refusal(event), *current.ask(state)]
 
     if isinstance(event, Pick):

@@ -7,8 +7,8 @@ from typing import Any
 
 from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
-    Attachment,
     Choice,
+    FileSent,
     Msg,
     Next,
     Outcome,
@@ -53,11 +53,11 @@ class EvidenceStep(Step):
     def ask(self, state: State) -> tuple[Reply, ...]:
         return (Reply(self.prompt, self.buttons(state), step=self.id),)
 
-    def accepts(self, attachment: Attachment) -> bool:
+    def accepts(self, attachment: FileSent) -> bool:
         return True
 
     def take(self, state: State, event: StepEvent) -> Outcome:
-        if isinstance(event, Attachment):
+        if isinstance(event, FileSent):
             files = self.files(state)
             if len(files) >= self.limit:
                 said = Msg(MSG_EVIDENCE_LIMIT, {"limit": self.limit})

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 
 from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
-    Attachment,
     Choice,
     Effect,
+    FileSent,
     Msg,
     Next,
     Outcome,
@@ -177,7 +177,7 @@ class ReplyStep(Step):
     id: str = REPLY
     next: Next = CASE
 
-    def accepts(self, attachment: Attachment) -> bool:
+    def accepts(self, attachment: FileSent) -> bool:
         return True  # more evidence for the case: photos, documents, audio, voice
 
     def ask(self, state: State) -> tuple[Reply, ...]:
@@ -193,7 +193,7 @@ class ReplyStep(Step):
             if event.data.get("ok") is True:
                 return Outcome(state, (Reply(Msg(MSG_REPLY_SENT)),), goto=CASE)
             return Outcome(state, (Reply(Msg(MSG_CHECK_FAILED)),), goto=MENU)
-        if isinstance(event, Attachment) and isinstance(access, str):
+        if isinstance(event, FileSent) and isinstance(access, str):
             effect = Effect(ADD_EVIDENCE, {"access": access, "ref": event.ref})
             return Outcome(replace(state, pending=effect))
         if not isinstance(event, Text) or not isinstance(access, str):

@@ -12,33 +12,13 @@ from typing import Any
 
 from flows.engine import Msg, Reply, State
 from flows.messages import N_
-from flows.priorities import priority_thanks_replies
 from flows.stigma import stigma_urgency
-from flows.wipe import AFTER_REPORT, AfterReportStep, after_report_state
-
-__all__ = [
-    "AFTER_REPORT",
-    "MSG_RECEIPT",
-    "MSG_SUBMIT_FAILED",
-    "IncompleteSubmission",
-    "Submission",
-    "after_report_state",
-    "priority_thanks_replies",
-    "receipt_replies",
-    "submission_from_state",
-    "urgency_of",
-]
+from flows.wipe import AfterReportStep, after_report_state
 
 HIGH_URGENCY_TARGETS = frozenset({"target.leader"})
 HIGH_URGENCY_CATEGORIES = frozenset(
     {"threat.death_threat", "threat.attack", "threat.recruitment", "threat.sexual_violence"}
 )
-# Answers that are codes (safe to aggregate); everything else is free text or files.
-CODED_KEYS = (
-    "target", "category", "channel", "actor", "when", "immediate_danger", "notify",
-    "leadership", "effects", "concerns",
-)  # fmt: skip
-
 MSG_RECEIPT = N_(
     "Su reporte quedó guardado y cifrado.\n"
     "Su código de seguimiento es:\n\n{code}\n\n"
@@ -50,12 +30,12 @@ MSG_SUBMIT_FAILED = N_(
 )
 
 
-class IncompleteSubmission(ValueError):
+class IncompleteReport(ValueError):
     """The state lacks an answer that a report needs."""
 
 
 @dataclass(frozen=True)
-class Submission:
+class ConfirmedReport:
     """A confirmed report, before encryption: clear routing fields plus the secret answers."""
 
     kind: str
@@ -98,18 +78,18 @@ def _category(kind: str, answers: Mapping[str, Any]) -> str:
     return str(concerns[0])
 
 
-def submission_from_state(state: State) -> Submission:
+def confirmed_report(state: State) -> ConfirmedReport:
     """Turns a submitted conversation into what storage encrypts and routes."""
     answers = dict(state.answers)
     kind = str(answers.pop("kind", ""))
     if kind not in URGENCY:
-        raise IncompleteSubmission(f"unknown report kind: {kind!r}")
+        raise IncompleteReport(f"unknown report kind: {kind!r}")
     try:
         municipality = str(answers["municipality"])
         category = _category(kind, answers)
     except KeyError as missing:
-        raise IncompleteSubmission(f"missing answer: {missing}") from None
-    return Submission(
+        raise IncompleteReport(f"missing answer: {missing}") from None
+    return ConfirmedReport(
         kind=kind,
         category=category,
         municipality_code=municipality,

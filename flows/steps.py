@@ -9,8 +9,8 @@ from typing import Any
 
 from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
-    Attachment,
     Choice,
+    FileSent,
     Msg,
     Next,
     Outcome,
@@ -38,7 +38,7 @@ MSG_TOO_LONG = N_("El texto es muy largo. Por favor escriba como máximo {limit}
 MSG_SEND_REPORT = N_("✅ Enviar reporte")
 
 
-def attachment_answer(attachment: Attachment) -> dict[str, Any]:
+def attachment_answer(attachment: FileSent) -> dict[str, Any]:
     """What the answers keep of a file: the transport's handle, never the content."""
     return {
         "kind": attachment.kind,
@@ -109,11 +109,11 @@ class TextStep(Step):
         skip = (SKIP_CHOICE,) if self.optional else ()
         return (Reply(self.prompt, choices_with_nav(skip), step=self.id),)
 
-    def accepts(self, attachment: Attachment) -> bool:
+    def accepts(self, attachment: FileSent) -> bool:
         return self.voice and attachment.kind in VOICE_KINDS
 
     def take(self, state: State, event: StepEvent) -> Outcome:
-        if isinstance(event, Attachment) and self.accepts(event):
+        if isinstance(event, FileSent) and self.accepts(event):
             new = state.answer(self.answer_key, "").answer(
                 self.voice_key, attachment_answer(event)
             )

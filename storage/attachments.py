@@ -80,7 +80,7 @@ async def discard_draft_attachments(*, session: AsyncSession, pseudonym: str) ->
     await session.exec(delete(DraftAttachment).where(col(DraftAttachment.pseudonym) == pseudonym))
 
 
-async def purge_expired_draft_attachments(*, session: AsyncSession, now: datetime) -> None:
+async def expire_draft_attachments(*, session: AsyncSession, now: datetime) -> None:
     await session.exec(delete(DraftAttachment).where(col(DraftAttachment.expires_at) <= now))
 
 

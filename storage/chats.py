@@ -128,7 +128,7 @@ async def count_attempt(
     return int((await session.exec(upsert.returning(table.c.count))).scalar_one())
 
 
-async def purge_chat_bookkeeping(*, session: AsyncSession, now: datetime) -> None:
+async def expire_chat_bookkeeping(*, session: AsyncSession, now: datetime) -> None:
     """Forgets traces past Telegram's delete window, old update ids and stale rate limits."""
     await session.exec(delete(ChatTrace).where(col(ChatTrace.expires_at) <= now))
     await session.exec(

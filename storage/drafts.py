@@ -58,7 +58,7 @@ async def delete_draft(*, session: AsyncSession, pseudonym: str) -> None:
     await session.exec(delete(Draft).where(col(Draft.pseudonym) == pseudonym))
 
 
-async def purge_expired_drafts(*, session: AsyncSession, now: datetime) -> int:
+async def expire_drafts(*, session: AsyncSession, now: datetime) -> int:
     query = select(Draft.pseudonym).where(col(Draft.expires_at) <= now)
     expired = (await session.exec(query)).all()
     if expired:

@@ -15,7 +15,9 @@ from storage.audit import append_audit
 from storage.models import Attachment, Report, ReportEvent, ReportKey
 
 
-async def purge_contents(*, session: AsyncSession, older_than: datetime, now: datetime) -> int:
+async def purge_closed_contents(
+    *, session: AsyncSession, older_than: datetime, now: datetime
+) -> int:
     """Deletes payloads, evidence, events, wrapped keys and contact handles; returns the count."""
     reports = (
         await session.exec(

@@ -10,9 +10,9 @@ from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
     NAV_BACK,
     NAV_CANCEL,
-    Attachment,
     Command,
     Effect,
+    FileSent,
     Msg,
     Pick,
     Reply,
@@ -233,7 +233,7 @@ def test_news_consent_can_be_withdrawn() -> None:
 
 def test_more_evidence_goes_to_the_case() -> None:
     state, _ = advance(FLOW, in_case(), Pick("reply", CASE))
-    state, _ = advance(FLOW, state, Attachment("photo", "ref-1", 100, "image/jpeg"))
+    state, _ = advance(FLOW, state, FileSent("photo", "ref-1", 100, "image/jpeg"))
     assert state.pending == Effect("add_evidence", {"access": "opaque", "ref": "ref-1"})
     state, replies = advance(FLOW, state, Result("add_evidence", {"ok": True}))
     assert state.step == REPLY and msgids(replies)[0] == MSG_EVIDENCE_ADDED

@@ -13,9 +13,9 @@ from flows.engine import (
     NAV_BACK,
     NAV_CANCEL,
     UNSUPPORTED,
-    Attachment,
     Command,
     Effect,
+    FileSent,
     Msg,
     Pick,
     Reply,
@@ -28,10 +28,14 @@ from flows.engine import (
 from flows.followup import MSG_ASK_CODE
 from flows.menu import ENTRIES, MENU, MSG_HELP, MSG_MENU, MSG_WELCOME
 from flows.municipality_step import MSG_ASK_MUNICIPALITY
-from flows.priorities import MSG_ASK_PRIORITY_MUNICIPALITY, MSG_PRIORITY_THANKS
-from flows.reports import after_report_state, priority_thanks_replies, receipt_replies
+from flows.priorities import (
+    MSG_ASK_PRIORITY_MUNICIPALITY,
+    MSG_PRIORITY_THANKS,
+    priority_thanks_replies,
+)
+from flows.reports import receipt_replies
 from flows.selfcare import MSG_ASK_SELFCARE
-from flows.wipe import AFTER_REPORT, MSG_AFTER_REPORT, MSG_ASK_WIPE, MSG_EXIT
+from flows.wipe import AFTER_REPORT, MSG_AFTER_REPORT, MSG_ASK_WIPE, MSG_EXIT, after_report_state
 from tests.flows.walk import FLOW, Item, assert_well_formed, codes, last, msgids, press, trace
 
 WIPED = (State(status="cancelled", pending=Effect("wipe_chat")), [Reply(Msg(MSG_EXIT))])
@@ -238,11 +242,11 @@ def test_unsupported_gets_a_reply_of_its_kind_and_the_question_again(
         (Unsupported("location"), UNSUPPORTED["location"]),
         (Unsupported("sticker"), UNSUPPORTED["sticker"]),
         (Unsupported("gif"), MSG_UNSUPPORTED),
-        (Attachment("photo", "r", 1, "image/jpeg"), MSG_NO_FILES_HERE),
+        (FileSent("photo", "r", 1, "image/jpeg"), MSG_NO_FILES_HERE),
     ],
 )
 def test_a_first_message_the_bot_cannot_use_is_answered_then_treated_as_start(
-    event: Unsupported | Attachment, said: str
+    event: Unsupported | FileSent, said: str
 ) -> None:
     state, replies = advance(FLOW, None, event)
     start, greeting = menu()

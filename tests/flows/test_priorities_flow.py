@@ -25,7 +25,7 @@ from flows.priorities import (
     MSG_PRIORITY_SUMMARY,
     MSG_SEND_ANSWER,
 )
-from flows.reports import submission_from_state
+from flows.reports import confirmed_report
 from flows.selection import MSG_RANK_FULL, MSG_RANK_SO_FAR, MSG_RANKED
 from flows.summary import MSG_LINE_MUNICIPALITY
 from tests.flows.walk import FLOW, Item, assert_well_formed, codes, last, trace
@@ -89,7 +89,7 @@ def test_priorities_walk(presses: list[str], concerns: list[str]) -> None:
 
     state, replies = seen[-1]
     assert state.status == "submitted" and replies == []
-    submission = submission_from_state(state)
+    submission = confirmed_report(state)
     assert submission.kind == "priority"
     assert submission.category == concerns[0]
     assert submission.urgency == "normal"

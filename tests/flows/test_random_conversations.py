@@ -19,9 +19,9 @@ from flows import taxonomy
 from flows.engine import (
     NAV_BACK,
     NAV_CANCEL,
-    Attachment,
     Command,
     Event,
+    FileSent,
     Msg,
     Pick,
     Reply,
@@ -32,14 +32,11 @@ from flows.engine import (
     advance,
 )
 from flows.municipality_step import MunicipalityStep
-from flows.reports import (
-    after_report_state,
-    priority_thanks_replies,
-    receipt_replies,
-    submission_from_state,
-)
+from flows.priorities import priority_thanks_replies
+from flows.reports import confirmed_report, receipt_replies
 from flows.selfcare import LocalLinesStep
 from flows.steps import TextStep
+from flows.wipe import after_report_state
 from tests.flows.walk import CATALOG, FLOW, SPANISH, walk_msg
 
 
@@ -63,7 +60,7 @@ CATEGORIES = {"threat": taxonomy.THREATS, "stigma": taxonomy.STIGMA,
               "priority": taxonomy.PRIORITIES}  # fmt: skip
 
 files = st.builds(
-    Attachment,
+    FileSent,
     kind=st.sampled_from(["photo", "document", "voice", "audio", "video"]) | st.text(max_size=8),
     ref=st.text(max_size=40),
     size=st.integers(min_value=0, max_value=50_000_000),
@@ -145,7 +142,7 @@ class Conversation(RuleBasedStateMachine):
         self.send(Command(name))
 
     @rule(file=files)
-    def send_a_file(self, file: Attachment) -> None:
+    def send_a_file(self, file: FileSent) -> None:
         self.send(file)
 
     @rule(event=unsupported)
@@ -174,7 +171,7 @@ class Conversation(RuleBasedStateMachine):
     def transport_commits(self) -> None:
         """What bot/conversations.py does after the commit: a receipt or the thanks."""
         assert self.state is not None
-        if submission_from_state(self.state).kind == "priority":
+        if confirmed_report(self.state).kind == "priority":
             self.state, self.replies = None, priority_thanks_replies()
         else:
             self.state = after_report_state(self.state.locale)
@@ -230,7 +227,7 @@ class Conversation(RuleBasedStateMachine):
         if state is None:
             return
         if state.status == "submitted":
-            submission = submission_from_state(state)
+            submission = confirmed_report(state)
             assert submission.municipality_code in CATALOG
             assert submission.category in CATEGORIES[submission.kind]
             assert submission.urgency in taxonomy.URGENCIES

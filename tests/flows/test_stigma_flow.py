@@ -9,8 +9,8 @@ from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
     NAV_BACK,
     NAV_CANCEL,
-    Attachment,
     Command,
+    FileSent,
     Msg,
     Pick,
     Reply,
@@ -20,7 +20,7 @@ from flows.engine import (
 )
 from flows.menu import MENU, MSG_MENU
 from flows.municipality_step import MSG_ASK_MUNICIPALITY, MSG_MUNICIPALITY_CONFIRM
-from flows.reports import submission_from_state
+from flows.reports import confirmed_report
 from flows.selection import MSG_CHOSEN, MSG_MARK_ONE
 from flows.steps import MSG_TOO_LONG, MSG_WRITE_OR_SKIP
 from flows.stigma import (
@@ -96,7 +96,7 @@ def test_stigma_report_walk(effects: list[str], urgency: str) -> None:
 
     state, replies = seen[-1]
     assert state.status == "submitted" and replies == []
-    submission = submission_from_state(state)
+    submission = confirmed_report(state)
     assert submission.kind == "stigma"
     assert submission.category == "stigma.by_public_official"
     assert submission.municipality_code == "52835"
@@ -110,7 +110,7 @@ def test_stigma_report_walk(effects: list[str], urgency: str) -> None:
 
 
 def test_a_voice_note_tells_what_was_said_and_the_link_may_be_skipped() -> None:
-    voice = Attachment("voice", "ref-v", 30_000, "audio/ogg")
+    voice = FileSent("voice", "ref-v", 30_000, "audio/ogg")
     table = stigma_walk(voice, "skip", ["stigma_effect.none"])
     state, replies = trace([item for item, _, _ in table][:-1])[-1]
     details = replies[-1].text.params["details"]

@@ -10,8 +10,8 @@ from flows.engine import (
     MSG_NO_FILES_HERE,
     NAV_BACK,
     NAV_CANCEL,
-    Attachment,
     Command,
+    FileSent,
     Msg,
     Pick,
     Reply,
@@ -29,7 +29,7 @@ from flows.municipality_step import (
     MSG_MUNICIPALITY_RETRY,
     MSG_NONE_OF_THESE,
 )
-from flows.reports import submission_from_state, urgency_of
+from flows.reports import confirmed_report, urgency_of
 from flows.summary import (
     MSG_ASK_NOTIFY,
     MSG_LINE_MUNICIPALITY,
@@ -126,7 +126,7 @@ def test_threat_report_walk(target: str, category: str, danger: str, urgency: st
     state, replies = seen[-1]
     assert state.status == "submitted"
     assert replies == []  # the receipt is the transport's, and only after the commit
-    submission = submission_from_state(state)
+    submission = confirmed_report(state)
     assert submission.kind == "threat"
     assert submission.category == category
     assert submission.municipality_code == "52835"
@@ -152,13 +152,13 @@ def test_changing_danger_answer_after_back_changes_urgency() -> None:
     state, replies = seen[-2]  # on the summary
     state, replies = trace([NAV_BACK, NAV_BACK, "no", "no", "confirm"], state, replies)[-1]
     assert state.status == "submitted"
-    assert submission_from_state(state).urgency == "normal"
+    assert confirmed_report(state).urgency == "normal"
 
 
 # --- Voice description, evidence, notify ----------------------------------------------------
 
-VOICE = Attachment("voice", "ref-voice-1", 48_000, "audio/ogg")
-PHOTO = Attachment("photo", "ref-photo", 120_000, "image/jpeg")
+VOICE = FileSent("voice", "ref-voice-1", 48_000, "audio/ogg")
+PHOTO = FileSent("photo", "ref-photo", 120_000, "image/jpeg")
 
 
 def at(step_id: str) -> tuple[State, list[Reply]]:
@@ -172,7 +172,7 @@ def at(step_id: str) -> tuple[State, list[Reply]]:
 @pytest.mark.parametrize("kind", ["voice", "audio"])
 def test_a_voice_note_answers_the_description(kind: str) -> None:
     state, _ = at("threat.description")
-    state, replies = advance(FLOW, state, Attachment(kind, "ref-1", 9000, "audio/ogg"))
+    state, replies = advance(FLOW, state, FileSent(kind, "ref-1", 9000, "audio/ogg"))
     assert state.step == "threat.evidence" and replies[-1].text.msgid == MSG_ASK_EVIDENCE
     assert state.answers["description"] == ""
     assert state.answers["description_voice"] == {
@@ -183,7 +183,7 @@ def test_a_voice_note_answers_the_description(kind: str) -> None:
     assert isinstance(details, tuple)
     assert Msg(MSG_LINE_DESCRIPTION, {"value": Msg(MSG_VOICE_NOTE)}) in details
     state, _ = advance(FLOW, state, press(replies, "confirm"))
-    assert submission_from_state(state).answers["description_voice"]["ref"] == "ref-1"
+    assert confirmed_report(state).answers["description_voice"]["ref"] == "ref-1"
 
 
 def test_text_written_after_going_back_replaces_the_voice_note() -> None:
@@ -207,7 +207,7 @@ def test_a_photo_where_no_file_is_asked_is_refused_politely(here: str) -> None:
 def test_evidence_counts_files_up_to_five_then_says_the_limit() -> None:
     state, replies = at("threat.evidence")
     assert [c.code for c in replies[-1].choices] == ["done", "skip", NAV_BACK, NAV_CANCEL]
-    files = [Attachment(kind, f"ref-{i}", 1000 + i, mime) for i, (kind, mime) in enumerate(
+    files = [FileSent(kind, f"ref-{i}", 1000 + i, mime) for i, (kind, mime) in enumerate(
         [("photo", "image/jpeg"), ("document", "application/pdf"), ("audio", "audio/mpeg"),
          ("voice", "audio/ogg"), ("photo", "image/jpeg")]
     )]  # fmt: skip
@@ -217,7 +217,7 @@ def test_evidence_counts_files_up_to_five_then_says_the_limit() -> None:
         assert [r.text for r in replies] == [Msg(MSG_EVIDENCE_RECEIVED, {"count": count})]
         # Once files came, "Listo" is the way on; "Omitir" would only confuse.
         assert [c.code for c in replies[0].choices] == ["done", NAV_BACK, NAV_CANCEL]
-    full, replies = advance(FLOW, state, Attachment("photo", "ref-6", 1, "image/jpeg"))
+    full, replies = advance(FLOW, state, FileSent("photo", "ref-6", 1, "image/jpeg"))
     assert full == state
     assert [r.text for r in replies] == [Msg(MSG_EVIDENCE_LIMIT, {"limit": 5})]
     assert [f["ref"] for f in state.answers["evidence"]] == [f"ref-{i}" for i in range(5)]
@@ -231,7 +231,7 @@ def test_evidence_counts_files_up_to_five_then_says_the_limit() -> None:
     assert Msg(MSG_LINE_EVIDENCE, {"count": 5}) in details
     assert Msg(MSG_LINE_NOTIFY, {"value": Msg(taxonomy.YES_NO["yes"])}) in details
     state, _ = advance(FLOW, state, press(replies, "confirm"))
-    answers = submission_from_state(state).answers
+    answers = confirmed_report(state).answers
     assert len(answers["evidence"]) == 5 and answers["notify"] == "yes"
 
 

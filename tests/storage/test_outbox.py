@@ -12,7 +12,7 @@ from storage.escalation import escalate_overdue
 from storage.models import OutboxMessage, Report, Rollup
 from storage.outbox import due_messages, mark_failed, mark_sent, pending_of_kind
 from storage.reports import NewReport, submit_report
-from storage.retention import purge_contents
+from storage.retention import purge_closed_contents
 from storage.store import Store
 from storage.users import get_user_by_username, issue_link_code, link_chat, staff_chat_of
 from tests.conftest import add_staff
@@ -129,7 +129,7 @@ async def test_rollups_equal_a_recount_and_survive_the_retention_purge(store: St
             report.status = "closed"
             session.add(report)
     async with store.transaction() as session:
-        purged = await purge_contents(session=session, older_than=NOW + timedelta(days=1),
+        purged = await purge_closed_contents(session=session, older_than=NOW + timedelta(days=1),
                                       now=NOW + timedelta(days=400))
         assert purged == 60
     async with store.transaction() as session:
