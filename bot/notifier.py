@@ -55,9 +55,10 @@ def _message(kind: str, payload: Mapping[str, Any]) -> Msg:
     if kind == "overdue" and len(codes) > 1:
         # Most affected places first, each once.
         ranked = sorted(set(codes), key=lambda c: (-codes.count(c), c))
-        places = ", ".join(_municipality(c) for c in ranked[:DIGEST_PLACES])
+        named = ", ".join(_municipality(c) for c in ranked[:DIGEST_PLACES])
+        places: str | Msg = named
         if len(ranked) > DIGEST_PLACES:
-            places = Msg(MSG_MORE_PLACES, {"places": places, "more": len(ranked) - DIGEST_PLACES})
+            places = Msg(MSG_MORE_PLACES, {"places": named, "more": len(ranked) - DIGEST_PLACES})
         return Msg(MESSAGES["overdue_digest"], {"count": len(codes), "places": places})
     code = codes[0] if codes else str(payload.get("municipality", ""))
     return Msg(MESSAGES[kind], {"municipality": _municipality(code)})
@@ -102,13 +103,13 @@ async def deliver_due(*, store: Store, bot: Any, now: datetime, locale: str = "e
             outcomes.append((pending.row, None, False))
             sent += 1
     async with store.transaction() as session:
-        for row, error, retry in outcomes:
+        for row, failure, retry in outcomes:
             fresh = await session.get(OutboxMessage, row.id)
             if fresh is None:
                 continue
-            if error is None:
+            if failure is None:
                 mark_sent(session=session, row=fresh, now=now)
             else:
-                log.warning("notification not delivered: %s", error)
-                mark_failed(session=session, row=fresh, now=now, error=error, retry=retry)
+                log.warning("notification not delivered: %s", failure)
+                mark_failed(session=session, row=fresh, now=now, error=failure, retry=retry)
     return sent
