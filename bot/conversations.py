@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.engine import Effect, Event, FileSent, Msg, Reply, Result, State, advance
 from flows.engine import Flow as FlowDefinition
@@ -26,7 +24,7 @@ from storage.attachments import (
     File,
     discard_draft_attachments,
     put_draft_attachment,
-    take_draft_attachments,
+    read_draft_attachments,
 )
 from storage.chats import claim_update, count_attempt, get_locale, set_locale
 from storage.drafts import delete_draft, load_draft, save_draft
@@ -105,8 +103,7 @@ class Conversations:
         """Applies one event; a confirmed report is committed before its receipt is returned."""
         now = self.clock()
         try:
-            async with self.store.transaction() as session:
-                turn = await self._step(session, pseudonym, event, update_id, chat_id, now)
+            turn = await self._turn(pseudonym, event, update_id, chat_id, now)
         except Exception as error:
             # Event and content stay out of the log; the type is enough to investigate.
             log.error("conversation step failed: %s", type(error).__name__)
@@ -115,76 +112,98 @@ class Conversations:
         self.count_update(turn.outcome)
         return turn
 
-    async def _step(
-        self, session: AsyncSession, pseudonym: str, event: Event | Upload,
-        update_id: int | None, chat_id: int | None, now: datetime,
+    async def _turn(
+        self, pseudonym: str, event: Event | Upload, update_id: int | None,
+        chat_id: int | None, now: datetime,
     ) -> Turn:
-        if update_id is not None and not await claim_update(
-            session=session, update_id=update_id, now=now
-        ):
-            return Turn(State(), duplicate=True)
-        attempts = await count_attempt(
-            session=session, key=f"{pseudonym}:messages", window=timedelta(minutes=1), now=now
-        )
-        raw = await load_draft(
-            session=session, keyring=self.store.keyring, pseudonym=pseudonym, now=now
-        )
-        saved_locale = await get_locale(session=session, pseudonym=pseudonym)
-        before = State.from_json(raw) if raw else State(
-            locale=saved_locale or self.default_locale
-        )
-        if attempts > MESSAGES_PER_MINUTE:
-            slow = [Reply(Msg(MSG_SLOW_DOWN))] if attempts == MESSAGES_PER_MINUTE + 1 else []
-            return Turn(before, slow, throttled=True)
+        """One update in separate transactions: the chat's bookkeeping and draft, then
+        whatever a report needs (alone), then the chat's draft again.
 
-        if isinstance(event, Upload):
-            ref = await put_draft_attachment(
-                session=session, keyring=self.store.keyring, pseudonym=pseudonym,
-                file=event.file, now=now, ttl=self.draft_ttl,
+        No transaction writes both a row keyed by the chat and a row of a report: on
+        PostgreSQL they would share a transaction id (`xmin`), on SQLite one commit, and
+        either links a report to the chat's pseudonym (tests/bot/test_transactions.py).
+        """
+        async with self.store.transaction() as session:
+            if update_id is not None and not await claim_update(
+                session=session, update_id=update_id, now=now
+            ):
+                return Turn(State(), duplicate=True)
+            attempts = await count_attempt(
+                session=session, key=f"{pseudonym}:messages", window=timedelta(minutes=1),
+                now=now,
             )
-            meta = event.file.meta
-            event = FileSent(str(meta["kind"]), ref, int(meta["size"]), str(meta["mime"]))
+            raw = await load_draft(
+                session=session, keyring=self.store.keyring, pseudonym=pseudonym, now=now
+            )
+            saved_locale = await get_locale(session=session, pseudonym=pseudonym)
+            before = State.from_json(raw) if raw else State(
+                locale=saved_locale or self.default_locale
+            )
+            if attempts > MESSAGES_PER_MINUTE:
+                slow = [Reply(Msg(MSG_SLOW_DOWN))] if attempts == MESSAGES_PER_MINUTE + 1 else []
+                return Turn(before, slow, throttled=True)
+            if isinstance(event, Upload):
+                ref = await put_draft_attachment(
+                    session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+                    file=event.file, now=now, ttl=self.draft_ttl,
+                )
+                meta = event.file.meta
+                event = FileSent(str(meta["kind"]), ref, int(meta["size"]), str(meta["mime"]))
 
         state, replies = advance(self.flow, before, event)
+        files_used = False
         while state.pending is not None and state.status == "active":
-            data = await self._run_effect(session, pseudonym, state.pending, now)
+            data, used = await self._run_effect(pseudonym, state.pending, now)
+            files_used = files_used or used
             state, more = advance(self.flow, state, Result(state.pending.name, data))
             replies += more
 
-        if state.locale != (saved_locale or self.default_locale):
-            await set_locale(session=session, pseudonym=pseudonym, locale=state.locale)
-
+        turn = Turn(state, replies)
         if state.status == "submitted":
-            return await self._submit(session, pseudonym, state, replies, chat_id, now)
+            turn = await self._submit(pseudonym, state, replies, chat_id, now)
+            files_used = True
+        async with self.store.transaction() as session:
+            if state.locale != (saved_locale or self.default_locale):
+                await set_locale(session=session, pseudonym=pseudonym, locale=state.locale)
+            if files_used or state.status == "cancelled":
+                await discard_draft_attachments(session=session, pseudonym=pseudonym)
+            if state.status == "cancelled" or (
+                state.status == "submitted" and turn.state.status == "submitted"
+            ):
+                await delete_draft(session=session, pseudonym=pseudonym)
+            else:
+                await save_draft(
+                    session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+                    state_json=turn.state.to_json(), now=now, ttl=self.draft_ttl,
+                )
         if state.status == "cancelled":
-            await delete_draft(session=session, pseudonym=pseudonym)
-            await discard_draft_attachments(session=session, pseudonym=pseudonym)
-            wipe = state.pending is not None and state.pending.name == "wipe_chat"
-            return Turn(state, replies, wipe=wipe)
-        await save_draft(
-            session=session, keyring=self.store.keyring, pseudonym=pseudonym,
-            state_json=state.to_json(), now=now, ttl=self.draft_ttl,
-        )
-        return Turn(state, replies)
+            return replace(turn, wipe=state.pending is not None
+                           and state.pending.name == "wipe_chat")
+        return turn
 
     async def _run_effect(
-        self, session: AsyncSession, pseudonym: str, effect: Effect, now: datetime
-    ) -> dict[str, Any]:
+        self, pseudonym: str, effect: Effect, now: datetime
+    ) -> tuple[dict[str, Any], bool]:
+        """Runs an effect in transactions of its own; also says whether it used (and so
+        consumed) the chat's files."""
         if effect.name == "check_receipt":
-            attempts = await count_attempt(
-                session=session, key=f"{pseudonym}:receipt", window=RECEIPT_WINDOW, now=now
-            )
+            async with self.store.transaction() as session:
+                attempts = await count_attempt(
+                    session=session, key=f"{pseudonym}:receipt", window=RECEIPT_WINDOW, now=now
+                )
             if attempts > RECEIPT_ATTEMPTS:
                 log.info("receipt check rate-limited")
-                return {"outcome": "rate_limited"}
-            opened = await open_with_receipt(
-                session=session, keyring=self.store.keyring, code=str(effect.params["code"])
-            )
-            if opened is None:
-                return {"outcome": "not_found"}
-            events = await list_events(
-                session=session, opened=opened, kinds=("to_reporter", "from_reporter")
-            )
+                return {"outcome": "rate_limited"}, False
+            async with self.store.transaction() as session:  # reads only
+                opened = await open_with_receipt(
+                    session=session, keyring=self.store.keyring,
+                    code=str(effect.params["code"]),
+                )
+                if opened is None:
+                    return {"outcome": "not_found"}, False
+                events = await list_events(
+                    session=session, opened=opened, kinds=("to_reporter", "from_reporter")
+                )
             messages = [
                 {"from": "reporter" if e["kind"] == "from_reporter" else "team",
                  "text": e.get("text", "")}
@@ -192,76 +211,73 @@ class Conversations:
             ]
             return {"outcome": "found", "status": opened.report.status,
                     "kind": opened.report.kind, "messages": messages,
-                    "access": followup_handle(opened)}
+                    "access": followup_handle(opened)}, False
         if effect.name in ("reply_to_team", "request_protection", "revoke_news", "add_evidence"):
-            opened = await open_followup_handle(session=session,
-                                                handle=str(effect.params["access"]))
-            if opened is None:
-                return {"ok": False}
-            if effect.name == "reply_to_team":
-                await reporter_replies(session=session, opened=opened,
-                                       text=str(effect.params["text"]), now=now)
-            elif effect.name == "request_protection":
-                await request_protection(session=session, keyring=self.store.keyring,
-                                         opened=opened, request=effect.params["request"],
-                                         now=now)
-            elif effect.name == "revoke_news":
-                await revoke_contact(session=session, opened=opened, now=now)
-            else:
-                files = await take_draft_attachments(
-                    session=session, keyring=self.store.keyring, pseudonym=pseudonym,
-                    refs=[str(effect.params["ref"])],
-                )
-                await add_reporter_evidence(session=session, opened=opened, files=files,
-                                            now=now)
-            return {"ok": True}
+            async with self.store.transaction() as session:  # the report's rows only
+                opened = await open_followup_handle(session=session,
+                                                    handle=str(effect.params["access"]))
+                if opened is None:
+                    return {"ok": False}, False
+                if effect.name == "reply_to_team":
+                    await reporter_replies(session=session, opened=opened,
+                                           text=str(effect.params["text"]), now=now)
+                elif effect.name == "request_protection":
+                    await request_protection(session=session, keyring=self.store.keyring,
+                                             opened=opened, request=effect.params["request"],
+                                             now=now)
+                elif effect.name == "revoke_news":
+                    await revoke_contact(session=session, opened=opened, now=now)
+                else:
+                    files = await read_draft_attachments(
+                        session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+                        refs=[str(effect.params["ref"])],
+                    )
+                    await add_reporter_evidence(session=session, opened=opened, files=files,
+                                                now=now)
+            return {"ok": True}, effect.name == "add_evidence"
         if effect.name == "local_lines":
-            lines = await lines_for(
-                session=session, municipality_code=str(effect.params["municipality"])
-            )
-            return {"lines": [{"name": line.name, "number": line.number} for line in lines]}
+            async with self.store.transaction() as session:
+                lines = await lines_for(
+                    session=session, municipality_code=str(effect.params["municipality"])
+                )
+            return {"lines": [{"name": line.name, "number": line.number}
+                              for line in lines]}, False
         raise ValueError(f"unknown effect {effect.name!r}")
 
     async def _submit(
-        self, session: AsyncSession, pseudonym: str, state: State, replies: list[Reply],
-        chat_id: int | None, now: datetime,
+        self, pseudonym: str, state: State, replies: list[Reply], chat_id: int | None,
+        now: datetime,
     ) -> Turn:
+        """Commits the report in a transaction of its own (the chat's files are only read
+        here); returns the state to keep as the draft: the receipt's own buttons (wipe
+        the chat, back to the menu) belong to the after-report step."""
         submission = confirmed_report(state)
-        files = await take_draft_attachments(
-            session=session, keyring=self.store.keyring, pseudonym=pseudonym,
-            refs=_attachment_refs(submission.answers),
-        )
-        with_receipt = submission.kind != "priority"
-        submitted = await submit_report(
-            session=session,
-            keyring=self.store.keyring,
-            report=NewReport(
-                kind=submission.kind,
-                category=submission.category,
-                municipality_code=submission.municipality_code,
-                urgency=submission.urgency,
-                answers=submission.answers,
-            ),
-            now=now,
-            argon2_params=self.store.argon2,
-            with_receipt=with_receipt,
-            files=files,
-            # Kept (sealed) only when the person said yes to news in this chat.
-            contact_chat_id=chat_id if submission.answers.get("notify") == "yes" else None,
-        )
-        log.info("report submitted kind=%s urgency=%s files=%d", submission.kind,
-                 submission.urgency, len(files))
+        async with self.store.transaction() as session:
+            files = await read_draft_attachments(
+                session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+                refs=_attachment_refs(submission.answers),
+            )
+            submitted = await submit_report(
+                session=session,
+                keyring=self.store.keyring,
+                report=NewReport(
+                    kind=submission.kind,
+                    category=submission.category,
+                    municipality_code=submission.municipality_code,
+                    urgency=submission.urgency,
+                    answers=submission.answers,
+                ),
+                now=now,
+                argon2_params=self.store.argon2,
+                with_receipt=submission.kind != "priority",
+                files=files,
+                # Kept (sealed) only when the person said yes to news in this chat.
+                contact_chat_id=chat_id if submission.answers.get("notify") == "yes" else None,
+            )
         if submitted.receipt_code is None:
-            await delete_draft(session=session, pseudonym=pseudonym)
             return Turn(state, [*replies, *priority_thanks_replies()])
-        # The receipt's own buttons (wipe the chat, back to the menu) belong to this state.
-        after = after_report_state(state.locale)
-        await save_draft(
-            session=session, keyring=self.store.keyring, pseudonym=pseudonym,
-            state_json=after.to_json(), now=now, ttl=self.draft_ttl,
-        )
         receipt = receipt_replies(format_receipt_code(submitted.receipt_code))
-        return Turn(after, [*replies, *receipt])
+        return Turn(after_report_state(state.locale), [*replies, *receipt])
 
 
 def _attachment_refs(answers: Any) -> list[str]:

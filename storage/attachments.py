@@ -58,10 +58,12 @@ async def put_draft_attachment(
     return attachment_id
 
 
-async def take_draft_attachments(
+async def read_draft_attachments(
     *, session: AsyncSession, keyring: Keyring, pseudonym: str, refs: Sequence[str]
 ) -> list[File]:
-    """Opens the chat's files named in `refs` (others are ignored) and forgets them all."""
+    """Opens the chat's files named in `refs` (others are ignored). Only reads: the
+    report's transaction may call it, and the chat's own transaction forgets the files
+    afterwards (`discard_draft_attachments`), so no transaction writes both."""
     rows = (
         await session.exec(
             select(DraftAttachment).where(col(DraftAttachment.pseudonym) == pseudonym)
@@ -72,7 +74,6 @@ async def take_draft_attachments(
         _unpack(keyring.open(by_id[ref].crypto_blob, draft_attachment_aad(pseudonym, ref)))
         for ref in refs if ref in by_id
     ]
-    await discard_draft_attachments(session=session, pseudonym=pseudonym)
     return files
 
 

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from storage.attachments import (
+    discard_draft_attachments,
     File,
     put_draft_attachment,
     read_attachment,
-    take_draft_attachments,
+    read_draft_attachments,
 )
 from storage.chats import (
     DELETE_WINDOW,
@@ -97,7 +98,7 @@ async def test_evidence_moves_from_the_draft_to_the_report(store: Store) -> None
     async with store.transaction() as session:
         ref = await put_draft_attachment(session=session, keyring=store.keyring, pseudonym=CHAT,
                                          file=photo, now=NOW, ttl=timedelta(minutes=30))
-        files = await take_draft_attachments(session=session, keyring=store.keyring,
+        files = await read_draft_attachments(session=session, keyring=store.keyring,
                                              pseudonym=CHAT, refs=[ref, "not-mine"])
         assert files == [photo]
         submitted = await submit_report(
@@ -107,9 +108,11 @@ async def test_evidence_moves_from_the_draft_to_the_report(store: Store) -> None
                              urgency="normal", answers={"evidence": [{"ref": ref}]}),
         )
     async with store.transaction() as session:
+        await discard_draft_attachments(session=session, pseudonym=CHAT)
+    async with store.transaction() as session:
         stored = (await session.exec(select(Attachment))).one()
         assert photo.data not in stored.crypto_blob
-        assert await take_draft_attachments(session=session, keyring=store.keyring,
+        assert await read_draft_attachments(session=session, keyring=store.keyring,
                                             pseudonym=CHAT, refs=[ref]) == []
     assert submitted.receipt_code is not None
 

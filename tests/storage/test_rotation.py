@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from storage.attachments import File, put_draft_attachment, take_draft_attachments
+from storage.attachments import File, put_draft_attachment, read_draft_attachments
 from storage.chats import record_messages, take_messages
 from storage.crypto import DecryptionError
 from storage.drafts import load_draft, save_draft
@@ -100,7 +100,7 @@ async def assert_everything_opens(store: Store, keyring: Keyring, user_id: str, 
         pending = await due_messages(session=session, keyring=keyring, now=NOW)
         assert {"chat": 5550002} in [p.payload for p in pending]
         refs = [row.id for row in (await session.exec(select(DraftAttachment))).all()]
-        files = await take_draft_attachments(session=session, keyring=keyring, pseudonym=CHAT,
+        files = await read_draft_attachments(session=session, keyring=keyring, pseudonym=CHAT,
                                              refs=refs)
         assert [f.data for f in files] == [b"\xff\xd8foto"]
         assert await take_messages(session=session, keyring=keyring, pseudonym=CHAT,
