@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from storage.attachments import (
-    discard_draft_attachments,
     File,
+    discard_draft_attachments,
     put_draft_attachment,
     read_attachment,
     read_draft_attachments,
