@@ -17,9 +17,8 @@ from bot.i18n import render, translations
 from flows.engine import Msg
 from flows.messages import N_
 from flows.municipalities import Catalog
-from storage.models import OutboxMessage, Report, User
+from storage.models import OutboxMessage, User
 from storage.outbox import NO_CHAT, due_messages, mark_failed, mark_sent
-from storage.reports import contact_chat_of
 from storage.store import Store
 from storage.users import staff_chat_of
 
@@ -67,9 +66,8 @@ def _message(kind: str, payload: Mapping[str, Any]) -> Msg:
 async def _target(store: Store, kind: str, payload: Mapping[str, Any]) -> int | None:
     async with store.transaction() as session:
         if kind == "reporter_news":
-            report = await session.get(Report, str(payload.get("report_id")))
-            return None if report is None else contact_chat_of(keyring=store.keyring,
-                                                               report=report)
+            chat = payload.get("chat")
+            return chat if isinstance(chat, int) else None
         user = await session.get(User, str(payload.get("user_id")))
         if user is None or user.disabled:
             return None

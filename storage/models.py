@@ -314,7 +314,8 @@ class OutboxMessage(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     kind: str = Field(max_length=32)
-    crypto_payload: bytes = _blob()
+    # Sealed with the server key while the notification waits; None once it is settled.
+    crypto_payload: bytes | None = _blob(nullable=True)
     created_at: datetime = _when()
     next_attempt_at: datetime = _when(index=True)
     attempts: int = Field(default=0)

@@ -61,7 +61,8 @@ async def due_messages(
         select(OutboxMessage)
         .where(col(OutboxMessage.sent_at).is_(None),
                col(OutboxMessage.next_attempt_at) <= now,
-               col(OutboxMessage.attempts) < MAX_ATTEMPTS)
+               col(OutboxMessage.attempts) < MAX_ATTEMPTS,
+               col(OutboxMessage.crypto_payload).is_not(None))
         .order_by(col(OutboxMessage.next_attempt_at))
         .limit(limit)
     )
@@ -69,12 +70,14 @@ async def due_messages(
         query = query.with_for_update(skip_locked=True)
     rows = (await session.exec(query)).all()
     return [Pending(row, json.loads(keyring.open(row.crypto_payload, outbox_aad(row.id))))
-            for row in rows]
+            for row in rows if row.crypto_payload is not None]
 
 
 def _settle(row: OutboxMessage, now: datetime) -> None:
     """A settled notification keeps only hours: its exact times would date the report that
-    caused it to the second, finer than the report's own `created_hour`."""
+    caused it to the second, finer than the report's own `created_hour`. Its payload (a
+    reporter's chat, a staff member's id) is forgotten: it was needed only to send it."""
+    row.crypto_payload = None
     row.created_at = floor_hour(row.created_at)
     row.next_attempt_at = floor_hour(now)
     if row.sent_at is not None:

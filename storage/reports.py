@@ -80,15 +80,21 @@ class QueueFilter:
     now: datetime | None = None
 
 
-def contact_aad(report_id: str) -> bytes:
-    return b"somos/v1/contact\x00" + report_id.encode()
+CONTACT_PURPOSE = "contact"
 
 
-def contact_chat_of(*, keyring: Keyring, report: Report) -> int | None:
-    """The chat of a reporter who consented to be told of news, while the case keeps it."""
-    if report.crypto_contact is None:
+def contact_chat_of(opened: Opened) -> int | None:
+    """The chat of a reporter who consented to be told of news, while the case keeps it.
+
+    It is encrypted under the report's data key, like the report itself: only a recipient
+    of the report (a focal point's unlocked session) opens it, never the key file alone.
+    """
+    if opened.report.crypto_contact is None:
         return None
-    return int(keyring.open(report.crypto_contact, contact_aad(report.id)))
+    return int(envelope.decrypt_with_data_key(
+        report_id=opened.report.id, data_key=opened.data_key,
+        ciphertext=opened.report.crypto_contact, purpose=CONTACT_PURPOSE,
+    ))
 
 
 def ceil_hour(moment: datetime) -> datetime:
@@ -233,8 +239,10 @@ async def submit_reports(
             "crypto_receipt_verifier": receipt.verifier if receipt else None,
             "crypto_payload": sealed.crypto_payload,
             "crypto_contact": (
-                keyring.seal(str(submission.contact_chat_id).encode(), contact_aad(report_id))
-                if submission.contact_chat_id is not None else None
+                envelope.encrypt_with_data_key(
+                    report_id=report_id, data_key=sealed.data_key,
+                    plaintext=str(submission.contact_chat_id).encode(), purpose=CONTACT_PURPOSE,
+                ) if submission.contact_chat_id is not None else None
             ),
         })
         for recipient_id, wrapped in sealed.crypto_keys.items():

@@ -24,9 +24,8 @@ from storage.attachments import draft_attachment_aad
 from storage.chats import trace_aad
 from storage.drafts import draft_aad
 from storage.keyfile import Keyring, sealed_key_id
-from storage.models import ChatTrace, Draft, DraftAttachment, OutboxMessage, Report, User
+from storage.models import ChatTrace, Draft, DraftAttachment, OutboxMessage, User
 from storage.outbox import outbox_aad
-from storage.reports import contact_aad
 from storage.users import telegram_chat_aad, totp_aad
 
 BATCH = 500
@@ -49,7 +48,6 @@ class SealedColumn:
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(User, "id", "crypto_totp_secret", lambda row: totp_aad(row.id)),
     SealedColumn(User, "id", "crypto_telegram_chat", lambda row: telegram_chat_aad(row.id)),
-    SealedColumn(Report, "id", "crypto_contact", lambda row: contact_aad(row.id)),
     SealedColumn(OutboxMessage, "id", "crypto_payload", lambda row: outbox_aad(row.id)),
     SealedColumn(Draft, "pseudonym", "crypto_state", lambda row: draft_aad(row.pseudonym)),
     SealedColumn(DraftAttachment, "id", "crypto_blob",

@@ -18,7 +18,7 @@ from storage.db import is_postgresql
 from storage.keyfile import Keyring
 from storage.models import Report, ReportEvent, ReportKey, User, floor_hour
 from storage.outbox import enqueue
-from storage.reports import RECEIPT_RECIPIENT, Opened, open_for_user
+from storage.reports import RECEIPT_RECIPIENT, Opened, contact_chat_of, open_for_user
 from storage.text import N_
 
 STATUSES = ("new", "in_review", "referred", "follow_up", "closed")
@@ -214,9 +214,11 @@ async def message_reporter(
     """
     event = await add_event(session=session, opened=opened, kind="to_reporter", actor=user_id,
                             body={"text": _text(text)}, at=now)
-    if opened.report.crypto_contact is not None:
+    chat = contact_chat_of(opened)
+    if chat is not None:
+        # The chat id rides sealed in the outbox only until the ping is sent.
         await enqueue(session=session, keyring=keyring, kind="reporter_news", now=now,
-                      payload={"report_id": opened.report.id})
+                      payload={"chat": chat})
     await append_audit(session=session, actor=user_id, action="report.message_sent",
                        report_id=opened.report.id, at=now)
     return event

@@ -11,19 +11,19 @@ alone: no transaction writes a row keyed by a chat and a row that belongs to a r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
 
-from bot.conversations import Conversations, Turn, Upload
+from bot.conversations import Conversations, Upload
 from flows.conversation import build_flow
-from flows.engine import Command, Event, Pick, Reply, Text
+from flows.engine import Command, Text
 from flows.municipalities import Catalog
-from storage.attachments import File
 from storage.store import Store
+from tests.bot.people import PHOTO, STIGMA, THREAT, Person
 from tests.conftest import add_staff
 
 # Rows about a chat (keyed by its pseudonym) and rows Telegram could tie to it.
@@ -36,7 +36,6 @@ REPORT_TABLES = frozenset({
     "rollups_municipality_year", "rollups_municipality_category_year", "priority_tallies",
 })
 WRITE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?", re.IGNORECASE)
-PHOTO = File({"kind": "photo", "mime": "image/jpeg", "size": 9}, b"\xff\xd8\xff-photo")
 
 
 @dataclass
@@ -76,49 +75,6 @@ def writes(store: Store) -> Iterator[WriteLog]:
     event.remove(engine, "before_cursor_execute", on_execute)
     event.remove(engine, "commit", on_commit)
     event.remove(engine, "rollback", on_rollback)
-
-
-class Person:
-    """Somebody in one Telegram chat, pressing the buttons the bot shows."""
-
-    def __init__(self, conversations: Conversations, chat_id: int) -> None:
-        self.conversations = conversations
-        self.chat_id = chat_id
-        self.pseudonym = conversations.chat_pseudonym(chat_id)
-        self.shown: list[Reply] = []
-        self.update_id = chat_id * 1000
-
-    async def send(self, item: Event | Upload | str) -> Turn:
-        if isinstance(item, str):
-            offered = {c.code: r.step for r in self.shown for c in r.choices}
-            assert item in offered, f"{item!r} not on screen: {sorted(offered)}"
-            item = Pick(item, offered[item])
-        self.update_id += 1
-        turn = await self.conversations.handle(pseudonym=self.pseudonym, event=item,
-                                               update_id=self.update_id, chat_id=self.chat_id)
-        self.shown = list(turn.replies)
-        return turn
-
-    async def do(self, items: Sequence[Event | Upload | str]) -> Turn:
-        turn = None
-        for item in items:
-            turn = await self.send(item)
-        assert turn is not None
-        return turn
-
-    def receipt(self) -> str:
-        digits = [re.sub(r"\D", "", str(v)) for r in self.shown for v in r.text.params.values()]
-        (code,) = [d for d in digits if len(d) == 16]
-        return code
-
-
-Items = list[Event | Upload | str]
-THREAT: Items = [Command("start"), "threat", Text("tumaco"), "mun:52835", "target.leader",
-          "threat.extortion", "channel.pamphlet", "actor.armed_group", "when.this_week",
-          Text("Nos dejaron un panfleto."), Upload(PHOTO), "done", "no", "yes", "confirm"]
-STIGMA: Items = [Command("start"), "stigma", Text("tumaco"), "mun:52835", "leadership.afro_council",
-          "stigma.by_public_official", "stigma_channel.media", Text("Dijo que somos guerrilla."),
-          "skip", "stigma_effect.isolation", "done", "no", "confirm"]
 
 
 async def _report_and_follow_up(store: Store) -> None:

@@ -1,0 +1,65 @@
+"""Somebody in a Telegram chat, driving the bot's unit of work in this process."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.conversations import Conversations, Turn, Upload
+from flows.engine import Command, Event, Pick, Reply, Text
+from storage.attachments import File
+
+PHOTO = File({"kind": "photo", "mime": "image/jpeg", "size": 9}, b"\xff\xd8\xff-photo")
+Items = list[Event | Upload | str]
+# A threat against a leader in Tumaco with a photo; no danger now; news: yes.
+THREAT: Items = [Command("start"), "threat", Text("tumaco"), "mun:52835", "target.leader",
+                 "threat.extortion", "channel.pamphlet", "actor.armed_group", "when.this_week",
+                 Text("Nos dejaron un panfleto."), Upload(PHOTO), "done", "no", "yes",
+                 "confirm"]
+STIGMA: Items = [Command("start"), "stigma", Text("tumaco"), "mun:52835",
+                 "leadership.afro_council", "stigma.by_public_official", "stigma_channel.media",
+                 Text("Dijo que somos guerrilla."), "skip", "stigma_effect.isolation", "done",
+                 "no", "confirm"]
+
+
+class Person:
+    """Somebody in one Telegram chat, pressing the buttons the bot shows."""
+
+    def __init__(self, conversations: Conversations, chat_id: int) -> None:
+        self.conversations = conversations
+        self.chat_id = chat_id
+        self.pseudonym = conversations.chat_pseudonym(chat_id)
+        self.shown: list[Reply] = []
+        self.update_id = chat_id * 1000
+
+    async def send(self, item: Event | Upload | str) -> Turn:
+        if isinstance(item, str):
+            offered = {c.code: r.step for r in self.shown for c in r.choices}
+            assert item in offered, f"{item!r} not on screen: {sorted(offered)}"
+            item = Pick(item, offered[item])
+        self.update_id += 1
+        turn = await self.conversations.handle(pseudonym=self.pseudonym, event=item,
+                                               update_id=self.update_id, chat_id=self.chat_id)
+        self.shown = list(turn.replies)
+        return turn
+
+    async def do(self, items: Sequence[Event | Upload | str]) -> Turn:
+        turn = None
+        for item in items:
+            turn = await self.send(item)
+        assert turn is not None
+        return turn
+
+    def receipt(self) -> str:
+        digits = [re.sub(r"\D", "", str(v)) for r in self.shown for v in r.text.params.values()]
+        (code,) = [d for d in digits if len(d) == 16]
+        return code
+
+
+Items = list[Event | Upload | str]
+THREAT: Items = [Command("start"), "threat", Text("tumaco"), "mun:52835", "target.leader",
+          "threat.extortion", "channel.pamphlet", "actor.armed_group", "when.this_week",
+          Text("Nos dejaron un panfleto."), Upload(PHOTO), "done", "no", "yes", "confirm"]
+STIGMA: Items = [Command("start"), "stigma", Text("tumaco"), "mun:52835", "leadership.afro_council",
+          "stigma.by_public_official", "stigma_channel.media", Text("Dijo que somos guerrilla."),
+          "skip", "stigma_effect.isolation", "done", "no", "confirm"]
