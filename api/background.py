@@ -1,4 +1,5 @@
-"""Background work of the server: draft expiry, overdue escalation, notification delivery."""
+"""Background work of the server: draft expiry, overdue escalation, the reporters' audit
+entries of past hours, notification delivery."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from bot.notifier import deliver_due
 from storage.attachments import expire_draft_attachments
+from storage.audit import flush_pending_audit
 from storage.chats import expire_chat_bookkeeping
 from storage.drafts import expire_drafts
 from storage.escalation import ESCALATION_BATCH, escalate_overdue
@@ -49,6 +51,12 @@ async def expire(store: Store) -> None:
         log.info("forgot %d expired drafts", expired)
 
 
+async def flush_audit(store: Store) -> None:
+    """Chains the reporters' audit entries of hours already over (`audit_pending`)."""
+    async with store.transaction() as session:
+        await flush_pending_audit(session=session, now=datetime.now(UTC))
+
+
 async def escalate(store: Store, now: datetime | None = None) -> None:
     """Escalates the whole backlog, one short transaction per batch (requests get in
     between: a backlog of thousands after an outage must not stall sign-ins or reports)."""
@@ -74,6 +82,8 @@ def start_background(
     tasks = [
         asyncio.create_task(every(EXPIRY_INTERVAL, "expiry", lambda: expire(store), succeeded)),
         asyncio.create_task(every(ESCALATION_INTERVAL, "escalation", lambda: escalate(store),
+                                  succeeded)),
+        asyncio.create_task(every(ESCALATION_INTERVAL, "audit", lambda: flush_audit(store),
                                   succeeded)),
     ]
     if bot is not None:

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import delete, func, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import is_postgresql
-from storage.models import AuditEntry, utcnow
+from storage.models import AuditEntry, PendingAuditEntry, floor_hour, utcnow
 
 GENESIS = "0" * 64
 # Any constant works: it serializes appenders so the chain never forks.
@@ -56,7 +56,7 @@ async def _chain_tail(session: AsyncSession) -> str:
 
 def _chained(prev_hash: str, event: AuditEvent) -> dict[str, Any]:
     when = (event.at or utcnow()).replace(microsecond=0)
-    detail_json = json.dumps(dict(event.detail or {}), sort_keys=True, separators=(",", ":"))
+    detail_json = _detail_json(event.detail)
     return {
         "at": when, "actor": event.actor, "action": event.action, "report_id": event.report_id,
         "detail": detail_json, "prev_hash": prev_hash,
@@ -96,6 +96,45 @@ async def append_audit_entries(*, session: AsyncSession, events: Sequence[AuditE
         prev_hash = row["entry_hash"]
     # Executed row by row in list order, so `seq` grows in chain order on both databases.
     await session.exec(insert(AuditEntry.__table__), params=rows)  # type: ignore[attr-defined]
+
+
+def _detail_json(detail: Mapping[str, Any] | None) -> str:
+    return json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"))
+
+
+def defer_audit_entries(*, session: AsyncSession, events: Sequence[AuditEvent]) -> None:
+    """Holds a reporter's actions, stamped with their hour, until the hour is over.
+
+    A report's own transaction calls this; `flush_pending_audit` appends them to the chain
+    later, so their place in the chain says no more than their hour does.
+    """
+    for event in events:
+        if event.at is None or event.at != floor_hour(event.at):
+            raise ValueError("a reporter's audit entry is stamped with its hour")
+        session.add(PendingAuditEntry(at=event.at, actor=event.actor, action=event.action,
+                                      report_id=event.report_id,
+                                      detail=_detail_json(event.detail)))
+
+
+async def flush_pending_audit(*, session: AsyncSession, now: datetime) -> int:
+    """Appends the held entries of hours already over, ordered by hour, action and report id
+    (random ids: nothing of the arrival order), and forgets them. Returns how many."""
+    query = (select(PendingAuditEntry)
+             .where(col(PendingAuditEntry.at) < floor_hour(now))
+             .order_by(col(PendingAuditEntry.at), col(PendingAuditEntry.action),
+                       col(PendingAuditEntry.report_id), col(PendingAuditEntry.id)))
+    if is_postgresql(session):
+        query = query.with_for_update(skip_locked=True)
+    held = list((await session.exec(query)).all())
+    if not held:
+        return 0
+    await append_audit_entries(session=session, events=[
+        AuditEvent(actor=e.actor, action=e.action, report_id=e.report_id,
+                   detail=json.loads(e.detail), at=e.at) for e in held
+    ])
+    await session.exec(delete(PendingAuditEntry).where(
+        col(PendingAuditEntry.id).in_([e.id for e in held])))
+    return len(held)
 
 
 @dataclass(frozen=True)

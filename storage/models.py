@@ -307,6 +307,25 @@ class AuditEntry(SQLModel, table=True):
     entry_hash: str = Field(max_length=64)
 
 
+class PendingAuditEntry(SQLModel, table=True):
+    """A reporter's action waiting for the end of its hour to join the audit chain.
+
+    Entries of staff actions keep their exact second; appended in arrival order among
+    them, an hour-stamped `report.submitted` would be bracketed to the second by its
+    neighbours. Held here, the hour's entries join the chain together after the hour,
+    ordered by report id (random), never by arrival (`storage.audit.flush_pending_audit`).
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    at: datetime = _when(index=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    report_id: str | None = Field(default=None, max_length=36)
+    detail: str = Field(default="{}", sa_column=sa.Column(sa.Text(), nullable=False))
+
+
 class OutboxMessage(SQLModel, table=True):
     """A notification written in the same transaction as its cause, sent by a worker."""
 

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import envelope, receipts
 from storage.attachments import File, attach_to_report, list_attachments, read_attachment
-from storage.audit import AuditEvent, append_audit, append_audit_entries
+from storage.audit import AuditEvent, append_audit, defer_audit_entries
 from storage.crypto import DEFAULT_ARGON2, Argon2Params
 from storage.keyfile import Keyring
 from storage.models import Report, ReportKey, User, floor_hour, new_id, utcnow
@@ -278,7 +278,7 @@ async def submit_reports(
     await session.exec(insert(ReportKey.__table__), params=key_rows)  # type: ignore[attr-defined]
     await bump_rollups(session=session, cells=cells)
     await bump_priority_tallies(session=session, tallies=tallies)
-    await append_audit_entries(session=session, events=events)
+    defer_audit_entries(session=session, events=events)
     return results
 
 

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import envelope
 from storage.attachments import File, attach_to_report
-from storage.audit import append_audit
+from storage.audit import AuditEvent, append_audit, defer_audit_entries
 from storage.db import is_postgresql
 from storage.keyfile import Keyring
 from storage.models import Report, ReportEvent, ReportKey, User, floor_hour
@@ -230,8 +230,9 @@ async def reporter_replies(
     hour = floor_hour(now)
     event = await add_event(session=session, opened=opened, kind="from_reporter",
                             actor="reporter", body={"text": _text(text)}, at=hour)
-    await append_audit(session=session, actor="reporter", action="report.reporter_replied",
-                       report_id=opened.report.id, at=hour)
+    defer_audit_entries(session=session, events=[AuditEvent(
+        actor="reporter", action="report.reporter_replied", report_id=opened.report.id,
+        at=hour)])
     return event
 
 
@@ -349,8 +350,9 @@ async def request_protection(
                             actor="reporter", body=body, at=hour)
     await _ping_recipients(session=session, keyring=keyring, opened=opened,
                            kind="protection_request", now=now)
-    await append_audit(session=session, actor="reporter", action="report.protection_requested",
-                       report_id=opened.report.id, at=hour)
+    defer_audit_entries(session=session, events=[AuditEvent(
+        actor="reporter", action="report.protection_requested", report_id=opened.report.id,
+        at=hour)])
     return event
 
 
@@ -358,8 +360,9 @@ async def revoke_contact(*, session: AsyncSession, opened: Opened, now: datetime
     """The reporter withdraws consent to news pings: the sealed chat id is deleted."""
     opened.report.crypto_contact = None
     session.add(opened.report)
-    await append_audit(session=session, actor="reporter", action="report.contact_revoked",
-                       report_id=opened.report.id, at=floor_hour(now))
+    defer_audit_entries(session=session, events=[AuditEvent(
+        actor="reporter", action="report.contact_revoked", report_id=opened.report.id,
+        at=floor_hour(now))])
 
 
 async def add_reporter_evidence(
@@ -367,7 +370,7 @@ async def add_reporter_evidence(
 ) -> list[str]:
     ids = await attach_to_report(session=session, report_id=opened.report.id,
                                  data_key=opened.data_key, files=files)
-    await append_audit(session=session, actor="reporter", action="report.evidence_added",
-                       report_id=opened.report.id, detail={"files": len(ids)},
-                       at=floor_hour(now))
+    defer_audit_entries(session=session, events=[AuditEvent(
+        actor="reporter", action="report.evidence_added", report_id=opened.report.id,
+        detail={"files": len(ids)}, at=floor_hour(now))])
     return ids

@@ -9,6 +9,7 @@ import asyncio
 import base64
 import json
 import struct
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,10 @@ import asyncpg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
+from sqlmodel import col, select
 
+from storage.models import AuditEntry, PendingAuditEntry
+from storage.store import open_store
 from tests.botapi_double import BotApiDouble
 from tests.conftest import FreshDatabase
 from tests.e2e.harness import Somos, report_threat, start_server
@@ -90,6 +94,20 @@ def database_dump(url: str) -> bytes:
     return asyncio.run(dump())
 
 
+async def reporter_audit_times(url: str, tmp_path: Path) -> set[tuple[int, int]]:
+    """(minute, second) of every audit entry of the reporter's, chained or still held."""
+    store = open_store(database_url=url, key_file=tmp_path / "unused-keys.json")
+    try:
+        async with store.transaction() as session:
+            chained = (await session.exec(select(AuditEntry).where(
+                col(AuditEntry.actor) == "reporter"))).all()
+            held = (await session.exec(select(PendingAuditEntry))).all()
+    finally:
+        await store.close()
+    assert held or chained
+    return {(entry.at.minute, entry.at.second) for entry in [*chained, *held]}
+
+
 def test_threat_reported_on_telegram_is_read_by_its_focal_point(
     double: BotApiDouble, database: FreshDatabase, tmp_path: Path
 ) -> None:
@@ -107,8 +125,13 @@ def test_threat_reported_on_telegram_is_read_by_its_focal_point(
     try:
         user = double.user(user_id=CHAT_ID, first_name=FIRST_NAME, last_name=LAST_NAME,
                            username=USERNAME)
+        logged_before = len(server.log().splitlines())
         code = report_threat(user, description)
         assert len(code) == 16 and code.isdigit()
+        time.sleep(4)  # the delivery loop (every 3 s) pings the focal point
+        # Whatever the log's clock says, a line written now would date the report to the
+        # second (journald and container runtimes stamp every line they receive).
+        assert server.log().splitlines()[logged_before:] == []
 
         token = httpx.post(f"{server.base_url}/api/v1/auth/token", data={
             "username": "tumaco", "password": PASSWORD, "otp": fresh_code(totp_secret),
@@ -138,5 +161,6 @@ def test_threat_reported_on_telegram_is_read_by_its_focal_point(
     for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
         assert_absent(path.read_bytes(), str(path.relative_to(tmp_path)), description)
     assert_absent(server.log().encode(), "the server log", description)
+    assert asyncio.run(reporter_audit_times(database.url, tmp_path)) == {(0, 0)}
     if database.backend == "postgresql":
         assert_absent(database_dump(database.url), "the PostgreSQL tables", description)

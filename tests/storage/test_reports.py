@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text, update
 from sqlmodel import col, select
 
-from storage.audit import append_audit, verify_audit_chain
+from storage.audit import append_audit, flush_pending_audit, verify_audit_chain
 from storage.crypto import DecryptionError
 from storage.models import Report, ReportKey, Rollup
 from storage.reports import NewReport, QueueFilter, list_queue, read_report, submit_report
@@ -176,6 +176,8 @@ async def test_submission_bumps_the_rollup_and_chains_the_audit(store: Store) ->
     await submit(store, threat())
     await submit(store, threat())
     async with store.transaction() as session:
+        await flush_pending_audit(session=session, now=NOW + timedelta(hours=1))
+    async with store.transaction() as session:
         rollup = (await session.exec(select(Rollup))).one()
         check = await verify_audit_chain(session=session)
     assert (rollup.municipality_code, rollup.month, rollup.count) == (TUMACO, "2026-11", 2)
@@ -185,6 +187,8 @@ async def test_submission_bumps_the_rollup_and_chains_the_audit(store: Store) ->
 async def test_edited_audit_row_breaks_the_chain(store: Store) -> None:
     await submit(store, threat())
     await submit(store, threat())
+    async with store.transaction() as session:
+        await flush_pending_audit(session=session, now=NOW + timedelta(hours=1))
     async with store.transaction() as session:
         await session.exec(text("UPDATE audit_log SET action = 'report.erased' WHERE seq = 1"))
     async with store.transaction() as session:
@@ -228,3 +232,37 @@ async def test_concurrent_audit_appends_keep_one_chain(store: Store) -> None:
     async with store.transaction() as session:
         check = await verify_audit_chain(session=session)
     assert check.ok and check.entries == 20, check
+
+
+async def test_the_audit_chain_does_not_place_a_report_within_its_hour(store: Store) -> None:
+    """The attacker reads the chain in order: entries of staff, stamped to the second,
+    around an hour-stamped `report.submitted` would bracket its arrival to the minute.
+    A report sent at 15:05 and one sent at 15:55 must sit in the same place."""
+    hour = NOW.replace(minute=0, second=0)
+
+    async def chain_after(arrival: datetime) -> list[tuple[str, str]]:
+        async with store.transaction() as session:
+            await session.exec(text("DELETE FROM audit_log"))
+        staff = [hour + timedelta(minutes=minute, seconds=7) for minute in (10, 20, 50)]
+        for moment in sorted([*staff, arrival]):  # as it happened, in this order
+            if moment == arrival:
+                await submit(store, threat(), now=arrival)
+                continue
+            async with store.transaction() as session:
+                await append_audit(session=session, actor="staff",
+                                   action=f"user.{moment.minute}", at=moment)
+        async with store.transaction() as session:
+            pending = await verify_audit_chain(session=session)
+            assert pending.entries == 3  # the report waits for its hour to end
+            assert await flush_pending_audit(session=session, now=hour + timedelta(minutes=59)) == 0
+            assert await flush_pending_audit(session=session, now=hour + timedelta(hours=1)) == 1
+        async with store.transaction() as session:
+            rows = (await session.exec(text(
+                "SELECT action, at FROM audit_log ORDER BY seq"))).all()
+        return [(action, str(at)) for action, at in rows]
+
+    early = await chain_after(hour + timedelta(minutes=5))
+    late = await chain_after(hour + timedelta(minutes=55))
+    assert early == late
+    assert early[-1][0] == "report.submitted" and early[-1][1].startswith(
+        str(hour.replace(tzinfo=None))[:13])
