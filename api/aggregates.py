@@ -1,6 +1,7 @@
 """Protected aggregate tables: true counts from storage, suppression before anything leaves.
 
-Shared by the API, the exports and the CLI so every output applies the same rules.
+Shared by the API, the exports, the web dashboard and the CLI so every output applies
+the same rules: who counts what (`scope_of`), the protected table (`table_for`), the files.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.responses import Response
 
 from api.labels import department_name, label_of, municipality_name
 from storage.aggregates import DIMENSIONS, Query, Scope, count_reports, priority_rankings
 from storage.disclosure import Published, Table, protect, protect_public
+from storage.models import User
+from storage.users import areas_of
 
 PUBLIC_K = 10
 COARSE = ("month", "quarter", "year")
@@ -101,6 +105,28 @@ async def protected_table(
     return Protected(query, profile, published)
 
 
+async def scope_of(session: AsyncSession, user: User) -> Scope:
+    """Analysts and admins count everything; a focal point only their own area."""
+    if user.role in ("analyst", "admin"):
+        return Scope()
+    areas = await areas_of(session=session, user_id=user.id)
+    return Scope(
+        departments=frozenset(a.department_code for a in areas if a.department_code),
+        municipalities=frozenset(a.municipality_code for a in areas if a.municipality_code),
+    )
+
+
+async def table_for(
+    *, session: AsyncSession, user: User, k: int, group_by: Sequence[str],
+    month_from: str | None, month_to: str | None, kind: str | None, profile: str,
+) -> Protected:
+    """The table a staff member asked for, in their scope: the API, its exports and the web
+    dashboard publish the same numbers. AggregateError for a grouping that does not exist."""
+    query = Query(group_by=parse_group_by(group_by), month_from=month_from, month_to=month_to,
+                  kind=kind, scope=await scope_of(session, user))
+    return await protected_table(session=session, query=query, k=k, profile=profile)
+
+
 async def protected_priorities(
     *, session: AsyncSession, scope: Scope, k: int, month_from: str | None = None,
     month_to: str | None = None, locale: str = "es",
@@ -174,3 +200,15 @@ def to_csv(protected: Protected, *, locale: str = "en", hxl: bool = False) -> st
 
 def to_json(protected: Protected, locale: str = "es") -> str:
     return json.dumps(protected.as_json(locale), ensure_ascii=False, indent=2, default=str)
+
+
+def export_response(protected: Protected, *, format: str, lang: str) -> Response:
+    """A file that is safe to share: JSON (query and k echoed), or CSV (HXL-tagged too)."""
+    name = f"somos-agregados-{protected.profile}"
+    if format == "json":
+        return Response(to_json(protected), media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
+    body = to_csv(protected, locale=lang, hxl=format == "hxl")
+    suffix = "hxl.csv" if format == "hxl" else "csv"
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{suffix}"'})

@@ -32,7 +32,18 @@ from api.routes import (
     users,
 )
 from api.settings import Settings
-from api.web import admin, dashboard, pages
+from api.web import (
+    account,
+    admin_audit,
+    admin_lines,
+    admin_rules,
+    admin_users,
+    dashboard,
+    errors,
+    queue,
+    report,
+    signin,
+)
 from api.web.render import STATIC
 from api.web.security import with_page_headers
 from bot.conversations import Conversations
@@ -138,9 +149,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.metrics = create_metrics()
     # The web pages' clock (idle timeouts); tests move it forward.
     app.state.clock = lambda: datetime.now(UTC)
-    install_problem_handlers(app)
+    # One handler of HTTP exceptions for the whole app: a person's browser gets a page.
+    install_problem_handlers(app, page_for=errors.http_error_page)
     document_problems(app)
-    pages.install_page_errors(app)
+    errors.install_page_errors(app)
     app.middleware("http")(with_page_headers)
     # Added last, so outermost: it times the whole answer and sees every status.
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
@@ -155,8 +167,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(me.router)
     app.include_router(aggregates.router)
     app.include_router(telegram_webhook.router)
-    app.include_router(pages.router)
-    app.include_router(admin.router)
-    app.include_router(dashboard.router)
+    for pages in (signin, queue, report, account, dashboard, admin_users, admin_rules,
+                  admin_lines, admin_audit):
+        app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

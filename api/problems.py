@@ -1,12 +1,14 @@
-"""Errors as RFC 9457 problem details with stable `type` codes, and their OpenAPI description."""
+"""Errors as RFC 9457 problem details with stable `type` codes, their OpenAPI description,
+and the app's one handler of HTTP exceptions (problem details, or a page for a browser)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -90,7 +92,7 @@ class Problem(StarletteHTTPException):
 
 
 def problem_response(status: int, detail: Any, code: str | None = None,
-                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+                     headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     default_code, title = TITLES.get(status, ("error", "Error"))
     body = {"type": PROBLEM_BASE + (code or default_code), "title": title, "status": status,
             "detail": detail, **extra}
@@ -104,9 +106,14 @@ TRIAGE_STATUS = {"not-found": 404, "already-claimed": 409, "bad-transition": 409
                  "assigned-to-other": 409}
 
 
+def triage_status(code: str) -> int:
+    """The HTTP status of a `storage.triage.TriageError` code, for the API and the pages."""
+    return TRIAGE_STATUS.get(code, 422)
+
+
 def triage_problem(code: str, detail: str) -> Problem:
     """A `storage.triage.TriageError` (its code and message) as the API's problem."""
-    return Problem(TRIAGE_STATUS.get(code, 422), detail, code=None if code == "not-found" else code)
+    return Problem(triage_status(code), detail, code=None if code == "not-found" else code)
 
 
 def http_problem(exc: StarletteHTTPException) -> JSONResponse:
@@ -119,10 +126,21 @@ def http_problem(exc: StarletteHTTPException) -> JSONResponse:
     return problem_response(exc.status_code, detail, None, exc.headers)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+# A page for a person's browser instead of problem details, or None (see api.web.errors).
+PageFor = Callable[[Request, StarletteHTTPException], Response | None]
+
+
+def install_problem_handlers(app: FastAPI, *, page_for: PageFor | None = None) -> None:
+    """The app's one handler of HTTP exceptions, and the one of broken requests.
+
+    Problem details, unless `page_for` answers the request with a page: a person's
+    browser gets a page, API paths and clients not asking for HTML get problem+json.
+    """
+
     @app.exception_handler(StarletteHTTPException)
-    async def _http_problem(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return http_problem(exc)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        page = page_for(request, exc) if page_for is not None else None
+        return page if page is not None else http_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_problem(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,6 +1,8 @@
 """Who receives a report: routing rules, then the focal points of the area, then admins.
 
-A report is never routed to nobody: an installation always has its first admin.
+A report is never routed to nobody: an installation always has its first admin. Rules
+are added and removed here; a staff member's change (`create_rule`, `delete_rule`) is
+audited. Checking a rule against the place and code catalogs is `api.routing_input`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.audit import append_audit
 from storage.models import RoutingRule, User, UserArea, utcnow
 
 
@@ -119,6 +122,37 @@ async def add_rule(
     session.add(rule)
     await session.flush()
     return rule
+
+
+async def create_rule(
+    *,
+    session: AsyncSession,
+    actor: str,
+    user_id: str,
+    department_code: str | None = None,
+    municipality_code: str | None = None,
+    kind: str | None = None,
+    category: str | None = None,
+    urgency: str | None = None,
+) -> RoutingRule:
+    """`add_rule` by a staff member (`actor`), written to the audit log; ValueError like
+    `add_rule`."""
+    rule = await add_rule(session=session, user_id=user_id, department_code=department_code,
+                          municipality_code=municipality_code, kind=kind, category=category,
+                          urgency=urgency)
+    await append_audit(session=session, actor=actor, action="routing.rule_added",
+                       detail={"rule": rule.id})
+    return rule
+
+
+async def delete_rule(*, session: AsyncSession, actor: str, rule_id: str) -> bool:
+    """`remove_rule` by a staff member (`actor`), written to the audit log; False if there
+    was no such rule (nothing is written then)."""
+    if not await remove_rule(session=session, rule_id=rule_id):
+        return False
+    await append_audit(session=session, actor=actor, action="routing.rule_removed",
+                       detail={"rule": rule_id})
+    return True
 
 
 async def list_rules(*, session: AsyncSession) -> list[RoutingRule]:

@@ -6,6 +6,7 @@ the client holds: a copy of the database alone cannot unlock any staff key.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -34,6 +35,13 @@ def token_hash(token: str) -> str:
 def _session_key(token: str) -> bytes:
     """HKDF-SHA256 of the bearer token: the key that seals the session's private key."""
     return crypto.hkdf_sha256(token.encode(), info=b"somos/v1/session-key", length=32)
+
+
+def csrf_token(token: str) -> str:
+    """The CSRF token of a web session's forms: derived from the session token with HKDF,
+    so only the browser that holds the token can know it."""
+    key = crypto.hkdf_sha256(token.encode(), info=b"somos/v1/csrf", length=24)
+    return base64.urlsafe_b64encode(key).decode().rstrip("=")
 
 
 async def create_session(

@@ -38,6 +38,9 @@ EVENT_KINDS = ("note", "to_reporter", "from_reporter", "status", "protection")
 # flows.steps.MAX_TEXT_LENGTH is the same limit on the reporter's side (tests/test_layers.py).
 MAX_TEXT = 4000
 MSG_TEXT_LENGTH = N_("Escriba el texto, hasta 4.000 caracteres.")
+# A referral's filing or reference number, as the entity wrote it.
+MAX_REFERENCE = 120
+MSG_REFERENCE_LENGTH = N_("El número de radicado o referencia tiene hasta 120 caracteres.")
 
 
 MSG_NOT_IN_QUEUE = N_("No existe un reporte con ese identificador en su bandeja.")
@@ -50,7 +53,7 @@ class TriageError(ValueError):
 
     Codes: `not-found` (also for a report outside the caller's queue), `already-claimed`,
     `bad-transition` and `assigned-to-other` (conflicts with the case as it is), and
-    refusals of what was asked (`text-too-long`, `bad-recipient`, …)."""
+    refusals of what was asked (`text-too-long`, `reference-too-long`, `bad-recipient`, …)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -263,6 +266,8 @@ async def change_status(
         if not reference or not reference.strip():
             raise TriageError("referral-reference",
                               N_("Indique el número de radicado o referencia."))
+        if len(reference.strip()) > MAX_REFERENCE:
+            raise TriageError("reference-too-long", MSG_REFERENCE_LENGTH)
         report.referred_to = entity
     if status == "closed":
         if reason not in CLOSING_REASONS:

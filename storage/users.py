@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import hashlib
 import hmac
 import re
@@ -21,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import crypto
+from storage.audit import append_audit
 from storage.keyfile import Keyring
 from storage.models import User, UserArea, utcnow
 from storage.sessions import revoke_sessions
@@ -217,6 +219,30 @@ async def enroll_totp(
     return True
 
 
+def _pending_totp_aad(user_id: str, token_hash: str) -> bytes:
+    return b"somos/v1/totp-enroll\x00" + user_id.encode() + b"\x00" + token_hash.encode()
+
+
+def seal_pending_totp(*, keyring: Keyring, user_id: str, token_hash: str, secret: str) -> str:
+    """A second factor offered at the first sign-in, for the enrollment form to carry:
+    sealed with the server key, bound to the account and to its session (`token_hash`),
+    as URL-safe base64 text. Nothing is stored until `enroll_totp`."""
+    sealed = keyring.seal(secret.encode(), _pending_totp_aad(user_id, token_hash))
+    return base64.urlsafe_b64encode(sealed).decode()
+
+
+def open_pending_totp(
+    *, keyring: Keyring, user_id: str, token_hash: str, sealed: str
+) -> str | None:
+    """The secret `seal_pending_totp` sealed for this account and session; None for text
+    that is not one (altered, another session's, or sealed under a retired server key)."""
+    try:
+        blob = base64.urlsafe_b64decode(sealed)
+        return keyring.open(blob, _pending_totp_aad(user_id, token_hash)).decode()
+    except (crypto.DecryptionError, binascii.Error, ValueError):
+        return None
+
+
 _DUMMY_HASH = _hasher.hash("somos: a password nobody has")
 
 
@@ -275,6 +301,14 @@ async def issue_link_code(*, session: AsyncSession, user: User, now: datetime) -
     user.telegram_link_expires_at = now + LINK_LIFETIME
     session.add(user)
     await session.flush()
+    return code
+
+
+async def start_telegram_link(*, session: AsyncSession, user: User, now: datetime) -> str:
+    """`issue_link_code` for the signed-in staff member (the API and the account page),
+    written to the audit log."""
+    code = await issue_link_code(session=session, user=user, now=now)
+    await append_audit(session=session, actor=user.id, action="user.link_code_issued")
     return code
 
 

@@ -15,18 +15,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.aggregates import (
     AggregateError,
     Protected,
-    parse_group_by,
+    export_response,
     protected_priorities,
-    protected_table,
-    to_csv,
-    to_json,
+    scope_of,
+    table_for,
 )
 from api.deps import SessionDep, SettingsDep, require_roles
 from api.problems import Problem, problem_responses
-from storage.aggregates import Query as AggregateQuery
-from storage.aggregates import Scope
 from storage.sessions import OpenSession
-from storage.users import areas_of
 
 router = APIRouter(tags=["aggregates"])
 # Every staff role: no 403 here.
@@ -90,33 +86,18 @@ class Priorities(BaseModel):
     items: list[MunicipalityPriorities]
 
 
-async def scope_of(session: AsyncSession, current: OpenSession) -> Scope:
-    """Analysts and admins count everything; a focal point only their own area."""
-    if current.user.role in ("analyst", "admin"):
-        return Scope()
-    areas = await areas_of(session=session, user_id=current.user.id)
-    return Scope(
-        departments=frozenset(a.department_code for a in areas if a.department_code),
-        municipalities=frozenset(a.municipality_code for a in areas if a.municipality_code),
-    )
-
-
-async def table_for(
-    session: AsyncSession, current: OpenSession, k: int, group_by: list[str],
-    month_from: str | None, month_to: str | None, kind: str | None, profile: str,
-) -> Protected:
-    """The API's query, shared with the web dashboard so both publish the same numbers."""
+async def _table(session: AsyncSession, current: OpenSession, k: int, group_by: list[str],
+                 month_from: str | None, month_to: str | None, kind: str | None,
+                 profile: str) -> Protected:
     try:
-        query = AggregateQuery(group_by=parse_group_by(group_by), month_from=month_from,
-                               month_to=month_to, kind=kind,
-                               scope=await scope_of(session, current))
+        return await table_for(session=session, user=current.user, k=k, group_by=group_by,
+                               month_from=month_from, month_to=month_to, kind=kind,
+                               profile=profile)
     except AggregateError as error:
         raise Problem(422, str(error), code="bad-aggregate") from None
-    return await protected_table(session=session, query=query, k=k, profile=profile)
 
 
-# These return plain data, which FastAPI checks against the response model: the dashboard
-# calls `priorities` itself, for the same numbers.
+# These return plain data, which FastAPI checks against the response model.
 @router.get("/api/v1/aggregates", response_model=AggregateTable,
             responses=problem_responses(401, 422))
 async def aggregates(
@@ -130,7 +111,7 @@ async def aggregates(
     profile: Literal["analyst", "public"] = "analyst",
 ) -> dict[str, object]:
     """Counts by one or two dimensions; cells 1..k−1 and what would reveal them are hidden."""
-    protected = await table_for(session, current, settings.suppression_k, group_by, month_from,
+    protected = await _table(session, current, settings.suppression_k, group_by, month_from,
                              month_to, kind, profile)
     return protected.as_json()
 
@@ -146,7 +127,7 @@ async def priorities(
 ) -> dict[str, object]:
     """Per municipality: concerns ranked by Borda count, and respondents; hidden below k."""
     items = await protected_priorities(
-        session=session, scope=await scope_of(session, current), k=settings.suppression_k,
+        session=session, scope=await scope_of(session, current.user), k=settings.suppression_k,
         month_from=month_from, month_to=month_to,
     )
     return {"k": settings.suppression_k, "items": items}
@@ -173,13 +154,6 @@ async def export(
     lang: Literal["en", "es"] = "en",
 ) -> Response:
     """A file that is safe to share: CSV, JSON (query and k echoed) or HXL-tagged CSV."""
-    protected = await table_for(session, current, settings.suppression_k, group_by, month_from,
+    protected = await _table(session, current, settings.suppression_k, group_by, month_from,
                              month_to, kind, profile)
-    name = f"somos-agregados-{profile}"
-    if format == "json":
-        return Response(to_json(protected), media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
-    body = to_csv(protected, locale=lang, hxl=format == "hxl")
-    suffix = "hxl.csv" if format == "hxl" else "csv"
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{suffix}"'})
+    return export_response(protected, format=format, lang=lang)

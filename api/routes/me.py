@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentSession, SessionDep, StoreDep, TriageSession
 from api.problems import Problem, problem_responses
 from storage.audit import append_audit
-from storage.users import LINK_LIFETIME, UserError, change_password, issue_link_code
+from storage.users import LINK_LIFETIME, UserError, change_password, start_telegram_link
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
@@ -24,8 +24,7 @@ class LinkCode(BaseModel):
 @router.post("/telegram-link", status_code=201, responses=problem_responses(401, 403))
 async def telegram_link(current: TriageSession, session: SessionDep) -> LinkCode:
     """A one-time code to send as `/vincular CODE` to the bot from your own Telegram."""
-    code = await issue_link_code(session=session, user=current.user, now=datetime.now(UTC))
-    await append_audit(session=session, actor=current.user.id, action="user.link_code_issued")
+    code = await start_telegram_link(session=session, user=current.user, now=datetime.now(UTC))
     return LinkCode(
         code=code, expires_in=int(LINK_LIFETIME.total_seconds()),
         instructions=f"Desde su propio Telegram, escriba al bot: /vincular {code}",

@@ -10,11 +10,9 @@ from pydantic import BaseModel, Field
 from api.deps import SessionDep, require_roles
 from api.params import STORABLE, RuleId
 from api.problems import Problem, problem_responses
-from api.routing_input import RuleInput, validate_rule
-from storage.audit import append_audit
-from storage.routing import add_rule, list_rules, remove_rule
+from api.routing_input import RuleInput, RuleRefused, submit_rule
+from storage.routing import delete_rule, list_rules
 from storage.sessions import OpenSession
-from storage.users import get_user_by_username
 
 router = APIRouter(prefix="/api/v1/routing-rules", tags=["admin"])
 AdminSession = Annotated[OpenSession, Depends(require_roles("admin"))]
@@ -53,21 +51,14 @@ async def rules(current: AdminSession, session: SessionDep) -> list[RuleOut]:
 @router.post("", status_code=201, responses=problem_responses(400, 401, 403, 422))
 async def create(body: RuleIn, current: AdminSession, session: SessionDep) -> RuleOut:
     """Adds a rule; more specific rules win over a focal point's own area."""
-    problems = validate_rule(RuleInput(body.department, body.municipality, body.kind,
-                                       body.category, body.urgency))
-    user = await get_user_by_username(session=session, username=body.username)
-    if user is None:
-        problems.append(f"No existe el usuario {body.username!r}.")
-    if problems or user is None:
-        raise Problem(422, " ".join(problems), code="invalid-rule")
     try:
-        rule = await add_rule(session=session, user_id=user.id, department_code=body.department,
-                              municipality_code=body.municipality, kind=body.kind,
-                              category=body.category, urgency=body.urgency)
-    except ValueError as error:
-        raise Problem(422, str(error), code="invalid-rule") from None
-    await append_audit(session=session, actor=current.user.id, action="routing.rule_added",
-                       detail={"rule": rule.id})
+        rule = await submit_rule(
+            session=session, actor=current.user.id, username=body.username,
+            rule=RuleInput(body.department, body.municipality, body.kind, body.category,
+                           body.urgency),
+        )
+    except RuleRefused as refused:
+        raise Problem(422, str(refused), code="invalid-rule") from None
     return RuleOut(id=rule.id, user_id=rule.user_id, department=rule.department_code,
                    municipality=rule.municipality_code, kind=rule.kind, category=rule.category,
                    urgency=rule.urgency)
@@ -77,7 +68,5 @@ async def create(body: RuleIn, current: AdminSession, session: SessionDep) -> Ru
                responses=problem_responses(401, 403, 404, 422))
 async def delete(rule_id: RuleId, current: AdminSession, session: SessionDep) -> None:
     """Removes a rule."""
-    if not await remove_rule(session=session, rule_id=rule_id):
+    if not await delete_rule(session=session, actor=current.user.id, rule_id=rule_id):
         raise Problem(404, "No existe esa regla.")
-    await append_audit(session=session, actor=current.user.id, action="routing.rule_removed",
-                       detail={"rule": rule_id})

@@ -16,6 +16,7 @@ from storage.reports import Opened
 from storage.sessions import OpenSession
 from storage.triage import (
     CLOSING_REASONS,
+    MAX_REFERENCE,
     MAX_TEXT,
     REFERRAL_ENTITIES,
     TriageError,
@@ -41,7 +42,7 @@ class StatusChange(BaseModel):
     entity: str | None = Field(
         default=None, max_length=32,
         description="Entidad a la que se remite: " + ", ".join(REFERRAL_ENTITIES) + ".")
-    reference: str | None = Field(default=None, max_length=120,
+    reference: str | None = Field(default=None, max_length=MAX_REFERENCE,
                                   description="Número de radicado o referencia de la entidad.")
     reason: str | None = Field(
         default=None, max_length=32,

@@ -1,7 +1,8 @@
 """The analyst's dashboard: charts and tables from the same protected aggregates as the API.
 
-Every number comes from `api.routes.aggregates`, so suppression is identical to the
-API and the exports; a suppressed cell has no bar and shows a dash.
+Every number comes from `api.aggregates` (`table_for`, `protected_priorities` in the
+caller's scope), as the API's do, so suppression is identical to the API and the
+exports; a suppressed cell has no bar and shows a dash.
 """
 
 from __future__ import annotations
@@ -12,13 +13,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from api.aggregates import ALL, Protected
+from api.aggregates import (
+    ALL,
+    AggregateError,
+    Protected,
+    export_response,
+    protected_priorities,
+    scope_of,
+    table_for,
+)
 from api.aggregates import label as dimension_label
 from api.deps import SessionDep, SettingsDep
-from api.problems import Problem
-from api.routes import aggregates as aggregates_api
 from api.web import labels
-from api.web.pages import PageUser
+from api.web.forms import PageUser, error_page
 from api.web.render import locale_of, render
 from api.web.security import WebSession
 from bot.i18n import translations
@@ -103,11 +110,11 @@ def by_month_and_kind(protected: Protected) -> Chart:
 
 async def _protected(current: WebSession, session: SessionDep, settings: SettingsDep,
                      group_by: list[str], filters: dict[str, Any]) -> Protected:
-    table = await aggregates_api.table_for(
-        session, current.opened, settings.suppression_k, group_by, filters["from"],
-        filters["to"], filters["kind"], "analyst",
+    return await table_for(
+        session=session, user=current.opened.user, k=settings.suppression_k,
+        group_by=group_by, month_from=filters["from"], month_to=filters["to"],
+        kind=filters["kind"], profile="analyst",
     )
-    return table
 
 
 def read_filters(request: Request) -> tuple[dict[str, Any], str | None]:
@@ -132,9 +139,10 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
     departments = await _protected(current, session, settings, ["department"], filters)
     municipalities = await _protected(current, session, settings, ["municipality"], filters)
     categories = await _protected(current, session, settings, ["category"], filters)
-    priorities = await aggregates_api.priorities(
-        current.opened, session, settings, month_from=filters["from"], month_to=filters["to"])
-    shown = [item for item in priorities["items"] if not item["suppressed"]]
+    priorities = await protected_priorities(
+        session=session, scope=await scope_of(session, current.opened.user),
+        k=settings.suppression_k, month_from=filters["from"], month_to=filters["to"])
+    shown = [item for item in priorities if not item["suppressed"]]
     kept = {"desde": filters["from"] or "", "hasta": filters["to"] or "",
             "tipo": filters["kind"] or ""}
     return render(request, "dashboard.html", {
@@ -145,7 +153,7 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
         "municipalities": municipalities,
         "municipalities_chart": single(municipalities, locale, top=TOP_MUNICIPALITIES),
         "categories": categories, "categories_chart": single(categories, locale),
-        "priorities": shown, "priorities_hidden": len(priorities["items"]) - len(shown),
+        "priorities": shown, "priorities_hidden": len(priorities) - len(shown),
         "query": {key: value for key, value in kept.items() if value},
         "dim_label": lambda dimension, code: (
             translations(locale).gettext(labels.KIND[code]) if dimension == "kind"
@@ -162,17 +170,14 @@ async def export(request: Request, session: SessionDep, settings: SettingsDep,
     fmt = params.get("formato", "csv")
     profile = params.get("perfil", "analyst")
     if fmt not in ("csv", "json", "hxl") or profile not in ("analyst", "public"):
-        return render(request, "error.html", {
-            "current": current, "message": N_("Ese formato de descarga no existe."),
-        }, status_code=422)
+        return error_page(request, current, N_("Ese formato de descarga no existe."), 422)
     try:
-        response = await aggregates_api.export(
-            current.opened, session, settings, format=fmt,  # type: ignore[arg-type]
+        protected = await table_for(
+            session=session, user=current.opened.user, k=settings.suppression_k,
             group_by=["municipality", "category"], month_from=filters["from"],
-            month_to=filters["to"], kind=filters["kind"], profile=profile,  # type: ignore[arg-type]
-            lang="es" if locale_of(request) == "es" else "en",
+            month_to=filters["to"], kind=filters["kind"], profile=profile,
         )
-    except Problem as problem:
-        return render(request, "error.html", {"current": current, "message": problem.detail},
-                      status_code=problem.status_code)
-    return response
+    except AggregateError as error:
+        return error_page(request, current, str(error), 422)
+    return export_response(protected, format=fmt,
+                           lang="es" if locale_of(request) == "es" else "en")

@@ -8,7 +8,6 @@ token; the login form, before any session exists, uses a double-submit cookie.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
@@ -22,8 +21,7 @@ from starlette.datastructures import FormData
 
 from api.auth import needs_totp_enrollment
 from api.settings import Settings
-from storage import crypto
-from storage.sessions import OpenSession, extend_session, resolve_session
+from storage.sessions import OpenSession, csrf_token, extend_session, resolve_session
 
 SESSION_COOKIE = "somos_sesion"
 LOGIN_CSRF_COOKIE = "somos_csrf"
@@ -76,13 +74,8 @@ class WebSession:
 
     @property
     def csrf(self) -> str:
-        return csrf_for(self.token)
-
-
-def csrf_for(token: str) -> str:
-    """Derived from the session token, which only this browser holds."""
-    key = crypto.hkdf_sha256(token.encode(), info=b"somos/v1/csrf", length=24)
-    return base64.urlsafe_b64encode(key).decode().rstrip("=")
+        """Derived from the session token, which only this browser holds."""
+        return csrf_token(self.token)
 
 
 def new_login_csrf() -> str:

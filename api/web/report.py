@@ -1,0 +1,192 @@
+"""One report for a focal point (`/reportes/{id}`): its page, the triage actions on it
+(take, status, note, message to the reporter, share) and its evidence files.
+
+Pages and the JSON API call the same storage functions (`storage.triage`,
+`storage.reports`), so rules and refusals are the same; a refusal is storage's own
+message (a msgid, so it reads in English on an English page) with the API's status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request, Response
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.deps import SessionDep, StoreDep
+from api.problems import triage_status
+from api.reports_view import MSG_NO_FILE, evidence_response, report_detail
+from api.web import labels
+from api.web.forms import Triager, done_notice, error_page, gettext, read_form, redirect
+from api.web.render import locale_of, render
+from api.web.security import WebSession
+from api.web.summary import answer_lines
+from flows.messages import N_
+from storage.models import User
+from storage.reports import Opened, read_report_attachment
+from storage.triage import (
+    CLOSING_REASONS,
+    MAX_REFERENCE,
+    MSG_NOT_IN_QUEUE,
+    REFERRAL_ENTITIES,
+    TRANSITIONS,
+    TriageError,
+    add_note,
+    change_status,
+    claim_report,
+    message_reporter,
+    open_case,
+    require_assignee,
+    share_report,
+)
+
+router = APIRouter(include_in_schema=False)
+INLINE_TYPES = ("image/jpeg", "image/png", "image/webp", "audio/ogg", "audio/mpeg", "audio/mp4")
+# Every status a report can be moved to (never back to "new").
+MOVES = frozenset(target for targets in TRANSITIONS.values() for target in targets)
+DONE = {
+    "tomado": N_("Usted tomó este reporte."),
+    "estado": N_("El estado quedó guardado."),
+    "nota": N_("La nota quedó guardada."),
+    "mensaje": N_("El mensaje quedó listo. La persona lo leerá con su código."),
+    "compartido": N_("El reporte quedó compartido."),
+}
+MSG_YOU = N_("Usted")
+MSG_BAD_STATUS = N_("Revise el estado: elija uno de la lista, y una referencia de hasta 120 "
+                    "caracteres.")
+
+
+async def _report_page(
+    request: Request, session: AsyncSession, current: WebSession, report_id: str, *,
+    error: str | None = None, status_code: int = 200,
+) -> Response:
+    detail = await report_detail(session=session, user_id=current.opened.user.id,
+                                 private_key=current.opened.private_key, report_id=report_id,
+                                 now=datetime.now(UTC))
+    if detail is None:
+        return error_page(request, current, MSG_NOT_IN_QUEUE, 404)
+    locale = locale_of(request)
+    actors = {e.actor for e in (*detail.notes, *detail.history)} - {"reporter"}
+    people = {user.id: user.username for user in (await session.exec(
+        select(User).where(col(User.id).in_(sorted(actors))))).all()} if actors else {}
+    people[current.opened.user.id] = gettext(locale, MSG_YOU)
+    return render(request, "report.html", {
+        "current": current, "report": detail, "labels": labels, "error": error,
+        "done": done_notice(request, DONE) if status_code == 200 else None,
+        "lines": answer_lines(detail.kind, detail.answers, locale),
+        "next_statuses": sorted(TRANSITIONS.get(detail.status, ())),
+        "entities": REFERRAL_ENTITIES, "reasons": CLOSING_REASONS,
+        "inline_types": INLINE_TYPES, "people": people,
+    }, status_code=status_code)
+
+
+@router.get("/reportes/{report_id}")
+async def report_page(request: Request, report_id: str, session: SessionDep,
+                      current: Triager) -> Response:
+    return await _report_page(request, session, current, report_id)
+
+
+async def _act(request: Request, session: AsyncSession, current: WebSession, report_id: str,
+               done: str, action: Callable[[Opened], Awaitable[object]]) -> Response:
+    """Opens the report from the caller's queue and runs one triage action on it. Success
+    redirects (no resubmission); a refusal re-renders the report with storage's message."""
+    try:
+        opened = await open_case(session=session, user=current.opened.user,
+                                 private_key=current.opened.private_key, report_id=report_id)
+        await action(opened)
+    except TriageError as error:
+        return await _report_page(request, session, current, report_id, error=str(error),
+                                  status_code=triage_status(error.code))
+    return redirect(f"/reportes/{report_id}?hecho={done}")
+
+
+@router.post("/reportes/{report_id}/tomar")
+async def claim(request: Request, report_id: str, session: SessionDep,
+                current: Triager) -> Response:
+    await read_form(request, current)
+    user_id = current.opened.user.id
+    return await _act(request, session, current, report_id, "tomado", lambda opened: (
+        claim_report(session=session, report_id=opened.report.id, user_id=user_id,
+                     now=datetime.now(UTC))))
+
+
+@router.post("/reportes/{report_id}/estado")
+async def status(request: Request, report_id: str, session: SessionDep,
+                 current: Triager) -> Response:
+    form = await read_form(request, current)
+    chosen = form.get("status", "")
+    referred, closed = chosen == "referred", chosen == "closed"
+    reference = form.get("reference", "") if referred else ""
+    if chosen not in MOVES or len(reference) > MAX_REFERENCE:
+        # A status the form does not offer, or a reference past storage's limit: said
+        # once for the whole form. Never logged: a reference number is case data.
+        return await _report_page(request, session, current, report_id,
+                                  error=MSG_BAD_STATUS, status_code=422)
+    user = current.opened.user
+
+    async def move(opened: Opened) -> object:
+        require_assignee(user=user, opened=opened)
+        return await change_status(
+            session=session, opened=opened, user_id=user.id, status=chosen,
+            entity=(form.get("entity") or None) if referred else None,
+            reference=reference or None, reason=(form.get("reason") or None) if closed else None,
+            now=datetime.now(UTC),
+        )
+
+    return await _act(request, session, current, report_id, "estado", move)
+
+
+@router.post("/reportes/{report_id}/nota")
+async def note(request: Request, report_id: str, session: SessionDep,
+               current: Triager) -> Response:
+    form = await read_form(request, current)
+    user_id = current.opened.user.id
+    return await _act(request, session, current, report_id, "nota", lambda opened: (
+        add_note(session=session, opened=opened, user_id=user_id, text=form.get("text", ""),
+                 now=datetime.now(UTC))))
+
+
+@router.post("/reportes/{report_id}/mensaje")
+async def message(request: Request, report_id: str, session: SessionDep, store: StoreDep,
+                  current: Triager) -> Response:
+    form = await read_form(request, current)
+    user = current.opened.user
+
+    async def send(opened: Opened) -> object:
+        require_assignee(user=user, opened=opened)
+        return await message_reporter(session=session, keyring=store.keyring, opened=opened,
+                                      user_id=user.id, text=form.get("text", ""),
+                                      now=datetime.now(UTC))
+
+    return await _act(request, session, current, report_id, "mensaje", send)
+
+
+@router.post("/reportes/{report_id}/compartir")
+async def share(request: Request, report_id: str, session: SessionDep, store: StoreDep,
+                current: Triager) -> Response:
+    form = await read_form(request, current)
+    user_id = current.opened.user.id
+    return await _act(request, session, current, report_id, "compartido", lambda opened: (
+        share_report(session=session, keyring=store.keyring, opened=opened, user_id=user_id,
+                     username=form.get("username", ""), now=datetime.now(UTC))))
+
+
+@router.get("/reportes/{report_id}/archivos/{attachment_id}")
+async def attachment(request: Request, report_id: str, attachment_id: str, session: SessionDep,
+                     current: Triager) -> Response:
+    """Evidence for preview (images, voice notes) or download; decrypted per request, audited."""
+    file = await read_report_attachment(
+        session=session, user_id=current.opened.user.id,
+        private_key=current.opened.private_key, report_id=report_id,
+        attachment_id=attachment_id,
+    )
+    if file is None:
+        return error_page(request, current, MSG_NO_FILE, 404)
+    response = evidence_response(file)
+    if response.media_type in INLINE_TYPES and request.query_params.get("descargar") != "1":
+        response.headers["Content-Disposition"] = "inline"
+    # Nothing inside a file may run, even if it claims to be a page.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
