@@ -37,7 +37,7 @@ async def account_page(request: Request, current: Anyone) -> Response:
 @router.post("/cuenta/telegram")
 async def link_telegram(request: Request, session: SessionDep, current: Triager) -> Response:
     await read_form(request, current)
-    code = await start_telegram_link(session=session, user=current.opened.user,
+    code = await start_telegram_link(session=session, user=current.signed_in.user,
                                      now=datetime.now(UTC))
     return _account_page(request, current, link_code=code)
 
@@ -47,13 +47,13 @@ async def password(request: Request, session: SessionDep, store: StoreDep,
                    current: Anyone) -> Response:
     form = await read_form(request, current)
     # Counted in this request's transaction: refusals below return a page, so it commits.
-    attempts = await count_attempt(session=session, key=f"password:{current.opened.user.id}",
+    attempts = await count_attempt(session=session, key=f"password:{current.signed_in.user.id}",
                                    window=LOGIN_WINDOW, now=now_of(request))
     if attempts > LOGIN_ATTEMPTS:
         return _account_page(request, current, error=MSG_TOO_MANY_PASSWORDS, status_code=429)
     try:
         changed = await change_password(
-            session=session, user=current.opened.user,
+            session=session, user=current.signed_in.user,
             current_password=form.get("current_password", ""),
             new_password=form.get("new_password", ""), argon2_params=store.argon2,
         )
@@ -61,7 +61,7 @@ async def password(request: Request, session: SessionDep, store: StoreDep,
         return _account_page(request, current, error=str(error), status_code=422)
     if not changed:
         return _account_page(request, current, error=MSG_CURRENT_PASSWORD, status_code=403)
-    await append_audit(session=session, actor=current.opened.user.id,
+    await append_audit(session=session, actor=current.signed_in.user.id,
                        action="user.password_changed")
     response = redirect("/entrar?aviso=clave")
     response.delete_cookie(SESSION_COOKIE, path="/")

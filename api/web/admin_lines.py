@@ -62,7 +62,7 @@ async def add_line_page(request: Request, session: SessionDep, current: Admin) -
         return await _lines_page(request, session, current, code, entered=form,
                                  errors=[Notice(MSG_LINE_FIELDS)], status_code=422)
     line = await add_line(session=session, municipality_code=code, name=name, number=number)
-    await append_audit(session=session, actor=current.opened.user.id, action="lines.line_added",
+    await append_audit(session=session, actor=current.signed_in.user.id, action="lines.line_added",
                        detail={"line": line.id, "municipality": code})
     return redirect(f"/admin/lineas?municipio={code}&hecho=linea")
 
@@ -75,7 +75,7 @@ async def remove_line_page(request: Request, line_id: str, session: SessionDep,
     if line is None:
         return await _lines_page(request, session, current, form.get("municipio", ""),
                                  errors=[Notice(MSG_NO_LINE)], status_code=404)
-    await append_audit(session=session, actor=current.opened.user.id,
+    await append_audit(session=session, actor=current.signed_in.user.id,
                        action="lines.line_removed",
                        detail={"line": line_id, "municipality": line.municipality_code})
     return redirect(f"/admin/lineas?municipio={line.municipality_code}&hecho=linea-borrada")

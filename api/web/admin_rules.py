@@ -83,7 +83,7 @@ async def add_rule_page(request: Request, session: SessionDep, current: Admin) -
         problems.append(Notice(MSG_CATEGORY_NOT_OF_KIND))
     if not problems:
         try:
-            await submit_rule(session=session, actor=current.opened.user.id,
+            await submit_rule(session=session, actor=current.signed_in.user.id,
                               username=form.get("username", ""), rule=rule)
         except RuleRefused as refusal:
             problems.append(Notice(detail=str(refusal)))
@@ -97,7 +97,7 @@ async def add_rule_page(request: Request, session: SessionDep, current: Admin) -
 async def remove_rule_page(request: Request, rule_id: str, session: SessionDep,
                            current: Admin) -> Response:
     await read_form(request, current)
-    if not await delete_rule(session=session, actor=current.opened.user.id, rule_id=rule_id):
+    if not await delete_rule(session=session, actor=current.signed_in.user.id, rule_id=rule_id):
         return await _rules_page(request, session, current, errors=[Notice(MSG_NO_RULE)],
                                  status_code=404)
     return redirect("/admin/rutas?hecho=regla-borrada")

@@ -75,7 +75,7 @@ async def create_user_page(request: Request, session: SessionDep, store: StoreDe
                                  status_code=422)
     password = generate_password()
     await create_staff(
-        session=session, keyring=store.keyring, actor=current.opened.user.id, via="web",
+        session=session, keyring=store.keyring, actor=current.signed_in.user.id, via="web",
         username=username, role=role, password=password, municipalities=municipalities,
         departments=departments, argon2_params=store.argon2,
     )
@@ -93,7 +93,7 @@ async def _user_page(request: Request, session: AsyncSession, current: WebSessio
         return error_page(request, current, MSG_NO_USER, 404)
     return render(request, "admin_user.html", {
         "current": current, "row": row, "labels": labels, "errors": errors, "done": None,
-        "yourself": user_id == current.opened.user.id,
+        "yourself": user_id == current.signed_in.user.id,
     }, status_code=status_code)
 
 
@@ -110,12 +110,12 @@ async def disable(request: Request, user_id: str, session: SessionDep,
     user = await session.get(User, user_id)
     if user is None:
         return error_page(request, current, MSG_NO_USER, 404)
-    if user.id == current.opened.user.id:
+    if user.id == current.signed_in.user.id:
         return await _user_page(request, session, current, user_id,
                                 errors=[Notice(MSG_NOT_YOURSELF)], status_code=422)
     if not user.disabled:
         await disable_user(session=session, user=user)
-        await append_audit(session=session, actor=current.opened.user.id,
+        await append_audit(session=session, actor=current.signed_in.user.id,
                            action="user.disabled", detail={"user": user.id})
     return redirect("/admin/usuarios?hecho=desactivada")
 
@@ -129,7 +129,7 @@ async def restore(request: Request, user_id: str, session: SessionDep, store: St
         return error_page(request, current, MSG_NO_USER, 404)
     problem: Notice | None = None
     recovery = b""
-    if user.id == current.opened.user.id:
+    if user.id == current.signed_in.user.id:
         problem = Notice(MSG_RESTORE_YOURSELF)
     elif user.disabled:
         problem = Notice(MSG_DISABLED)
@@ -148,7 +148,7 @@ async def restore(request: Request, user_id: str, session: SessionDep, store: St
     if problem is not None:
         return await _user_page(request, session, current, user_id, errors=[problem],
                                 status_code=422)
-    await append_audit(session=session, actor=current.opened.user.id, action="user.restored",
+    await append_audit(session=session, actor=current.signed_in.user.id, action="user.restored",
                        detail={"user": user.id})
     return render(request, "admin_password.html", {
         "current": current, "username": user.username, "password": password, "created": False,

@@ -111,7 +111,7 @@ def by_month_and_kind(protected: Protected) -> Chart:
 async def _protected(current: WebSession, session: SessionDep, settings: SettingsDep,
                      group_by: list[str], filters: dict[str, Any]) -> Protected:
     return await table_for(
-        session=session, user=current.opened.user, k=settings.suppression_k,
+        session=session, user=current.signed_in.user, k=settings.suppression_k,
         group_by=group_by, month_from=filters["from"], month_to=filters["to"],
         kind=filters["kind"], profile="analyst",
     )
@@ -140,7 +140,7 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
     municipalities = await _protected(current, session, settings, ["municipality"], filters)
     categories = await _protected(current, session, settings, ["category"], filters)
     priorities = await protected_priorities(
-        session=session, scope=await scope_of(session, current.opened.user),
+        session=session, scope=await scope_of(session, current.signed_in.user),
         k=settings.suppression_k, month_from=filters["from"], month_to=filters["to"])
     shown = [item for item in priorities if not item["suppressed"]]
     kept = {"desde": filters["from"] or "", "hasta": filters["to"] or "",
@@ -173,7 +173,7 @@ async def export(request: Request, session: SessionDep, settings: SettingsDep,
         return error_page(request, current, N_("Ese formato de descarga no existe."), 422)
     try:
         protected = await table_for(
-            session=session, user=current.opened.user, k=settings.suppression_k,
+            session=session, user=current.signed_in.user, k=settings.suppression_k,
             group_by=["municipality", "category"], month_from=filters["from"],
             month_to=filters["to"], kind=filters["kind"], profile=profile,
         )

@@ -45,7 +45,7 @@ class PageUser:
     ) -> WebSession:
         current = await web_session(request, session, settings, enrolling=self.enrolling)
         request.state.web = current
-        if self.roles and current.opened.user.role not in self.roles:
+        if self.roles and current.signed_in.user.role not in self.roles:
             raise PageForbidden()
         return current
 

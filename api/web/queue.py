@@ -27,7 +27,7 @@ MSG_BAD_FILTER = N_("Un filtro no era válido y no se aplicó.")
 
 async def _area_municipalities(session: AsyncSession, current: WebSession) -> list[tuple[str, str]]:
     """The municipalities a focal point may filter by: those of their areas."""
-    areas = await areas_of(session=session, user_id=current.opened.user.id)
+    areas = await areas_of(session=session, user_id=current.signed_in.user.id)
     catalog = Catalog.load(departments=None)
     codes: set[str] = {a.municipality_code for a in areas if a.municipality_code}
     for area in areas:
@@ -50,7 +50,7 @@ async def queue_view(request: Request, session: SessionDep, current: Triager) ->
             or (municipality and not (municipality.isdigit() and len(municipality) == 5)):
         status = urgency = kind = municipality = None
         warning = MSG_BAD_FILTER
-    user_id = current.opened.user.id
+    user_id = current.signed_in.user.id
     try:
         page = await queue_page(
             session=session, user_id=user_id, now=datetime.now(UTC), status=status,

@@ -62,8 +62,8 @@ async def _report_page(
     request: Request, session: AsyncSession, current: WebSession, report_id: str, *,
     error: str | None = None, status_code: int = 200,
 ) -> Response:
-    detail = await report_detail(session=session, user_id=current.opened.user.id,
-                                 private_key=current.opened.private_key, report_id=report_id,
+    detail = await report_detail(session=session, user_id=current.signed_in.user.id,
+                                 private_key=current.signed_in.private_key, report_id=report_id,
                                  now=datetime.now(UTC))
     if detail is None:
         return error_page(request, current, MSG_NOT_IN_QUEUE, 404)
@@ -71,7 +71,7 @@ async def _report_page(
     actors = {e.actor for e in (*detail.notes, *detail.history)} - {"reporter"}
     people = {user.id: user.username for user in (await session.exec(
         select(User).where(col(User.id).in_(sorted(actors))))).all()} if actors else {}
-    people[current.opened.user.id] = gettext(locale, MSG_YOU)
+    people[current.signed_in.user.id] = gettext(locale, MSG_YOU)
     return render(request, "report.html", {
         "current": current, "report": detail, "labels": labels, "error": error,
         "done": done_notice(request, DONE) if status_code == 200 else None,
@@ -93,8 +93,8 @@ async def _act(request: Request, session: AsyncSession, current: WebSession, rep
     """Opens the report from the caller's queue and runs one triage action on it. Success
     redirects (no resubmission); a refusal re-renders the report with storage's message."""
     try:
-        opened = await open_case(session=session, user=current.opened.user,
-                                 private_key=current.opened.private_key, report_id=report_id)
+        opened = await open_case(session=session, user=current.signed_in.user,
+                                 private_key=current.signed_in.private_key, report_id=report_id)
         await action(opened)
     except TriageError as error:
         return await _report_page(request, session, current, report_id, error=str(error),
@@ -106,7 +106,7 @@ async def _act(request: Request, session: AsyncSession, current: WebSession, rep
 async def claim(request: Request, report_id: str, session: SessionDep,
                 current: Triager) -> Response:
     await read_form(request, current)
-    user_id = current.opened.user.id
+    user_id = current.signed_in.user.id
     return await _act(request, session, current, report_id, "tomado", lambda opened: (
         claim_report(session=session, report_id=opened.report.id, user_id=user_id,
                      now=datetime.now(UTC))))
@@ -124,7 +124,7 @@ async def status(request: Request, report_id: str, session: SessionDep,
         # once for the whole form. Never logged: a reference number is case data.
         return await _report_page(request, session, current, report_id,
                                   error=MSG_BAD_STATUS, status_code=422)
-    user = current.opened.user
+    user = current.signed_in.user
 
     async def move(opened: Opened) -> object:
         require_assignee(user=user, opened=opened)
@@ -142,7 +142,7 @@ async def status(request: Request, report_id: str, session: SessionDep,
 async def note(request: Request, report_id: str, session: SessionDep,
                current: Triager) -> Response:
     form = await read_form(request, current)
-    user_id = current.opened.user.id
+    user_id = current.signed_in.user.id
     return await _act(request, session, current, report_id, "nota", lambda opened: (
         add_note(session=session, opened=opened, user_id=user_id, text=form.get("text", ""),
                  now=datetime.now(UTC))))
@@ -152,7 +152,7 @@ async def note(request: Request, report_id: str, session: SessionDep,
 async def message(request: Request, report_id: str, session: SessionDep, store: StoreDep,
                   current: Triager) -> Response:
     form = await read_form(request, current)
-    user = current.opened.user
+    user = current.signed_in.user
 
     async def send(opened: Opened) -> object:
         require_assignee(user=user, opened=opened)
@@ -167,7 +167,7 @@ async def message(request: Request, report_id: str, session: SessionDep, store: 
 async def share(request: Request, report_id: str, session: SessionDep, store: StoreDep,
                 current: Triager) -> Response:
     form = await read_form(request, current)
-    user_id = current.opened.user.id
+    user_id = current.signed_in.user.id
     return await _act(request, session, current, report_id, "compartido", lambda opened: (
         share_report(session=session, keyring=store.keyring, opened=opened, user_id=user_id,
                      username=form.get("username", ""), now=datetime.now(UTC))))
@@ -178,8 +178,8 @@ async def attachment(request: Request, report_id: str, attachment_id: str, sessi
                      current: Triager) -> Response:
     """Evidence for preview (images, voice notes) or download; decrypted per request, audited."""
     file = await read_report_attachment(
-        session=session, user_id=current.opened.user.id,
-        private_key=current.opened.private_key, report_id=report_id,
+        session=session, user_id=current.signed_in.user.id,
+        private_key=current.signed_in.private_key, report_id=report_id,
         attachment_id=attachment_id,
     )
     if file is None:

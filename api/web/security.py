@@ -65,7 +65,7 @@ class CsrfRefused(Exception):
 
 @dataclass(frozen=True)
 class WebSession:
-    opened: OpenSession
+    signed_in: OpenSession
     token: str = field(repr=False)
     expires_at: datetime
     # Plain copies for the page frame: error pages render after the transaction has ended.
@@ -126,7 +126,7 @@ async def web_session(
         idle=timedelta(minutes=settings.web_idle_minutes),
         lifetime=timedelta(hours=settings.session_hours),
     )
-    return WebSession(opened=opened, token=token, expires_at=expires_at,
+    return WebSession(signed_in=opened, token=token, expires_at=expires_at,
                       username=opened.user.username, role=opened.user.role)
 
 

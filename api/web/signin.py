@@ -53,7 +53,7 @@ MSG_ENROLL_EXPIRED = N_("El código QR venció. Cargue la página otra vez.")
 
 @router.get("/")
 async def home(current: Anyone) -> Response:
-    return redirect(home_of(current.opened.user.role))
+    return redirect(home_of(current.signed_in.user.role))
 
 
 # --- Signing in and out ------------------------------------------------------------------
@@ -111,8 +111,8 @@ async def login(request: Request, session: SessionDep, store: StoreDep,
 @router.post("/salir")
 async def logout(request: Request, session: SessionDep, current: Enrolling) -> Response:
     check_csrf(current.csrf, await request.form())
-    await revoke_session(session=session, token_hash=current.opened.token_hash)
-    await append_audit(session=session, actor=current.opened.user.id, action="auth.logout")
+    await revoke_session(session=session, token_hash=current.signed_in.token_hash)
+    await append_audit(session=session, actor=current.signed_in.user.id, action="auth.logout")
     response = redirect("/entrar?aviso=salio")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -134,9 +134,9 @@ async def choose_language(request: Request, chosen: str) -> Response:
 def _enroll_page(request: Request, keyring: Keyring, current: WebSession, *,
                  error: str | None = None, status_code: int = 200) -> Response:
     secret = generate_totp_secret()
-    sealed = seal_pending_totp(keyring=keyring, user_id=current.opened.user.id,
-                               token_hash=current.opened.token_hash, secret=secret)
-    uri = pyotp.TOTP(secret).provisioning_uri(name=current.opened.user.username,
+    sealed = seal_pending_totp(keyring=keyring, user_id=current.signed_in.user.id,
+                               token_hash=current.signed_in.token_hash, secret=secret)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=current.signed_in.user.username,
                                               issuer_name=ISSUER)
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     svg = image.to_string(encoding="unicode")
@@ -149,8 +149,8 @@ def _enroll_page(request: Request, keyring: Keyring, current: WebSession, *,
 
 @router.get("/verificacion")
 async def enroll_page(request: Request, store: StoreDep, current: Enrolling) -> Response:
-    if current.opened.user.crypto_totp_secret is not None:
-        return redirect(home_of(current.opened.user.role))
+    if current.signed_in.user.crypto_totp_secret is not None:
+        return redirect(home_of(current.signed_in.user.role))
     return _enroll_page(request, store.keyring, current)
 
 
@@ -159,11 +159,11 @@ async def enroll(request: Request, session: SessionDep, store: StoreDep,
                  current: Enrolling) -> Response:
     form = await request.form()
     check_csrf(current.csrf, form)
-    user = current.opened.user
+    user = current.signed_in.user
     if user.crypto_totp_secret is not None:
         return redirect(home_of(user.role))
     secret = open_pending_totp(keyring=store.keyring, user_id=user.id,
-                               token_hash=current.opened.token_hash,
+                               token_hash=current.signed_in.token_hash,
                                sealed=str(form.get("sealed", "")))
     if secret is None:
         return _enroll_page(request, store.keyring, current, error=MSG_ENROLL_EXPIRED,
