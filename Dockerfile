@@ -37,4 +37,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
 
 # `somos init` is idempotent: it creates or upgrades the schema and keys on first start.
+# Its output here is the container log, not a terminal: the recovery key and the first
+# admin's secrets go to /data/secretos-iniciales.txt (0600), never to the log. Read it once
+# with `docker exec <container> cat /data/secretos-iniciales.txt`, then delete it.
 CMD ["sh", "-c", "somos init && exec somos serve --host 0.0.0.0 --port 8000"]

@@ -15,6 +15,7 @@ lists them.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -125,6 +126,8 @@ def otpauth_uri(username: str, secret: str) -> str:
 
 
 def main() -> None:
+    # Everything Somos writes (database, WAL, keys, backups, secrets) is for its own user.
+    os.umask(0o077)
     app()
 
 

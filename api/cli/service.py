@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,10 @@ from storage.staff import create_staff
 from storage.store import Store
 from storage.users import count_users, generate_password
 
+SECRETS_FILE = "secretos-iniciales.txt"
+# What `somos init` shows once: the recovery key, the first administrator's secrets.
+SECRET_MARKS = ("LLAVE DE RECUPERACIÓN", "Primer administrador")
+
 
 @app.command()
 def init(
@@ -27,10 +32,15 @@ def init(
         Path | None,
         typer.Option(help="Además de mostrarla, guardar la llave de recuperación en este archivo."),
     ] = None,
+    secrets_file: Annotated[
+        Path | None,
+        typer.Option(help="Sin terminal, los secretos iniciales se guardan aquí (modo 0600). "
+                          "Por omisión: SOMOS_DATA_DIR/" + SECRETS_FILE + "."),
+    ] = None,
 ) -> None:
     """Crea o actualiza el esquema, las llaves y el primer administrador. Idempotente."""
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _private_data_dir(settings.data_dir)
 
     async def work(store: Store) -> list[str]:
         done: list[str] = []
@@ -42,10 +52,50 @@ def init(
         return done
 
     done = with_store(settings, work)
+    _private_data_dir(settings.data_dir)  # the database and its WAL, now that they exist
     if not done:
         typer.echo("Somos ya estaba inicializado: nada cambió.")
+    secrets = [line for line in done if line.startswith(SECRET_MARKS)]
     for line in done:
-        typer.echo(line)
+        if line not in secrets:
+            typer.echo(line)
+    if not secrets:
+        return
+    if sys.stdout.isatty():
+        for line in secrets:
+            typer.echo(line)
+        return
+    # Not a terminal (a container's log, a pipe, a file): secrets never go there.
+    path = _new_private_file(secrets_file or settings.data_dir / SECRETS_FILE,
+                             "\n\n".join(secrets) + "\n")
+    typer.echo(f"Los secretos iniciales (llave de recuperación, contraseña y código TOTP del "
+               f"primer administrador) quedaron en {path}, legible solo por este usuario. "
+               "Cópielos a un lugar seguro fuera del servidor y borre el archivo.")
+
+
+def _private_data_dir(path: Path) -> None:
+    """The data directory 0700 and the files directly in it 0600, also when an older
+    version of Somos (or a hand-made directory) left them readable by others."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    for child in path.iterdir():
+        if child.is_file() and not child.is_symlink():
+            child.chmod(0o600)
+
+
+def _new_private_file(path: Path, text: str) -> Path:
+    """Writes `text` to a new file of mode 0600 from its first byte; never overwrites (a
+    second file gets a number)."""
+    for attempt in range(1, 100):
+        candidate = path if attempt == 1 else path.with_stem(f"{path.stem}-{attempt}")
+        try:
+            descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return candidate
+    raise fail(f"Ya hay demasiados archivos de secretos en {path.parent}: borre los viejos.")
 
 
 async def _first_keys_and_admin(

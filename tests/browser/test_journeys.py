@@ -57,7 +57,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         somos = Somos(root / "data", f"sqlite:///{root / 'data' / 'somos.db'}", {
             "TELEGRAM_BOT_TOKEN": double.token, "SOMOS_TELEGRAM_API_URL": double.base_url,
         })
-        init = somos.run("init")
+        init = somos.init()
         admin_password = re.search(r"password=(\S+)", init)
         admin_secret = re.search(r"secret=([A-Z2-7]+)", init)
         assert admin_password and admin_secret, init

@@ -54,6 +54,13 @@ class Somos:
         assert result.returncode == 0, f"somos {' '.join(args)} failed:\n{result.stderr}"
         return result.stdout
 
+    def init(self) -> str:
+        """`somos init` with stdout piped, as in a container: the secrets it made go to a
+        file of the data directory, and this returns that file's text."""
+        out = self.run("init")
+        assert "secretos-iniciales.txt" in out and "password=" not in out, out
+        return (self.data_dir / "secretos-iniciales.txt").read_text(encoding="utf-8")
+
     def add_user(self, username: str, *args: str, password: str) -> str:
         """Creates a staff user and returns the TOTP secret printed by the CLI."""
         out = self.run("users", "add", username, *args, "--password-stdin",

@@ -22,7 +22,7 @@ def test_init_twice_changes_nothing_the_second_time(
     database: FreshDatabase, tmp_path: Path
 ) -> None:
     somos = Somos(tmp_path / "data", database.url)
-    first = somos.run("init")
+    first = somos.init()
     assert "password=" in first and re.search(r"^  secret=[A-Z2-7]{32}$", first, re.MULTILINE)
     assert "LLAVE DE RECUPERACIÓN" in first
     keys = (tmp_path / "data" / "somos-keys.json")
@@ -32,6 +32,39 @@ def test_init_twice_changes_nothing_the_second_time(
     second = somos.run("init")
     assert second.strip() == "Somos ya estaba inicializado: nada cambió."
     assert keys.read_bytes() == before
+
+
+def test_init_keeps_its_files_and_secrets_to_itself(tmp_path: Path) -> None:
+    """Whoever can read the data directory or the service's output (a container log, a
+    CI log, a shared terminal recording) finds no secret and no readable file."""
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o755)  # made by hand, readable by everyone
+    (data / "notas.txt").write_text("de la instalación", encoding="utf-8")
+    (data / "notas.txt").chmod(0o644)
+    somos = Somos(data, f"sqlite:///{data / 'somos.db'}")
+    out = somos.run("init")
+    secrets = data / "secretos-iniciales.txt"
+    text = secrets.read_text(encoding="utf-8")
+    admin_password = re.search(r"password=(\S+)", text)
+    totp = re.search(r"secret=([A-Z2-7]+)", text)
+    recovery = re.search(r"sin conexión:\n  (\S+)", text)
+    assert admin_password and totp and recovery, text
+    for secret in (admin_password[1], totp[1], recovery[1]):
+        assert secret not in out
+    assert str(secrets) in out
+
+    server = start_server(somos, tmp_path / "serve.log")  # the WAL and its index exist now
+    try:
+        assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+        modes = {p.name: p.stat().st_mode & 0o777 for p in data.rglob("*")}
+    finally:
+        server.stop()
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert "somos.db-wal" in modes and "somos-keys.json" in modes
+    assert set(modes.values()) == {0o600}, modes
+    for secret in (admin_password[1], totp[1], recovery[1]):
+        assert secret not in server.log()
 
 
 def test_users_list_shows_roles_areas_and_state(tmp_path: Path) -> None:
