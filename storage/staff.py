@@ -13,9 +13,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import crypto
 from storage.audit import append_audit
 from storage.keyfile import Keyring
+from storage.models import User
 from storage.recovery import recovery_public_key
 from storage.text import N_
-from storage.users import ROLES, USERNAME, NewUser, create_user, get_user_by_username
+from storage.users import (
+    ROLES,
+    USERNAME,
+    NewUser,
+    create_user,
+    disable_user,
+    get_user_by_username,
+    restore_with_recovery,
+)
 
 MSG_BAD_USERNAME = N_("Escriba un nombre de usuario de 2 a 64 caracteres, sin espacios.")
 MSG_USERNAME_TAKEN = N_("Ya existe un usuario llamado «{value}». Elija otro nombre.")
@@ -75,3 +84,26 @@ async def create_staff(
     await append_audit(session=session, actor=actor, action="user.created",
                        detail={"user": created.user.id, "role": role, "via": via})
     return created
+
+
+async def disable_staff(*, session: AsyncSession, user: User, actor: str, via: str) -> None:
+    """Disables and audits an account (no-op if it already is): it cannot sign in, and its
+    open sessions end at once; its reports stay readable by the others."""
+    if user.disabled:
+        return
+    await disable_user(session=session, user=user)
+    await append_audit(session=session, actor=actor, action="user.disabled",
+                       detail={"user": user.id, "via": via})
+
+
+async def restore_staff(
+    *, session: AsyncSession, user: User, actor: str, via: str, recovery_private_key: bytes,
+    new_password: str, argon2_params: crypto.Argon2Params = crypto.DEFAULT_ARGON2,
+) -> None:
+    """Gives a lost-password account a new password with the organization recovery key
+    (its reports stay readable) and audits it. Raises UserError when the key does not fit."""
+    await restore_with_recovery(session=session, user=user,
+                                recovery_private_key=recovery_private_key,
+                                new_password=new_password, argon2_params=argon2_params)
+    await append_audit(session=session, actor=actor, action="user.restored",
+                       detail={"user": user.id, "via": via})

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.cli import app, fail, in_transaction, load_settings
 from api.routing_input import RuleInput, validate_rule
 from storage.models import User
-from storage.routing import add_rule, list_rules, remove_rule
+from storage.routing import create_rule, delete_rule, list_rules
 from storage.store import Store
 from storage.users import get_user_by_username
 
@@ -38,9 +38,10 @@ def routes_add(
         if user is None:
             raise fail(f"No existe el usuario {username!r}: créelo con `somos users add`.")
         try:
-            rule = await add_rule(session=session, user_id=user.id,
-                                  department_code=department, municipality_code=municipality,
-                                  kind=kind, category=category, urgency=urgency)
+            rule = await create_rule(session=session, actor="operator", user_id=user.id,
+                                     department_code=department,
+                                     municipality_code=municipality, kind=kind,
+                                     category=category, urgency=urgency)
         except ValueError as error:
             raise fail(str(error)) from None
         return rule.id
@@ -74,6 +75,7 @@ def routes_list() -> None:
 def routes_remove(rule_id: Annotated[str, typer.Argument(help="Id de la regla.")]) -> None:
     """Borra una regla."""
     if not in_transaction(load_settings(),
-                          lambda session, _: remove_rule(session=session, rule_id=rule_id)):
+                          lambda session, _: delete_rule(session=session, actor="operator",
+                                                          rule_id=rule_id)):
         raise fail(f"No existe la regla {rule_id}. Vea las reglas con `somos routes list`.")
     typer.echo("Regla borrada.")

@@ -10,18 +10,15 @@ import typer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.cli import app, fail, in_transaction, load_settings, otpauth_uri, valid_codes
-from storage.audit import append_audit
 from storage.models import User
 from storage.recovery import RecoveryKeyMissing, decode_recovery_key
-from storage.staff import StaffRefused, create_staff
+from storage.staff import StaffRefused, create_staff, disable_staff, restore_staff
 from storage.store import Store
 from storage.users import (
     UserError,
-    disable_user,
     generate_password,
     get_user_by_username,
     list_staff,
-    restore_with_recovery,
 )
 
 users_app = typer.Typer(help="Cuentas del personal (puntos focales, analistas, administradores).",
@@ -74,12 +71,11 @@ def users_reset(
     async def work(session: AsyncSession, store: Store) -> None:
         user = await _existing_user(session, username)
         try:
-            await restore_with_recovery(session=session, user=user, recovery_private_key=recovery,
-                                        new_password=password, argon2_params=store.argon2)
+            await restore_staff(session=session, user=user, actor="operator", via="cli",
+                                recovery_private_key=recovery, new_password=password,
+                                argon2_params=store.argon2)
         except UserError as error:
             raise fail(str(error)) from None
-        await append_audit(session=session, actor="operator", action="user.restored",
-                           detail={"user": user.id})
 
     in_transaction(load_settings(), work)
     typer.echo(f"Cuenta {username} restaurada; sus sesiones abiertas se cerraron.")
@@ -93,9 +89,7 @@ def users_disable(username: Annotated[str, typer.Argument(help="Cuenta a desacti
 
     async def work(session: AsyncSession, _store: Store) -> None:
         user = await _existing_user(session, username)
-        await disable_user(session=session, user=user)
-        await append_audit(session=session, actor="operator", action="user.disabled",
-                           detail={"user": user.id})
+        await disable_staff(session=session, user=user, actor="operator", via="cli")
 
     in_transaction(load_settings(), work)
     typer.echo(f"Cuenta {username} desactivada.")

@@ -17,13 +17,11 @@ from api.labels import refusal_texts
 from api.params import STORABLE, UserId
 from api.problems import Problem, problem_responses
 from flows.municipalities import parse_codes
-from storage.audit import append_audit
 from storage.models import User
 from storage.sessions import OpenSession
-from storage.staff import create_staff, staff_refusals
+from storage.staff import create_staff, disable_staff, staff_refusals
 from storage.users import (
     StaffEntry,
-    disable_user,
     generate_password,
     list_staff,
 )
@@ -115,8 +113,5 @@ async def disable(user_id: UserId, current: AdminSession, session: SessionDep) -
         raise Problem(404, NOT_FOUND)
     if target.id == current.user.id:
         raise Problem(422, "No puede desactivar su propia cuenta.", code="yourself")
-    if not target.disabled:
-        await disable_user(session=session, user=target)
-        await append_audit(session=session, actor=current.user.id, action="user.disabled",
-                           detail={"user": target.id, "via": "api"})
+    await disable_staff(session=session, user=target, actor=current.user.id, via="api")
     return _out(await _entry(session, user_id))

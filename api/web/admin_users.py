@@ -17,17 +17,14 @@ from api.web.forms import Admin, done_notice, error_page, read_form, redirect
 from api.web.render import render
 from api.web.security import WebSession
 from flows.messages import N_
-from storage.audit import append_audit
 from storage.models import User
 from storage.recovery import decode_recovery_key
-from storage.staff import create_staff, staff_refusals
+from storage.staff import create_staff, disable_staff, restore_staff, staff_refusals
 from storage.users import (
     ROLES,
     UserError,
-    disable_user,
     generate_password,
     list_staff,
-    restore_with_recovery,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -113,10 +110,7 @@ async def disable(request: Request, user_id: str, session: SessionDep,
     if user.id == current.signed_in.user.id:
         return await _user_page(request, session, current, user_id,
                                 errors=[Notice(MSG_NOT_YOURSELF)], status_code=422)
-    if not user.disabled:
-        await disable_user(session=session, user=user)
-        await append_audit(session=session, actor=current.signed_in.user.id,
-                           action="user.disabled", detail={"user": user.id})
+    await disable_staff(session=session, user=user, actor=current.signed_in.user.id, via="web")
     return redirect("/admin/usuarios?hecho=desactivada")
 
 
@@ -141,15 +135,14 @@ async def restore(request: Request, user_id: str, session: SessionDep, store: St
     password = generate_password()
     if problem is None:
         try:
-            await restore_with_recovery(session=session, user=user, recovery_private_key=recovery,
-                                        new_password=password, argon2_params=store.argon2)
+            await restore_staff(session=session, user=user, actor=current.signed_in.user.id,
+                                via="web", recovery_private_key=recovery,
+                                new_password=password, argon2_params=store.argon2)
         except UserError as error:
             problem = Notice(detail=str(error))
     if problem is not None:
         return await _user_page(request, session, current, user_id, errors=[problem],
                                 status_code=422)
-    await append_audit(session=session, actor=current.signed_in.user.id, action="user.restored",
-                       detail={"user": user.id})
     return render(request, "admin_password.html", {
         "current": current, "username": user.username, "password": password, "created": False,
         "enrolled": user.crypto_totp_secret is not None,
