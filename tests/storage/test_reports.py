@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from storage.audit import append_audit, flush_pending_audit, verify_audit_chain
 from storage.crypto import DecryptionError
-from storage.models import Report, ReportKey, Rollup
+from storage.models import AuditEntry, Report, ReportKey, Rollup
 from storage.reports import NewReport, QueueFilter, list_queue, read_report, submit_report
 from storage.routing import add_rule, list_rules, recipients_for, remove_rule
 from storage.store import Store
@@ -60,6 +60,11 @@ async def test_focal_point_of_the_municipality_reads_the_report(store: Store) ->
     assert found is not None
     assert found.content["answers"]["description"] == "Llegó un panfleto a la vereda"
     assert found.report.municipality_code == TUMACO
+    # Every read of decrypted content leaves its trace, at once and to the second.
+    async with store.transaction() as session:
+        reads = (await session.exec(select(AuditEntry).where(
+            col(AuditEntry.action) == "report.read"))).all()
+    assert [(e.actor, e.report_id) for e in reads] == [(user_id, report_id)]
 
 
 async def test_clear_columns_are_coarse(store: Store) -> None:
