@@ -46,7 +46,7 @@ from storage.models import (
 )
 
 # A guess costs the attacker what a new chat costs the server: at least 20 ms of CPU
-# and 16 MiB here (about 75 ms and 32 MiB measured, bench/RESULTS.md).
+# and 16 MiB (measured here: 64 ms, 46 of them hashing, and 32 MiB; bench/RESULTS.md).
 PSEUDONYM_ARGON2: Final = crypto.Argon2Params(time_cost=2, memory_cost=32 * 1024, parallelism=1)
 PSEUDONYM_BYTES: Final = 24
 EPOCH_LENGTH: Final = timedelta(hours=24)
