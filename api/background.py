@@ -13,7 +13,9 @@ from bot.notifier import deliver_due
 from storage.attachments import expire_draft_attachments
 from storage.audit import flush_pending_audit
 from storage.chats import expire_chat_bookkeeping
+from storage.db import checkpoint_wal
 from storage.drafts import expire_drafts
+from storage.epochs import end_epochs, open_epoch
 from storage.escalation import ESCALATION_BATCH, escalate_overdue
 from storage.store import Store
 
@@ -40,13 +42,19 @@ async def every(
         await asyncio.sleep(seconds)
 
 
-async def expire(store: Store) -> None:
-    """Forgets expired drafts and their files, stale chat traces and old update ids."""
-    now = datetime.now(UTC)
+async def expire(store: Store, now: datetime | None = None) -> None:
+    """Forgets expired drafts and their files, stale chat traces and old update ids;
+    begins the day's chat epoch and destroys those past their window, with their rows."""
+    now = now or datetime.now(UTC)
     async with store.transaction() as session:
         expired = await expire_drafts(session=session, now=now)
         await expire_draft_attachments(session=session, now=now)
         await expire_chat_bookkeeping(session=session, now=now)
+        await open_epoch(session=session, keyring=store.keyring, now=now)
+        ended = await end_epochs(session=session, now=now)
+    if ended:
+        await checkpoint_wal(store.engine)
+        log.info("destroyed %d chat epochs", len(ended))
     if expired:
         log.info("forgot %d expired drafts", expired)
 

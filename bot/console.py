@@ -43,7 +43,7 @@ async def run_console(
     locale: str = "es",
 ) -> None:
     """Runs one conversation until /salir or end of input."""
-    pseudonym = conversations.chat_pseudonym("console-" + secrets.token_hex(16))
+    pseudonym = await conversations.chat_pseudonym("console-" + secrets.token_hex(16))
     turn = await conversations.handle(pseudonym=pseudonym, event=Command("start"))
     while True:
         text, picks = format_replies(turn.replies, turn.state.locale or locale)

@@ -28,6 +28,7 @@ from storage.attachments import (
 )
 from storage.chats import claim_update, count_attempt, get_locale, set_locale
 from storage.drafts import delete_draft, load_draft, save_draft
+from storage.epochs import carry_draft_over
 from storage.followup import followup_handle, open_followup_handle, open_with_receipt
 from storage.lines import lines_for
 from storage.receipts import format_receipt_code
@@ -84,9 +85,23 @@ class Conversations:
     # for the operator's metrics, never the event or the chat.
     count_update: Callable[[str], None] = field(default=lambda _outcome: None)
 
-    def chat_pseudonym(self, chat_id: int | str) -> str:
-        """HMAC(pepper, chat id): the only form in which a chat is ever keyed."""
-        return self.store.keyring.pseudonym(chat_id, "chat")
+    async def chat_pseudonym(self, chat_id: int | str) -> str:
+        """The chat's pseudonym in the current epoch, the only form in which a chat is ever
+        keyed (Argon2id, computed once per process and epoch); a draft begun just before
+        the epoch turned moves to it."""
+        now = self.clock()
+        pseudonym = await self.store.chats.current(chat_id, now=now)
+        earlier = await self.store.chats.previous(chat_id, now=now, within=self.draft_ttl)
+        if earlier is not None:
+            async with self.store.transaction() as session:  # the chat's rows only
+                await carry_draft_over(session=session, keyring=self.store.keyring,
+                                       source=earlier, target=pseudonym, now=now)
+        return pseudonym
+
+    async def chat_pseudonyms(self, chat_id: int | str) -> list[str]:
+        """The chat's pseudonym in every epoch whose rows may still be needed, current
+        first: the wipe deletes messages up to 48 hours old."""
+        return await self.store.chats.live(chat_id, now=self.clock())
 
     async def locale_of(self, pseudonym: str) -> str:
         async with self.store.transaction() as session:

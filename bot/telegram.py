@@ -1,8 +1,8 @@
 """The Telegram adapter: every private message or button press goes through one dispatcher.
 
 No ConversationHandler and no PTB persistence: the draft lives in the database,
-encrypted, keyed by HMAC(pepper, chat id) (DESIGN.md §3). The chat id is used
-in memory only, to reply. Contacts, locations and forward origins are never
+encrypted, keyed by the chat's slow pseudonym (storage.epochs, DESIGN.md §5). The chat
+id is used in memory only, to reply. Contacts, locations and forward origins are never
 read into anything that is stored.
 """
 
@@ -105,13 +105,17 @@ class TelegramTransport:
                 message_ids=message_ids, now=datetime.now(UTC),
             )
 
-    async def wipe(self, bot: Any, chat_id: int, pseudonym: str, also: list[int]) -> None:
-        """Deletes every message of the chat the bot still can (its own and the person's)."""
+    async def wipe(self, bot: Any, chat_id: int, also: list[int]) -> None:
+        """Deletes every message of the chat the bot still can (its own and the person's),
+        recorded under any epoch of the last 48 hours."""
+        pseudonyms = await self.conversations.chat_pseudonyms(chat_id)
+        tracked: list[int] = []
         async with self.conversations.store.transaction() as session:
-            tracked = await take_messages(
-                session=session, keyring=self.conversations.store.keyring, pseudonym=pseudonym,
-                now=datetime.now(UTC),
-            )
+            for pseudonym in pseudonyms:
+                tracked += await take_messages(
+                    session=session, keyring=self.conversations.store.keyring,
+                    pseudonym=pseudonym, now=datetime.now(UTC),
+                )
         for message_id in sorted({*tracked, *also}, reverse=True):
             with contextlib.suppress(TelegramError):
                 await bot.delete_message(chat_id=chat_id, message_id=message_id)
@@ -127,7 +131,7 @@ class TelegramTransport:
         if message.text and message.text.lower().startswith("/vincular"):
             await self.link_staff_chat(context, message, chat.id)
             return
-        pseudonym = self.conversations.chat_pseudonym(chat.id)
+        pseudonym = await self.conversations.chat_pseudonym(chat.id)
         incoming = [message.message_id]
         event: Event | Upload
         if update.edited_message is not None:
@@ -206,7 +210,7 @@ class TelegramTransport:
         with contextlib.suppress(TelegramError):
             # An old message may no longer be editable; the answer still counts.
             await query.edit_message_reply_markup(reply_markup=None)
-        pseudonym = self.conversations.chat_pseudonym(chat.id)
+        pseudonym = await self.conversations.chat_pseudonym(chat.id)
         await self.dispatch(context, chat.id, pseudonym, decode_callback(query.data or ""),
                             update.update_id, [])
 
@@ -220,7 +224,7 @@ class TelegramTransport:
         if turn.duplicate:
             return
         if turn.wipe:
-            await self.wipe(context.bot, chat_id, pseudonym, incoming)
+            await self.wipe(context.bot, chat_id, incoming)
             incoming = []
         sent = await self.send(context.bot, chat_id, turn.replies, turn.state.locale)
         await self.remember(pseudonym, [*incoming, *sent])

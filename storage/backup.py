@@ -3,7 +3,10 @@
 A copy holds what the database holds: reports sealed for their recipients, clear
 routing metadata, rollups, the audit chain. It does not hold the key file (server
 key and pepper) nor the organization recovery key: those are kept apart, so a lost
-backup alone opens no draft and recomputes no pseudonym.
+backup alone opens no draft and recomputes no pseudonym. It does hold the chat epochs
+live when it was taken, their peppers sealed with the server key: together with the key
+file, a kept copy still lets its chats be guessed at (slowly, `storage.epochs`) after
+the server destroyed those epochs, so copies are best kept no longer than needed.
 
 SQLite copies use SQLite's online backup (consistent while `somos serve` writes);
 PostgreSQL copies use `pg_dump --format=custom` (one snapshot) and come back with

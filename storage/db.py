@@ -80,5 +80,20 @@ async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
             raise
 
 
+async def checkpoint_wal(engine: AsyncEngine) -> None:
+    """On SQLite, moves the write-ahead log into the database and empties it: rows deleted
+    for good (zeroed in the database by secure_delete) must not live on in old log frames.
+    Nothing to do on PostgreSQL. Best effort: a reader holding an old snapshot leaves the
+    log as it is until the next call."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        # Straight to the driver: SQLAlchemy would open a transaction, and SQLite refuses
+        # to checkpoint inside one.
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await cursor.close()
+
+
 def is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"

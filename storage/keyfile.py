@@ -1,8 +1,9 @@
-"""Server key file: the server key (drafts, consented contact handles) and the pepper.
+"""Server key file: the server key (drafts, consented contact handles, the peppers of
+chat epochs) and the pepper of receipt lookups.
 
-Both live outside the database, so a leaked database dump alone does not open
-drafts nor let anyone recompute the pseudonym of a known Telegram chat id. Every
-key has an id so it can be rotated without losing what the old key protected.
+Both live outside the database, so a leaked database dump alone opens no draft and no
+chat epoch's pepper (`storage.epochs`), and recomputes no receipt lookup. Every key has
+an id so it can be rotated without losing what the old key protected.
 """
 
 from __future__ import annotations

@@ -113,8 +113,21 @@ class ReportKey(SQLModel, table=True):
     crypto_key: bytes = _blob()
 
 
+class ChatEpoch(SQLModel, table=True):
+    """A day of chat pseudonyms: its pepper (sealed with the server key) salts the Argon2id
+    that names every chat seen in it. Deleted, with every row keyed under it, once nothing
+    keyed by it can still be needed (`storage.epochs`)."""
+
+    __tablename__ = "chat_epochs"
+
+    id: str = Field(primary_key=True, max_length=16)
+    starts_at: datetime = _when()
+    crypto_pepper: bytes = _blob()
+
+
 class Draft(SQLModel, table=True):
-    """A conversation in progress, keyed by HMAC(pepper, chat id), sealed with the server key."""
+    """A conversation in progress, keyed by the chat's epoch pseudonym, sealed with the
+    server key."""
 
     __tablename__ = "drafts"
 

@@ -23,8 +23,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.attachments import draft_attachment_aad
 from storage.chats import trace_aad
 from storage.drafts import draft_aad
+from storage.epochs import epoch_aad
 from storage.keyfile import Keyring, sealed_key_id
-from storage.models import ChatTrace, Draft, DraftAttachment, OutboxMessage, User
+from storage.models import (
+    ChatEpoch,
+    ChatTrace,
+    Draft,
+    DraftAttachment,
+    OutboxMessage,
+    User,
+)
 from storage.outbox import outbox_aad
 from storage.users import telegram_chat_aad, totp_aad
 
@@ -54,6 +62,7 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
                  lambda row: draft_attachment_aad(row.pseudonym, row.id)),
     SealedColumn(ChatTrace, "pseudonym", "crypto_messages",
                  lambda row: trace_aad(row.pseudonym)),
+    SealedColumn(ChatEpoch, "id", "crypto_pepper", lambda row: epoch_aad(row.id)),
 )
 
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import crypto
 from storage.db import SessionFactory, create_engine, create_session_factory, transaction
+from storage.epochs import ChatPseudonyms
 from storage.keyfile import Keyring, keyring_from_env, load_or_create_keyring
 
 
@@ -21,6 +22,8 @@ class Store:
     sessions: SessionFactory
     keyring: Keyring
     argon2: crypto.Argon2Params
+    # This process's chat pseudonyms (slow to compute, so kept in memory for a while).
+    chats: ChatPseudonyms
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -45,9 +48,11 @@ def open_store(
         key_file.parent.mkdir(parents=True, exist_ok=True)
         keyring, _created = load_or_create_keyring(key_file)
     engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
     return Store(
         engine=engine,
-        sessions=create_session_factory(engine),
+        sessions=sessions,
         keyring=keyring,
         argon2=crypto.FAST_ARGON2 if fast_kdf else crypto.DEFAULT_ARGON2,
+        chats=ChatPseudonyms(sessions=sessions, keyring=keyring),
     )

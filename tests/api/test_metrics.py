@@ -82,7 +82,7 @@ async def report_through_the_bot(app: FastAPI, store: Store, chat_id: int,
     settings: Settings = app.state.settings
     conversations = replace(build_conversations(settings, store, app.state.metrics),
                             clock=lambda: when)
-    pseudonym = conversations.chat_pseudonym(chat_id)
+    pseudonym = await conversations.chat_pseudonym(chat_id)
     replies: list[Reply] = []
     items = [item for item, _, _ in threat_walk("target.leader", "threat.death_threat", "yes")]
     for update_id, item in enumerate(items, start=1000):
@@ -140,7 +140,7 @@ async def test_a_scrape_shows_requests_bot_updates_reports_and_the_backlog(
     lowered = text.lower()
     for secret in (report_id, MISSING, receipt, TUMACO, "tumaco", "nariño", "narino",
                    "panfleto", DESCRIPTION.splitlines()[1].lower(),
-                   app.state.store.keyring.pseudonym(987654321, "chat")):
+                   await store.chats.current(987654321, now=two_hours_ago)):
         assert secret.lower() not in lowered, secret
     assert not UUID.search(text)
     routes = {label for _, labels in values for name, label in labels if name == "route"}

@@ -28,7 +28,6 @@ class Person:
     def __init__(self, conversations: Conversations, chat_id: int) -> None:
         self.conversations = conversations
         self.chat_id = chat_id
-        self.pseudonym = conversations.chat_pseudonym(chat_id)
         self.shown: list[Reply] = []
         self.update_id = chat_id * 1000
 
@@ -38,7 +37,8 @@ class Person:
             assert item in offered, f"{item!r} not on screen: {sorted(offered)}"
             item = Pick(item, offered[item])
         self.update_id += 1
-        turn = await self.conversations.handle(pseudonym=self.pseudonym, event=item,
+        pseudonym = await self.conversations.chat_pseudonym(self.chat_id)
+        turn = await self.conversations.handle(pseudonym=pseudonym, event=item,
                                                update_id=self.update_id, chat_id=self.chat_id)
         self.shown = list(turn.replies)
         return turn

@@ -33,7 +33,7 @@ async def test_ten_wrong_codes_then_the_right_one_after_the_window(store: Store)
     wrong = ("1" if code[0] != "1" else "2") + code[1:]
     clock = Clock()
     conversations = Conversations(store=store, flow=build_flow(Catalog.load()), clock=clock)
-    chat = conversations.chat_pseudonym(5550001)
+    chat = await conversations.chat_pseudonym(5550001)
 
     async def try_code(text: str) -> list[str]:
         await conversations.handle(pseudonym=chat, event=Command("start"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -110,9 +110,9 @@ async def test_start_in_private_shows_the_safety_notice_and_the_menu(
     assert "🚨 Reportar una amenaza o situación de riesgo" in buttons
     async with store.transaction() as session:
         drafts = (await session.exec(select(Draft))).all()
-    # The draft is keyed by HMAC(pepper, chat id), never by the chat id itself.
-    assert [d.pseudonym for d in drafts] == [store.keyring.pseudonym(777, "chat")]
-    assert len(drafts[0].pseudonym) == 64
+    # The draft is keyed by the chat's epoch pseudonym, never by the chat id itself.
+    assert [d.pseudonym for d in drafts] == [await store.chats.current(777, now=datetime.now(UTC))]
+    assert "777" not in drafts[0].pseudonym.partition(".")[2]
 
 
 async def test_group_chats_are_declined_and_left(

@@ -8,10 +8,18 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
-from storage.models import OutboxMessage
+from storage.models import (
+    ChatEpoch,
+    ChatPreference,
+    ChatTrace,
+    Draft,
+    DraftAttachment,
+    OutboxMessage,
+    RateLimit,
+)
 from storage.store import Store
 
 
@@ -62,3 +70,26 @@ async def test_upgrading_keeps_only_hours_on_settled_notifications(store: Store)
     assert sent is not None and waiting is not None
     assert (sent.created_at, sent.next_attempt_at, sent.sent_at) == (hour, hour, hour)
     assert waiting.created_at == exact and waiting.next_attempt_at == exact  # still to send
+
+
+async def test_upgrading_forgets_rows_keyed_by_the_fast_chat_pseudonym(store: Store) -> None:
+    """Those names are a keyed hash of the chat id that the key file reverses in core-hours;
+    the slow pseudonyms of chat epochs cannot find them anyway."""
+    fast = store.keyring.pseudonym(7_100_000_001, "chat")
+    async with store.engine.begin() as connection:
+        await connection.run_sync(lambda c: command.downgrade(alembic_config(c), "0004"))
+    later = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
+    async with store.transaction() as session:
+        session.add(Draft(pseudonym=fast, crypto_state=b"x", expires_at=later))
+        session.add(DraftAttachment(pseudonym=fast, crypto_blob=b"x", expires_at=later))
+        session.add(ChatTrace(pseudonym=fast, crypto_messages=b"x", expires_at=later))
+        session.add(ChatPreference(pseudonym=fast, locale="en"))
+        for key in (f"{fast}:messages", f"{fast}:receipt", "login:ana", "password:u1"):
+            session.add(RateLimit(key=key, window_start=later, count=1))
+    assert await upgrade(store.engine) is True
+    async with store.transaction() as session:
+        for model in (Draft, DraftAttachment, ChatTrace, ChatPreference):
+            assert (await session.exec(select(model))).all() == []
+        limits = (await session.exec(select(RateLimit.key))).all()
+        assert sorted(limits) == ["login:ana", "password:u1"]
+        assert (await session.exec(select(ChatEpoch))).all() == []

@@ -11,6 +11,7 @@ from storage.attachments import File, put_draft_attachment, read_draft_attachmen
 from storage.chats import record_messages, take_messages
 from storage.crypto import DecryptionError
 from storage.drafts import load_draft, save_draft
+from storage.epochs import epoch_id, epoch_start, find_epoch, open_epoch
 from storage.keyfile import Keyring, sealed_key_id
 from storage.models import DraftAttachment, Report, User
 from storage.outbox import due_messages, enqueue
@@ -42,6 +43,7 @@ async def fill(store: Store) -> tuple[str, str, str]:
                                    now=NOW, ttl=TTL)
         await record_messages(session=session, keyring=keyring, pseudonym=CHAT,
                               message_ids=[11, 12], now=NOW)
+        await open_epoch(session=session, keyring=keyring, now=NOW)
         await enqueue(session=session, keyring=keyring, kind="reporter_news",
                       payload={"chat": 5550002}, now=NOW)
         submitted = await submit_report(
@@ -64,7 +66,7 @@ async def test_after_rotation_everything_opens_with_the_new_key_alone(store: Sto
     async with store.transaction() as session:
         before = await census(session=session)
         total = await count_sealed(session=session)
-    assert before.key_ids() == {old_id} and before.total() == total >= 7
+    assert before.key_ids() == {old_id} and before.total() == total >= 8
     # Without rotating, the new key alone opens nothing.
     async with store.transaction() as session:
         user = await session.get(User, user_id)
@@ -104,6 +106,9 @@ async def assert_everything_opens(store: Store, keyring: Keyring, user_id: str, 
         assert [f.data for f in files] == [b"\xff\xd8foto"]
         assert await take_messages(session=session, keyring=keyring, pseudonym=CHAT,
                                    now=NOW) == [12, 11]
+        epoch = await find_epoch(session=session, keyring=keyring,
+                                 epoch_id=epoch_id(epoch_start(NOW)))
+        assert epoch is not None and len(epoch.pepper) == 32
 
 
 async def test_a_tampered_blob_stops_the_rotation_and_changes_nothing(store: Store) -> None:
