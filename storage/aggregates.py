@@ -173,7 +173,7 @@ async def priority_rankings(
 
     With `perturbed`, from the perturbed rankings (what may be published): every number
     is then a sum of the same noise cells as `count_reports(perturbed=True)` of the
-    priority answers, and a municipality whose perturbed respondents are 0 is left out.
+    priority answers, and a municipality or concern whose perturbed sum is 0 is left out.
     """
     measure = col(PriorityTally.perturbed) if perturbed else col(PriorityTally.count)
     statement = sa_select(col(PriorityTally.municipality_code), col(PriorityTally.concern),
@@ -196,7 +196,10 @@ async def priority_rankings(
         Ranking(
             municipality_code=municipality,
             respondents=respondents[municipality],
-            concerns=tuple(sorted(points[municipality].items(), key=lambda kv: (-kv[1], kv[0]))),
+            concerns=tuple(sorted(
+                ((concern, total) for concern, total in points[municipality].items()
+                 if total or not perturbed),  # a listed concern must not tell "someone chose it"
+                key=lambda kv: (-kv[1], kv[0]))),
         )
         for municipality in sorted(points)
         if respondents[municipality] or not perturbed
