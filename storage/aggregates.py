@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Integer, String, cast, delete, func, insert, literal, or_, update
@@ -73,11 +73,29 @@ def _year_aligned(query: Query) -> bool:
     )
 
 
+def _tail(query: Query) -> tuple[str, str] | None:
+    """The months after the window's end in its last year, when a year table can count the
+    window by leaving them out: it starts on a January (or at the first report), ends
+    before a December, and is longer than those months. So "everything up to the last
+    closed month" (api.aggregates) reads the year tables and one month of a month table.
+    """
+    if not query.month_to or query.month_to.endswith("-12"):
+        return None
+    if query.month_from and not query.month_from.endswith("-01"):
+        return None
+    year, month = query.month_to[:4], int(query.month_to[5:])
+    if query.month_from and len(months_between(query.month_from, query.month_to)) <= 12 - month:
+        return None
+    return f"{year}-{month + 1:02d}", f"{year}-12"
+
+
 def grain_for(query: Query) -> Grain:
-    """The smallest rollup table that answers the query exactly (the finest always can)."""
+    """The smallest rollup table that answers the query exactly (the finest always can),
+    leaving out the window's `_tail` where that is cheaper."""
     dimensions = set(query.group_by)
     by_municipality = "municipality" in dimensions or bool(query.scope.municipalities)
-    by_month = bool(dimensions & {"month", "quarter"}) or not _year_aligned(query)
+    by_month = bool(dimensions & {"month", "quarter"}) or not (
+        _year_aligned(query) or _tail(query))
     for grain in GRAINS:
         if by_municipality and grain.place != "municipality":
             continue
@@ -127,10 +145,24 @@ async def count_reports(
     if not 1 <= len(query.group_by) <= 2:
         raise ValueError("count by one or two dimensions")
     grain = grain_for(query)
+    sums = await _sums(session, grain, query)
+    tail = _tail(query) if grain.period == "year" else None
+    if tail:  # the year table counted months after the window: take them out again
+        cut = replace(query, month_from=tail[0], month_to=tail[1])
+        for key, (count, noise) in (await _sums(session, grain_for(cut), cut)).items():
+            total, total_noise = sums[key]
+            sums[key] = (total - count, total_noise - noise)
+    measure = 1 if perturbed else 0
+    return {key: values[measure] for key, values in sums.items() if values[0]}
+
+
+async def _sums(session: AsyncSession, grain: Grain, query: Query,
+                ) -> dict[tuple[str, ...], tuple[int, int]]:
+    """True and perturbed sums by the query's dimensions, from one rollup table."""
     table = grain.table
     columns = [_column(grain, d).label(f"d{i}") for i, d in enumerate(query.group_by)]
-    measure = table.c.perturbed if perturbed else table.c.count
-    statement = sa_select(*columns, func.sum(measure)).group_by(*columns)
+    statement = sa_select(*columns, func.sum(table.c.count),
+                          func.sum(table.c.perturbed)).group_by(*columns)
     if query.kind:
         statement = statement.where(table.c.kind == query.kind)
     if grain.period == "year":
@@ -154,8 +186,8 @@ async def count_reports(
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     # One row per output cell: keep the per-row work small (it is most of an export's cost).
     if len(columns) == 1:
-        return {(str(row[0]),): int(row[1] or 0) for row in rows}
-    return {(str(row[0]), str(row[1])): int(row[2] or 0) for row in rows}
+        return {(str(row[0]),): (int(row[1] or 0), int(row[2] or 0)) for row in rows}
+    return {(str(row[0]), str(row[1])): (int(row[2] or 0), int(row[3] or 0)) for row in rows}
 
 
 @dataclass(frozen=True)

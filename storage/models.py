@@ -337,7 +337,9 @@ class Rollup(SQLModel, table=True):
     municipality_code: str = Field(primary_key=True, max_length=5)
     kind: str = Field(primary_key=True, max_length=32)
     category: str = Field(primary_key=True, max_length=64)
-    month: str = Field(primary_key=True, max_length=7)
+    # Indexed: a window up to the last closed month is read from the year tables less the
+    # months after it, which come from here (storage.aggregates._tail).
+    month: str = Field(primary_key=True, max_length=7, index=True)
     department_code: str = Field(max_length=2, index=True)
     count: int = Field(default=0)
     # The cell key (storage.cellkey): the reports' record keys summed modulo 2^32.

@@ -2,7 +2,8 @@
 
 Every report gets a random 32-bit record key; the finest rollups keep the sum of
 their reports' keys (the cell key) and every rollup table the sum of perturbed
-noise cells (storage.cellkey). Community-priority answers get their own noise
+noise cells (storage.cellkey). The finest rollups get an index on the month: a
+window up to the last closed month reads year tables less the months after it. Community-priority answers get their own noise
 cells, municipality × month × ranking (priority_answers).
 
 Answers stored before this revision have their ranking sealed in the report, which
@@ -50,6 +51,7 @@ def upgrade() -> None:
     with op.batch_alter_table('rollups') as batch:
         batch.add_column(_zero('key_sum', sa.BigInteger()))
         batch.add_column(_zero('perturbed', sa.Integer()))
+        batch.create_index(batch.f('ix_rollups_month'), ['month'], unique=False)
     for table in (*COARSE, 'priority_tallies'):
         with op.batch_alter_table(table) as batch:
             batch.add_column(_zero('perturbed', sa.Integer()))
@@ -149,6 +151,7 @@ def downgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.drop_column('perturbed')
     with op.batch_alter_table('rollups') as batch:
+        batch.drop_index(batch.f('ix_rollups_month'))
         batch.drop_column('perturbed')
         batch.drop_column('key_sum')
     with op.batch_alter_table('reports') as batch:
