@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.somos-installed
 
-.PHONY: run test install lint typecheck pytest locales extract update-catalogs compile-catalogs clean
+.PHONY: run test test-adversary install lint typecheck pytest locales extract update-catalogs compile-catalogs clean
 
 run: $(STAMP) compile-catalogs
 	$(BIN)/somos init
@@ -29,6 +29,13 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP) compile-catalogs
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The differencing adversary (DESIGN.md §7) at random seeds, with far more examples than the
+# fixed-seed run inside `make test`: `make test-adversary ADVERSARY_EXAMPLES=5000`.
+ADVERSARY_EXAMPLES ?= 2000
+test-adversary: $(STAMP) compile-catalogs
+	SOMOS_ADVERSARY_EXAMPLES=$(ADVERSARY_EXAMPLES) SOMOS_ADVERSARY_RANDOM=1 \
+		$(BIN)/pytest tests/api/test_differencing.py --hypothesis-show-statistics
 
 # Translations: msgids are the Spanish source text (DESIGN.md §2).
 extract: $(STAMP)

@@ -1,7 +1,9 @@
-"""Protected aggregate tables: true counts from storage, suppression before anything leaves.
+"""Protected aggregate tables: perturbed counts from storage, suppression before anything leaves.
 
 Shared by the API, the exports, the web dashboard and the CLI so every output applies
-the same rules: who counts what (`scope_of`), the protected table (`table_for`), the files.
+the same rules: who counts what (`scope_of`), the protected table (`table_for`), the files;
+only closed months, only sums of perturbed noise cells (`storage.cellkey`), then
+small-cell suppression (`storage.disclosure`) at the profile's k.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from api.labels import department_name, label_of, municipality_name
+from bot.i18n import translations
+from flows.messages import N_
 from storage.aggregates import DIMENSIONS, Query, Scope, count_reports, priority_rankings
+from storage.cellkey import METHOD
 from storage.disclosure import Published, Table, protect, protect_public
-from storage.models import User
+from storage.models import User, utcnow
 from storage.users import areas_of
 
 PUBLIC_K = 10
@@ -27,8 +33,36 @@ COARSE = ("month", "quarter", "year")
 ALL = "total"
 
 
+MSG_PERTURBED = N_(
+    "Las cifras no son conteos exactos: cada conteo fino (municipio, tipo, categoría y mes) "
+    "lleva un ruido de −2 a +2, con media cero, siempre el mismo para los mismos reportes, y "
+    "cada cifra publicada suma esos conteos. Solo se publican meses terminados. Una tabla "
+    "suma bien, pero dos consultas que se restan no dan un conteo exacto."
+)
+
+
 class AggregateError(ValueError):
     """A request that cannot be answered as asked; the message says what to change."""
+
+
+def last_closed_month(now: datetime) -> str:
+    """The newest month that has ended: a month is published only once it stops changing."""
+    year, month = now.year, now.month - 1
+    if month == 0:
+        year, month = year - 1, 12
+    return f"{year:04d}-{month:02d}"
+
+
+def closed(query: Query, now: datetime) -> Query:
+    """The query with its window ending at the last closed month."""
+    last = last_closed_month(now)
+    return replace(query, month_to=min(query.month_to or last, last))
+
+
+def method(*, through: str, locale: str = "es") -> dict[str, Any]:
+    """How published numbers were made, for the JSON echo."""
+    return {**METHOD, "published_through": through, "suppression": "small-cell, at k",
+            "description": translations(locale).gettext(MSG_PERTURBED)}
 
 
 @dataclass(frozen=True)
@@ -44,6 +78,7 @@ class Protected:
                       "to": self.query.month_to, "kind": self.query.kind},
             "profile": self.profile,
             "k": table.k,
+            "method": method(through=self.query.month_to or "", locale=locale),
             "margins_from_published_only": table.margins_from_published_only,
             "rows": [{"code": r, "label": label(self.query.group_by[0], r, locale)}
                      for r in table.rows],
@@ -87,12 +122,21 @@ def parse_group_by(raw: Sequence[str]) -> tuple[str, ...]:
 
 
 async def protected_table(
-    *, session: AsyncSession, query: Query, k: int, profile: str
+    *, session: AsyncSession, query: Query, k: int, profile: str,
+    now: datetime | None = None,
 ) -> Protected:
+    """The query's table of perturbed counts over closed months, suppressed at the profile's k.
+
+    Every number is a sum of perturbed noise cells, so no set of queries can be
+    subtracted down to a true count; a row or column appears only where a perturbed
+    count is not 0, so not even the labels depend on anything but the perturbed values.
+    """
     if profile == "public":
         # Rollups are monthly, so every period here is already a month or coarser.
         k = max(k, PUBLIC_K)
-    counts = await count_reports(session=session, query=query)
+    query = closed(query, now or utcnow())
+    counts = {key: value for key, value in (
+        await count_reports(session=session, query=query, perturbed=True)).items() if value}
     rows = tuple(sorted({key[0] for key in counts}))
     if len(query.group_by) == 2:
         columns = tuple(sorted({key[1] for key in counts}))
@@ -129,12 +173,15 @@ async def table_for(
 
 async def protected_priorities(
     *, session: AsyncSession, scope: Scope, k: int, month_from: str | None = None,
-    month_to: str | None = None, locale: str = "es",
+    month_to: str | None = None, locale: str = "es", now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Ranked concerns per municipality; below k respondents only the suppression shows."""
+    """Ranked concerns per municipality, from the perturbed rankings of closed months;
+    below k (perturbed) respondents only the suppression shows."""
+    last = last_closed_month(now or utcnow())
     result = []
     for ranking in await priority_rankings(session=session, month_from=month_from,
-                                           month_to=month_to, scope=scope):
+                                           month_to=min(month_to or last, last), scope=scope,
+                                           perturbed=True):
         hidden = ranking.respondents < k
         result.append({
             "municipality_code": ranking.municipality_code,

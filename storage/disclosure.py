@@ -5,7 +5,8 @@ counts (for example municipality × category), and gets back a :class:`Published
 table in which
 
 * every cell with a count in ``1..k-1`` is suppressed (``None``: *primary*
-  suppression); zeros are published, and a zero is never suppressed;
+  suppression); zeros are published (except in the public profile, below), and a
+  zero is never needed as a complement;
 * no published cell, row total, column total or grand total lies in ``1..k-1``;
 * no suppressed value can be recovered *exactly* from what is published
   (*complementary* suppression), even by an attacker who knows that counts are
@@ -44,23 +45,26 @@ iteration order of ``Table.counts``.
 
 Profiles
 --------
-:func:`protect` (analysts): true margins are published when safe, and
-suppressed (``None``) when they are small or needed as complements.
+:func:`protect` (analysts): the table's own margins are published when safe,
+and suppressed (``None``) when they are small or needed as complements.
 
 :func:`protect_public` (k=10 by default): the same cell pattern at its ``k``
-(so it stays safe even against the true margins an analyst release at that
-``k`` would publish), but every published margin is the sum of the *published
-cells only* (``margins_from_published_only=True``), so no margin carries any
-information about a suppressed cell.
+(so it stays safe even against the margins an analyst release at that ``k``
+would publish), then every value below ``k`` — a zero too — is ``None``, so a
+zero and a small count look the same; every published margin is the sum of the
+*published cells only* (``margins_from_published_only=True``; ``None`` below
+``k``), so no margin carries any information about a suppressed cell.
 
 What this does not cover
 ------------------------
 * Interval disclosure: a suppressed cell can still be bounded (say "between 1
   and 3") by linear programming over the published values.
-* Presence: since zeros are published, ``None`` means "at least one".
-* Differencing across releases: overlapping tables (other groupings, other
-  time windows, the same table before and after a late report) are protected
-  one by one, not jointly.
+* Presence, in the analyst profile: since zeros are published, ``None`` means
+  "at least one".
+* Differencing across tables: overlapping tables (other groupings, other time
+  windows) are protected one by one, not jointly. That is why the outputs
+  protect *perturbed* counts (`storage.cellkey`): what differencing can reach
+  is then a perturbed count, never a true one.
 * ``suppressed_primary`` / ``suppressed_complementary`` are audit numbers;
   publishing them tells how many of the suppressed cells are small.
 """
@@ -376,9 +380,9 @@ def _publish(table: Table, k: int, *, public: bool) -> Published:
     for i, r in enumerate(table.rows):
         for j, c in enumerate(table.columns):
             value = values[i][j]
-            if suppressed[i][j]:
+            if suppressed[i][j] or (public and value < k):
                 cells[(r, c)] = None
-                if _small(value, k):
+                if value < k:
                     primary += 1
                 else:
                     complementary += 1
@@ -386,9 +390,9 @@ def _publish(table: Table, k: int, *, public: bool) -> Published:
                 cells[(r, c)] = value
 
     def margin(line: Iterable[int | None], true_value: int, hidden: bool) -> int | None:
-        if public:
+        if public:  # each term is None or >= k: the sum is 0 only when nothing is shown
             value = sum(v for v in line if v is not None)
-            return None if _small(value, k) else value  # cannot happen: each term is 0 or >= k
+            return None if value < k else value
         return None if hidden else true_value
 
     row_totals = {
@@ -426,8 +430,9 @@ def protect(table: Table, *, k: int = 5) -> Published:
 
 
 def protect_public(table: Table, *, k: int = 10) -> Published:
-    """Public profile: the cell pattern of :func:`protect` at ``k``; every margin is the sum
-    of the published cells only, so it says nothing about a suppressed cell."""
+    """Public profile: the cell pattern of :func:`protect` at ``k``, and every value below
+    ``k`` hidden, zeros too (a zero looks like a small count); every margin is the sum of
+    the published cells only, so it says nothing about a suppressed cell."""
     return _publish(table, k, public=True)
 
 

@@ -79,6 +79,9 @@ class Report(SQLModel, table=True):
     closing_reason: str | None = Field(default=None, max_length=32)
     # Rounded to the hour: an exact timestamp can identify who was where.
     created_hour: datetime = _when(index=True)
+    # Random 32-bit key for cell-key perturbation (storage.cellkey): drawn at submission,
+    # never derived from the reporter; rollups keep its sum per cell.
+    record_key: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
     due_at: datetime = _when()
     # Receipt columns are empty for community-priority answers, which have no receipt.
     receipt_lookup: str | None = Field(
@@ -367,9 +370,16 @@ class Rollup(SQLModel, table=True):
     municipality_code: str = Field(primary_key=True, max_length=5)
     kind: str = Field(primary_key=True, max_length=32)
     category: str = Field(primary_key=True, max_length=64)
-    month: str = Field(primary_key=True, max_length=7)
+    # Indexed: a window up to the last closed month is read from the year tables less the
+    # months after it, which come from here (storage.aggregates._tail).
+    month: str = Field(primary_key=True, max_length=7, index=True)
     department_code: str = Field(max_length=2, index=True)
     count: int = Field(default=0)
+    # The cell key (storage.cellkey): the reports' record keys summed modulo 2^32.
+    key_sum: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    # Sum of the perturbed noise cells counted here: perturb(count, key_sum) for threats and
+    # stigma, the sum over rankings (PriorityAnswer) for community priorities.
+    perturbed: int = Field(default=0)
 
 
 class DepartmentMonthRollup(SQLModel, table=True):
@@ -381,6 +391,7 @@ class DepartmentMonthRollup(SQLModel, table=True):
     kind: str = Field(primary_key=True, max_length=32)
     month: str = Field(primary_key=True, max_length=7)
     count: int = Field(default=0)
+    perturbed: int = Field(default=0)
 
 
 class DepartmentCategoryMonthRollup(SQLModel, table=True):
@@ -393,6 +404,7 @@ class DepartmentCategoryMonthRollup(SQLModel, table=True):
     category: str = Field(primary_key=True, max_length=64)
     month: str = Field(primary_key=True, max_length=7)
     count: int = Field(default=0)
+    perturbed: int = Field(default=0)
 
 
 class MunicipalityYearRollup(SQLModel, table=True):
@@ -405,6 +417,7 @@ class MunicipalityYearRollup(SQLModel, table=True):
     year: str = Field(primary_key=True, max_length=4)
     department_code: str = Field(max_length=2)
     count: int = Field(default=0)
+    perturbed: int = Field(default=0)
 
 
 class MunicipalityCategoryYearRollup(SQLModel, table=True):
@@ -418,6 +431,7 @@ class MunicipalityCategoryYearRollup(SQLModel, table=True):
     year: str = Field(primary_key=True, max_length=4)
     department_code: str = Field(max_length=2)
     count: int = Field(default=0)
+    perturbed: int = Field(default=0)
 
 
 class PriorityTally(SQLModel, table=True):
@@ -431,6 +445,26 @@ class PriorityTally(SQLModel, table=True):
     rank: int = Field(primary_key=True)
     department_code: str = Field(max_length=2, index=True)
     count: int = Field(default=0)
+    perturbed: int = Field(default=0)
+
+
+class PriorityAnswer(SQLModel, table=True):
+    """Community-priority answers by municipality × month × whole ranking: their noise cell.
+
+    A ranking is its concerns, most important first, joined by commas; the first is the
+    report's category. Rollups and tallies of priority answers add up these cells'
+    perturbed values, so every published priority number comes from one noise per cell.
+    """
+
+    __tablename__ = "priority_answers"
+
+    municipality_code: str = Field(primary_key=True, max_length=5)
+    month: str = Field(primary_key=True, max_length=7)
+    ranking: str = Field(primary_key=True, max_length=200)
+    department_code: str = Field(max_length=2)
+    count: int = Field(default=0)
+    key_sum: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    perturbed: int = Field(default=0)
 
 
 class RateLimit(SQLModel, table=True):

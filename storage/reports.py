@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,12 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import envelope, receipts
 from storage.attachments import File, attach_to_report, list_attachments, read_attachment
 from storage.audit import AuditEvent, append_audit, defer_audit_entries
+from storage.cellkey import new_record_key
 from storage.crypto import DEFAULT_ARGON2, Argon2Params
 from storage.keyfile import Keyring
 from storage.models import Report, ReportKey, User, floor_hour, new_id, utcnow
 from storage.outbox import enqueue
 from storage.recovery import recovery_public_key
-from storage.rollups import Cell, TallyCell, bump_priority_tallies, bump_rollups, month_of
+from storage.rollups import Added, AnswerCell, Cell, add, bump_rollups, month_of
 from storage.routing import recipients_for
 
 URGENCY_RANK = {"immediate": 0, "high": 1, "normal": 2}
@@ -33,6 +33,7 @@ DEADLINES = {
     "normal": timedelta(hours=72),
 }
 RECOVERY_RECIPIENT = "recovery"
+MOST_CONCERNS = 3  # Borda points for the top three (DESIGN.md §7)
 RECEIPT_RECIPIENT = "receipt"
 
 
@@ -126,6 +127,15 @@ def _check(report: NewReport) -> None:
         raise ReportError(f"invalid municipality code {report.municipality_code!r}")
 
 
+def ranking(report: NewReport) -> tuple[str, ...]:
+    """A priority answer's concerns, most important first (at most three), led by its
+    category: the ranking its noise cell is kept by (storage.rollups.AnswerCell)."""
+    concerns = [str(c) for c in list(report.answers.get("concerns", []))[:MOST_CONCERNS]]
+    if not concerns or concerns[0] != report.category:
+        return (report.category,)
+    return tuple(concerns)
+
+
 def _derive_receipts(
     codes: Sequence[str | None], salts: Sequence[bytes], params: Argon2Params
 ) -> list[receipts.ReceiptSecrets | None]:
@@ -198,8 +208,8 @@ async def submit_reports(
     report_rows: list[dict[str, Any]] = []
     key_rows: list[dict[str, Any]] = []
     sealed_by_id: dict[str, envelope.SealedReport] = {}
-    cells: Counter[Cell] = Counter()
-    tallies: Counter[TallyCell] = Counter()
+    cells: dict[Cell, Added] = {}
+    answers: dict[AnswerCell, Added] = {}
     events: list[AuditEvent] = []
     results: list[Submitted] = []
     for submission, code, salt, receipt in zip(submissions, codes, salts, secrets, strict=True):
@@ -222,6 +232,7 @@ async def submit_reports(
         )
         sealed_by_id[report_id] = sealed
         created_hour = floor_hour(now)
+        record_key = new_record_key()
         report_rows.append({
             "id": report_id,
             "kind": report.kind,
@@ -232,6 +243,7 @@ async def submit_reports(
             "urgency_rank": URGENCY_RANK[report.urgency],
             "status": "new",
             "created_hour": created_hour,
+            "record_key": record_key,
             "due_at": ceil_hour(now + DEADLINES[report.urgency]),
             "receipt_lookup": receipts.receipt_lookup(keyring, code) if code else None,
             "receipt_salt": salt if receipt else None,
@@ -251,10 +263,12 @@ async def submit_reports(
             key_rows.append({"id": new_id(), "report_id": report_id, "recipient_kind": kind,
                              "recipient_id": recipient_id, "crypto_key": wrapped})
         month = month_of(now)
-        cells[Cell(report.municipality_code, report.kind, report.category, month)] += 1
+        one = Added(1, record_key)
+        cell = Cell(report.municipality_code, report.kind, report.category, month)
+        cells[cell] = add(cells.get(cell, Added(0, 0)), one)
         if report.kind == "priority":
-            for rank, concern in enumerate(list(report.answers.get("concerns", []))[:3], 1):
-                tallies[TallyCell(report.municipality_code, month, concern, rank)] += 1
+            answer = AnswerCell(report.municipality_code, month, ranking(report))
+            answers[answer] = add(answers.get(answer, Added(0, 0)), one)
         events.append(AuditEvent(
             actor="reporter", action="report.submitted", report_id=report_id, at=created_hour,
             detail={"kind": report.kind, "urgency": report.urgency,
@@ -276,8 +290,7 @@ async def submit_reports(
                 data_key=sealed_by_id[submitted.report_id].data_key, files=submission.files,
             )
     await session.exec(insert(ReportKey.__table__), params=key_rows)  # type: ignore[attr-defined]
-    await bump_rollups(session=session, cells=cells)
-    await bump_priority_tallies(session=session, tallies=tallies)
+    await bump_rollups(session=session, cells=cells, answers=answers)
     defer_audit_entries(session=session, events=events)
     return results
 

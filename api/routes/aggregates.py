@@ -1,6 +1,7 @@
 """Aggregates and exports: analysts and admins see everything, focal points their own area.
 
-Every number is protected by small-cell suppression before it leaves the server.
+Every number is a sum of perturbed counts over closed months (`storage.cellkey`), protected
+by small-cell suppression before it leaves the server.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from api.aggregates import (
     AggregateError,
     Protected,
     export_response,
+    last_closed_month,
+    method,
     protected_priorities,
     scope_of,
     table_for,
 )
 from api.deps import SessionDep, SettingsDep, require_roles
 from api.problems import Problem, problem_responses
+from storage.models import utcnow
 from storage.sessions import OpenSession
 
 router = APIRouter(tags=["aggregates"])
@@ -29,7 +33,8 @@ router = APIRouter(tags=["aggregates"])
 Reader = Annotated[OpenSession, Depends(require_roles("analyst", "admin", "focal_point"))]
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 GROUP_BY_HELP = "Una o dos de: department, municipality, kind, category, month, quarter, year."
-SUPPRESSED = "null: suprimido (entre 1 y k−1, o porque revelaría uno de esos)."
+SUPPRESSED = ("Conteo perturbado (no exacto: ver `method`). null: suprimido (entre 1 y k−1 "
+              "—en el perfil público también 0—, o porque revelaría uno de esos).")
 
 
 class Coded(BaseModel):
@@ -42,6 +47,22 @@ class Cell(BaseModel):
     column: str
     count: int | None = Field(description=SUPPRESSED)
     suppressed: bool
+
+
+class Method(BaseModel):
+    """How the published numbers were made: cell-key perturbation, then suppression."""
+
+    name: str
+    noise_cells: str
+    cell_key: str
+    max_noise_per_noise_cell: int
+    noise_mean: int
+    empty_cells_stay_zero: bool
+    one_report_noise_percent: dict[str, int]
+    several_reports_noise_percent: dict[str, int]
+    published_through: str = Field(description="Último mes publicado: solo meses terminados.")
+    suppression: str
+    description: str
 
 
 class TableQuery(BaseModel):
@@ -57,6 +78,7 @@ class AggregateTable(BaseModel):
     query: TableQuery
     profile: Literal["analyst", "public"]
     k: int
+    method: Method
     margins_from_published_only: bool
     rows: list[Coded]
     columns: list[Coded]
@@ -69,20 +91,21 @@ class AggregateTable(BaseModel):
 class Concern(BaseModel):
     code: str
     label: str
-    points: int = Field(description="Puntos Borda.")
+    points: int = Field(description="Puntos Borda, de respuestas perturbadas.")
     rank: int
 
 
 class MunicipalityPriorities(BaseModel):
     municipality_code: str
     municipality: str
-    respondents: int | None = Field(description="null: menos de k personas respondieron.")
+    respondents: int | None = Field(description="Perturbado. null: menos de k (perturbado).")
     suppressed: bool
     concerns: list[Concern]
 
 
 class Priorities(BaseModel):
     k: int
+    method: Method
     items: list[MunicipalityPriorities]
 
 
@@ -110,7 +133,8 @@ async def aggregates(
     kind: Literal["threat", "stigma", "priority"] | None = None,
     profile: Literal["analyst", "public"] = "analyst",
 ) -> dict[str, object]:
-    """Counts by one or two dimensions; cells 1..k−1 and what would reveal them are hidden."""
+    """Perturbed counts by one or two dimensions, closed months only; cells 1..k−1 and what
+    would reveal them are hidden."""
     protected = await _table(session, current, settings.suppression_k, group_by, month_from,
                              month_to, kind, profile)
     return protected.as_json()
@@ -125,12 +149,15 @@ async def priorities(
     month_from: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
     month_to: Annotated[str | None, Query(alias="to", pattern=MONTH)] = None,
 ) -> dict[str, object]:
-    """Per municipality: concerns ranked by Borda count, and respondents; hidden below k."""
+    """Per municipality: concerns ranked by Borda count, and respondents (perturbed, closed
+    months only); hidden below k."""
+    now = utcnow()
     items = await protected_priorities(
         session=session, scope=await scope_of(session, current.user), k=settings.suppression_k,
-        month_from=month_from, month_to=month_to,
+        month_from=month_from, month_to=month_to, now=now,
     )
-    return {"k": settings.suppression_k, "items": items}
+    return {"k": settings.suppression_k, "items": items,
+            "method": method(through=last_closed_month(now))}
 
 
 @router.get(
@@ -153,7 +180,8 @@ async def export(
     profile: Literal["analyst", "public"] = "analyst",
     lang: Literal["en", "es"] = "en",
 ) -> Response:
-    """A file that is safe to share: CSV, JSON (query and k echoed) or HXL-tagged CSV."""
+    """A file that is safe to share: CSV, JSON (query, k and method echoed) or HXL-tagged
+    CSV. Counts are perturbed (see `method` in the JSON)."""
     protected = await _table(session, current, settings.suppression_k, group_by, month_from,
                              month_to, kind, profile)
     return export_response(protected, format=format, lang=lang)

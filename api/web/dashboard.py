@@ -1,8 +1,9 @@
 """The analyst's dashboard: charts and tables from the same protected aggregates as the API.
 
 Every number comes from `api.aggregates` (`table_for`, `protected_priorities` in the
-caller's scope), as the API's do, so suppression is identical to the API and the
-exports; a suppressed cell has no bar and shows a dash.
+caller's scope), as the API's do, so perturbation and suppression are identical to the
+API and the exports; a suppressed cell has no bar and shows a dash, and the page says
+that the numbers are perturbed and cover closed months only.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
             "tipo": filters["kind"] or ""}
     return render(request, "dashboard.html", {
         "current": current, "warning": warning, "filters": kept, "labels": labels,
-        "k": settings.suppression_k, "kinds": KINDS,
+        "k": settings.suppression_k, "kinds": KINDS, "through": monthly.query.month_to,
         "monthly": monthly, "monthly_chart": by_month_and_kind(monthly),
         "departments": departments, "departments_chart": single(departments, locale),
         "municipalities": municipalities,

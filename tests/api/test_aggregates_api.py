@@ -10,10 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.aggregates import last_closed_month
 from api.app import create_app
 from api.demo import seed
 from api.settings import Settings
 from storage.aggregates import Query, count_reports
+from storage.models import utcnow
 from storage.store import Store
 from tests.api.test_reports_api import login
 from tests.conftest import add_staff
@@ -34,7 +36,7 @@ def small(value: object, k: int) -> bool:
     return isinstance(value, int) and 1 <= value < k
 
 
-async def test_aggregates_hide_small_cells_and_match_a_recount(
+async def test_aggregates_hide_small_cells_and_match_a_perturbed_recount(
     client: httpx.AsyncClient, store: Store
 ) -> None:
     analyst = await login(client, await add_staff(store, "analista", role="analyst"))
@@ -45,12 +47,19 @@ async def test_aggregates_hide_small_cells_and_match_a_recount(
     totals = [*body["row_totals"].values(), *body["column_totals"].values(), body["total"]]
     assert not any(small(v, K) for v in published + totals)
     assert any(c["suppressed"] for c in body["cells"])
+    # Published counts are the perturbed sums of closed months (never the true counts:
+    # those could be subtracted from one another), and they say so.
+    through = last_closed_month(utcnow())
+    assert body["query"]["to"] == through and body["method"]["published_through"] == through
+    assert body["method"]["name"] == "cell-key perturbation"
+    query = Query(group_by=("municipality", "kind"), month_to=through)
     async with store.transaction() as session:
-        truth = await count_reports(session=session,
-                                    query=Query(group_by=("municipality", "kind")))
-    for cell in body["cells"]:
-        if cell["count"] is not None:
-            assert cell["count"] == truth.get((cell["row"], cell["column"]), 0)
+        perturbed = await count_reports(session=session, query=query, perturbed=True)
+        truth = await count_reports(session=session, query=query)
+    shown = {(c["row"], c["column"]): c["count"] for c in body["cells"]
+             if c["count"] is not None}
+    assert shown and all(v == perturbed.get(cell, 0) for cell, v in shown.items())
+    assert any(v != truth.get(cell, 0) for cell, v in shown.items())
     assert all(len(row["code"]) == 5 for row in body["rows"])
 
 
@@ -67,6 +76,9 @@ async def test_exports_are_safe_to_share(
             body = response.json()
             assert body["k"] == k and body["query"]["group_by"] == ["municipality", "category"]
             assert not any(small(c["count"], k) for c in body["cells"])
+            assert body["method"]["max_noise_per_noise_cell"] == 2
+            if profile == "public":  # a zero looks like a small count
+                assert 0 not in [c["count"] for c in body["cells"]]
             continue
         lines = list(csv.reader(io.StringIO(response.text)))
         header, rows = lines[0], lines[1:]

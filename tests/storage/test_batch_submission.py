@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -13,7 +13,7 @@ from api.demo import BATCH, seed
 from storage import envelope
 from storage.aggregates import compare_rollups, priority_rankings
 from storage.attachments import File
-from storage.audit import append_audit, verify_audit_chain
+from storage.audit import append_audit, flush_pending_audit, verify_audit_chain
 from storage.models import Report, ReportKey, Rollup
 from storage.outbox import pending_of_kind
 from storage.reports import NewReport, Submission, read_report, submit_reports
@@ -33,6 +33,8 @@ async def test_seeding_counts_each_report_once_chains_it_and_seals_it_for_its_re
     count = BATCH + 50  # more than one batch
     assert await seed(store=store, count=count, departments=("52",), seed_value=7, now=NOW) == count
 
+    async with store.transaction() as session:  # the reporters' entries, once their hours end
+        assert await flush_pending_audit(session=session, now=NOW + timedelta(days=400)) == count
     async with store.transaction() as session:
         assert await compare_rollups(session=session) == []
         rolled = (await session.exec(select(func.sum(col(Rollup.count))))).one()
@@ -97,6 +99,8 @@ async def test_a_batch_sums_cells_chains_after_the_log_and_keeps_evidence_and_pi
             ],
         )
     assert [s.receipt_code is None for s in submitted] == [False, False, True]
+    async with store.transaction() as session:
+        assert await flush_pending_audit(session=session, now=NOW + timedelta(hours=1)) == 3
     async with store.transaction() as session:
         cells = Counter({(r.kind, r.month): r.count
                          for r in (await session.exec(select(Rollup))).all()})

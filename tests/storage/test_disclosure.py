@@ -205,13 +205,23 @@ def test_blocks_joined_by_one_cell_get_a_cycle_through_that_cell() -> None:
     assert exposed_in(published) == set()
 
 
-def test_zeros_are_published_and_never_suppressed() -> None:
+def test_zeros_are_published_and_never_suppressed_for_analysts() -> None:
     table = grid([[0, 0, 2], [0, 7, 0], [0, 0, 0]])
-    for published in (protect(table, k=5), protect_public(table, k=5)):
-        zeros = [cell for cell in published.cells if table.count(*cell) == 0]
-        assert zeros and all(published.cells[cell] == 0 for cell in zeros)
-        assert published.cells[("r0", "c2")] is None
+    published = protect(table, k=5)
+    zeros = [cell for cell in published.cells if table.count(*cell) == 0]
+    assert zeros and all(published.cells[cell] == 0 for cell in zeros)
+    assert published.cells[("r0", "c2")] is None
     assert protect(grid([[0, 0], [0, 0]])).cells == dict.fromkeys(grid([[0, 0], [0, 0]]).counts, 0)
+
+
+def test_the_public_profile_shows_a_zero_like_a_small_count() -> None:
+    # Design §7: the public profile does not tell a true zero from a protected small count.
+    table = grid([[0, 3, 4], [20, 30, 40]])
+    assert protect(table, k=5).cells[("r0", "c0")] == 0
+    published = protect_public(table, k=5)
+    assert published.cells[("r0", "c0")] is None and published.cells[("r0", "c1")] is None
+    assert published.cells[("r1", "c0")] == 20
+    assert published.row_totals["r0"] is None and published.total == 20
 
 
 def test_k_1_publishes_everything() -> None:
@@ -222,17 +232,19 @@ def test_k_1_publishes_everything() -> None:
     assert dict(published.column_totals) == {"c0": 4, "c1": 2}
     assert published.total == 6
     assert published.suppressed_primary == published.suppressed_complementary == 0
-    assert protect_public(table, k=1).cells == published.cells
+    # k=1 hides nothing but the public profile's zero.
+    assert protect_public(table, k=1).cells == dict(published.cells) | {("r1", "c1"): None}
 
 
 @pytest.mark.parametrize("profile", [protect, protect_public])
 def test_empty_tables(profile: Callable[[Table], Published]) -> None:
     empty = profile(Table((), (), {}))
     assert (dict(empty.cells), dict(empty.row_totals), dict(empty.column_totals)) == ({}, {}, {})
-    assert empty.total == 0
+    nothing = None if profile is protect_public else 0  # the public profile shows no zero
+    assert empty.total == nothing
     no_columns = profile(Table(("a", "b"), (), {}))
-    assert dict(no_columns.row_totals) == {"a": 0, "b": 0}
-    assert no_columns.total == 0
+    assert dict(no_columns.row_totals) == {"a": nothing, "b": nothing}
+    assert no_columns.total == nothing
 
 
 def test_small_totals_are_suppressed_in_the_analyst_profile() -> None:
@@ -335,12 +347,14 @@ def check_common(table: Table, k: int, published: Published) -> None:
     published_values += [v for v in published.column_totals.values() if v is not None]
     published_values += [published.total] if published.total is not None else []
     assert not [v for v in published_values if 1 <= v < k]
-    # (3) published cells are the true counts; zeros are always published
+    # (3) published cells are the table's counts; zeros are always published to analysts,
+    # never to the public (a zero looks like a small count there)
+    public = published.margins_from_published_only
     for (r, c), v in published.cells.items():
         true = table.count(r, c)
-        assert v == true or (v is None and true > 0)
+        assert v == true or (v is None and (true > 0 or public))
     hidden = [cell for cell, v in published.cells.items() if v is None]
-    small = [cell for cell in hidden if 1 <= table.count(*cell) < k]
+    small = [cell for cell in hidden if table.count(*cell) < k]
     assert published.suppressed_primary == len(small)
     assert published.suppressed_complementary == len(hidden) - len(small)
     margins = [*published.row_totals.values(), *published.column_totals.values(), published.total]
@@ -371,21 +385,28 @@ def test_public_profile_properties(case: tuple[Table, int]) -> None:
     published = protect_public(table, k=k)
     check_common(table, k, published)
     assert published.margins_from_published_only
-    # (4) every total is the sum of the published cells of its line ...
+    # (4) every total is the sum of the published cells of its line (None when nothing
+    # is shown: 0 would be a zero) ...
     cells = published.cells
+
+    def shown(values: list[int | None]) -> int | None:
+        return sum(v or 0 for v in values) or None
+
     for r in table.rows:
-        assert published.row_totals[r] == sum(cells[(r, c)] or 0 for c in table.columns)
+        assert published.row_totals[r] == shown([cells[(r, c)] for c in table.columns])
     for c in table.columns:
-        assert published.column_totals[c] == sum(cells[(r, c)] or 0 for r in table.rows)
-    assert published.total == sum(v or 0 for v in cells.values())
+        assert published.column_totals[c] == shown([cells[(r, c)] for r in table.rows])
+    assert published.total == shown(list(cells.values()))
+    assert not [v for v in cells.values() if v is not None and v < k]
     # (2) ... so the published totals say nothing about suppressed cells; and even someone
     # who knows the true totals an analyst release at the same k would publish cannot
-    # recover a suppressed cell exactly.
+    # recover a suppressed non-zero cell exactly (that release publishes the zeros the
+    # public one hides, so those it may "recover").
     analyst = protect(table, k=k)
     found = exposed(
         table.rows, table.columns, cells, analyst.row_totals, analyst.column_totals, analyst.total
     )
-    assert not [name for name in found if name in cells]
+    assert not [name for name in found if name in cells and table.count(*name)]
 
 
 @PROPERTY

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel, select
 
+from api.demo import seed
+from storage.aggregates import compare_rollups, priority_rankings
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import (
     ChatEpoch,
@@ -19,6 +21,7 @@ from storage.models import (
     DraftAttachment,
     OutboxMessage,
     RateLimit,
+    Report,
 )
 from storage.store import Store
 
@@ -93,3 +96,26 @@ async def test_upgrading_forgets_rows_keyed_by_the_fast_chat_pseudonym(store: St
         limits = (await session.exec(select(RateLimit.key))).all()
         assert sorted(limits) == ["login:ana", "password:u1"]
         assert (await session.exec(select(ChatEpoch))).all() == []
+
+
+async def test_upgrading_gives_stored_reports_record_keys_and_rollups_their_noise(
+    store: Store,
+) -> None:
+    await seed(store=store, count=80, departments=("52",), seed_value=3,
+               now=datetime(2026, 11, 28, 9, tzinfo=UTC))
+    async with store.transaction() as session:
+        true_rankings = await priority_rankings(session=session)
+    async with store.engine.begin() as connection:
+        await connection.run_sync(lambda c: command.downgrade(alembic_config(c), "0004"))
+    assert await upgrade(store.engine) is True
+    async with store.transaction() as session:
+        keys = (await session.exec(select(Report.record_key))).all()
+        assert await compare_rollups(session=session) == []
+        rankings = await priority_rankings(session=session)
+        perturbed = await priority_rankings(session=session, perturbed=True)
+    assert len(keys) == 80 and len(set(keys)) > 70  # random, not a default
+    # True tallies keep every concern; the perturbed ones count first concerns only for
+    # answers stored before the rankings table (the rest is sealed in the reports).
+    assert rankings == true_rankings
+    assert {r.municipality_code for r in perturbed} <= {r.municipality_code for r in rankings}
+    assert all(len(r.concerns) >= 1 for r in perturbed)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import column, delete, func, insert, select, table, update
 from sqlalchemy.engine import Connection
 
 from api.demo import seed
@@ -20,8 +20,9 @@ from storage.aggregates import (
     rebuild_rollups,
     recount_from_reports,
 )
+from storage.cellkey import perturb
 from storage.migrate import alembic_config, head_revision
-from storage.models import MunicipalityYearRollup, Rollup
+from storage.models import MunicipalityYearRollup, PriorityTally, Rollup
 from storage.rollups import GRAINS, Cell
 from storage.store import Store
 
@@ -38,6 +39,11 @@ QUERIES = [
     Query(group_by=("municipality",), month_from="2025-03"),
     Query(group_by=("year",), month_to="2026-05"),
     Query(group_by=("department", "category"), month_from="2025-02", month_to="2026-11"),
+    # Windows ending before a December: year tables less the months after the end, or
+    # by month when the window is shorter than those months.
+    Query(group_by=("municipality",), month_to="2026-05"),
+    Query(group_by=("municipality", "category"), month_from="2025-01", month_to="2025-10"),
+    Query(group_by=("municipality", "kind"), month_from="2026-01", month_to="2026-02"),
     Query(group_by=("municipality", "kind"), scope=Scope(municipalities=frozenset({TUMACO}))),
     Query(group_by=("category", "year"), scope=Scope(departments=frozenset({"19"}))),
     Query(group_by=("department",), scope=Scope(departments=frozenset({"19"}),
@@ -82,6 +88,23 @@ async def test_every_query_counts_the_same_as_the_reports_whichever_table_answer
                 cells, query), query
 
 
+async def test_every_table_holds_the_same_perturbed_sums_as_the_finest(store: Store) -> None:
+    """Published numbers do not depend on which rollup table answers: every grain adds up
+    the same perturbed noise cells, and those match a recount from the record keys."""
+    await seed(store=store, count=400, departments=("52", "19"), seed_value=4, now=NOW)
+    finest = Rollup.__table__
+    async with store.transaction() as session:
+        assert await compare_rollups(session=session) == []
+        noise_cells = {Cell(*row[:4]): int(row[4]) for row in (await session.exec(select(
+            finest.c.municipality_code, finest.c.kind, finest.c.category, finest.c.month,
+            finest.c.perturbed))).all()}
+        truth = await recount_from_reports(session=session)
+        for query in QUERIES:
+            assert await count_reports(session=session, query=query, perturbed=True) == (
+                expected_counts(noise_cells, query)), query
+    assert noise_cells != truth  # the noise is there
+
+
 @pytest.mark.parametrize(("query", "table"), [
     (Query(group_by=("municipality",)), "rollups_municipality_year"),
     (Query(group_by=("department", "year"), kind="threat"), "rollups_department_month"),
@@ -92,6 +115,10 @@ async def test_every_query_counts_the_same_as_the_reports_whichever_table_answer
     (Query(group_by=("category", "quarter")), "rollups_department_category_month"),
     (Query(group_by=("municipality", "category")), "rollups_municipality_category_year"),
     (Query(group_by=("municipality",), month_from="2025-03"), "rollups"),
+    # Up to the last closed month (what every output asks): the year table, less a month.
+    (Query(group_by=("municipality",), month_to="2026-11"), "rollups_municipality_year"),
+    (Query(group_by=("municipality", "kind"), month_from="2026-01", month_to="2026-02"),
+     "rollups"),
     (Query(group_by=("municipality", "quarter")), "rollups"),
     (Query(group_by=("department",), scope=Scope(municipalities=frozenset({TUMACO}))),
      "rollups_municipality_year"),
@@ -135,7 +162,10 @@ async def test_upgrading_fills_the_coarser_tables_from_existing_rollups(
 
     async with store.engine.begin() as connection:
         await connection.run_sync(to_0001)
-        await connection.execute(insert(Rollup.__table__), [
+        # The rollups table as revision 0001 made it (the model has more columns now).
+        rollups_0001 = table("rollups", *(column(name) for name in (
+            "municipality_code", "department_code", "kind", "category", "month", "count")))
+        await connection.execute(insert(rollups_0001), [
             {"municipality_code": TUMACO, "department_code": "52", "kind": "threat",
              "category": "threat.attack", "month": month, "count": count}
             for month, count in (("2025-03", 2), ("2025-11", 3), ("2026-01", 4))
@@ -157,3 +187,35 @@ async def test_upgrading_fills_the_coarser_tables_from_existing_rollups(
         "rollups_municipality_year": (2, 9), "rollups_municipality_category_year": (2, 9),
         "rollups": (3, 9),
     }
+
+
+async def test_rebuild_recomputes_cell_keys_and_noise_from_the_record_keys(store: Store) -> None:
+    await seed(store=store, count=60, departments=("52",), seed_value=5, now=NOW)
+    finest, tallies = Rollup.__table__, PriorityTally.__table__
+    async with store.transaction() as session:
+        first = (await session.exec(select(finest).where(finest.c.kind == "threat")
+                                    .limit(1))).one()
+        tally = (await session.exec(select(tallies).limit(1))).one()
+        await session.exec(update(finest).where(
+            finest.c.municipality_code == first.municipality_code, finest.c.kind == "threat",
+            finest.c.category == first.category, finest.c.month == first.month,
+        ).values(key_sum=first.key_sum + 1, perturbed=first.perturbed + 5))
+        await session.exec(update(tallies).where(
+            tallies.c.municipality_code == tally.municipality_code,
+            tallies.c.month == tally.month, tallies.c.concern == tally.concern,
+            tallies.c.rank == tally.rank).values(perturbed=tally.perturbed + 1))
+    async with store.transaction() as session:
+        found = {(d.table, d.cell): d for d in await compare_rollups(session=session)}
+        assert set(found) == {
+            ("rollups", tuple(first)[:4]),
+            ("priority_tallies", (tally.municipality_code, tally.month, tally.concern,
+                                  str(tally.rank))),
+        }
+        changed = found[("rollups", tuple(first)[:4])]
+        assert (changed.stored, changed.recounted) == (first.count, first.count)
+        assert (changed.stored_key_sum, changed.recounted_key_sum) == (
+            first.key_sum + 1, first.key_sum)
+        assert changed.recounted_perturbed == perturb(first.count, first.key_sum)
+        await rebuild_rollups(session=session)
+    async with store.transaction() as session:
+        assert await compare_rollups(session=session) == []
