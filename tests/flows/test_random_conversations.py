@@ -40,7 +40,7 @@ from flows.reports import (
 )
 from flows.selfcare import LocalLinesStep
 from flows.steps import TextStep
-from tests.flows.walk import CATALOG, FLOW, SPANISH, walk_msg
+from tests.support.walk import CATALOG, FLOW, SPANISH, walk_msg
 
 
 def _answer_key(step: Any) -> str:
