@@ -22,7 +22,8 @@ from tests.support.harness import Server, Somos, report_threat, start_server
 from tests.support.places import CACERES, PASTO, TUMACO
 from tests.support.totp import fresh_code
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+# One worker runs them all: they share one deployment and one browser (module fixtures).
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.xdist_group("browser_journeys")]
 
 PASSWORD = "contraseña larga del equipo de protección"
 PHONE = {"width": 390, "height": 844}

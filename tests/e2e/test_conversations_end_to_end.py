@@ -17,7 +17,8 @@ from tests.support.botapi import FakeUser
 from tests.support.harness import RECEIPT, Deployment
 from tests.support.media import GPS_IFD, PERSON, PLACE, gps_tagged_jpeg, ogg_opus
 
-pytestmark = pytest.mark.e2e
+# One worker runs them all: they share one deployment (a module fixture).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("conversations")]
 
 
 def open_threat_report(user: FakeUser) -> None:

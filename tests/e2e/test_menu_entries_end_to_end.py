@@ -19,7 +19,8 @@ from flows.summary import MSG_SUMMARY
 from tests.support.botapi import FakeUser
 from tests.support.harness import RECEIPT, Deployment
 
-pytestmark = pytest.mark.e2e
+# One worker runs them all: they share one deployment (a module fixture).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("menu_entries")]
 NAV_LABELS = {"⬅️ Atrás", "✖️ Cancelar", "⬅️ Back", "✖️ Cancel"}
 LOCALES = ["es", "en"]
 

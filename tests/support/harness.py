@@ -1,8 +1,8 @@
 """Runs the real `somos` command as a subprocess, configured only through its environment.
 
-`start_server` runs `somos serve` on a free port of its own (so tests in parallel never
-meet); `deploy` adds the Bot API double and a Nariño focal point: one deployment that a
-module's end-to-end tests share, each test as its own Telegram user.
+`start_server` runs `somos serve` on a port the system picks as it binds (so tests in
+parallel never meet); `deploy` adds the Bot API double and a Nariño focal point: one
+deployment that a module's end-to-end tests share, each test as its own Telegram user.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import itertools
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,12 +28,8 @@ from tests.support.totp import fresh_code
 
 SOMOS = str(Path(sys.executable).parent / "somos")
 RECEIPT = re.compile(r"\b(\d{4} \d{4} \d{4} \d{4})\b")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# Uvicorn names the port it bound, also when asked for port 0.
+LISTENING = re.compile(rb"Uvicorn running on (http://127\.0\.0\.1:\d+)")
 
 
 @dataclass
@@ -95,24 +90,28 @@ class Server:
 
 
 def start_server(somos: Somos, log_path: Path) -> Server:
-    port = free_port()
+    """`somos serve` on a port the system gives it as it binds (read back from its log), so
+    servers of tests running in parallel never race for a port chosen in advance."""
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [SOMOS, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [SOMOS, "serve", "--host", "127.0.0.1", "--port", "0"],
         stdout=log, stderr=subprocess.STDOUT, env=somos.env(), cwd=somos.data_dir.parent,
     )
     log.close()
-    server = Server(process, f"http://127.0.0.1:{port}", log_path)
+    server = Server(process, "", log_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"somos serve exited early:\n{server.log()}")
+        if not server.base_url and (bound := LISTENING.search(log_path.read_bytes())):
+            server.base_url = bound.group(1).decode()
         try:
-            if httpx.get(server.base_url + "/healthz", timeout=1).status_code == 200:
+            if server.base_url and httpx.get(server.base_url + "/healthz",
+                                             timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     server.stop()
     raise AssertionError(f"somos serve did not answer /healthz:\n{server.log()}")
 
