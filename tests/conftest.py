@@ -7,31 +7,81 @@ seeds: the same examples on every run and in every worker.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import settings
 
-from storage import crypto
+from storage import crypto, users
 from storage.migrate import upgrade
 from storage.models import Meta
 from storage.reports import META_RECOVERY_PUBLIC_KEY
 from storage.store import Store, open_store
-from tests.support.databases import FreshDatabase, create_database, drop_database
+from tests.support.databases import (
+    FreshDatabase,
+    create_database,
+    create_migrated_template,
+    drop_database,
+)
 
 # Fixed seeds (derived from each test): a failure seen once is seen again, on any worker.
 settings.register_profile("somos", derandomize=True, database=None)
 settings.load_profile("somos")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """Sign-in password hashes at Argon2's lowest cost, in this process only.
+
+    The product hashes passwords at argon2-cffi's default cost everywhere, SOMOS_FAST_KDF or
+    not (docs/ARCHITECTURE.md); each hash or check costs a tenth of a second or more of both
+    cores, and the API and page tests make accounts and sign in by the hundred: that was a
+    third of the suite's time. Nothing here asserts on the cost. The end-to-end tests run
+    the `somos` command, which keeps the default cost.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "_hasher",
+                      PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+        yield
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[FreshDatabase]:
-    fresh = await create_database(request.param, tmp_path)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database(backend: str, tmp_path: Path) -> AsyncIterator[FreshDatabase]:
+    """An empty database (the end-to-end tests run `somos init` on it)."""
+    fresh = await create_database(backend, tmp_path)
     try:
         yield fresh
     finally:
         await drop_database(fresh)
+
+
+class Templates:
+    """A migrated database per backend, made on first use, for the stores to copy."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.made: dict[str, FreshDatabase] = {}
+
+    async def get(self, backend: str) -> FreshDatabase:
+        if backend not in self.made:
+            self.made[backend] = await create_migrated_template(backend, self.folder / backend)
+        return self.made[backend]
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("templates"))
+    yield made
+    for template in made.made.values():
+        asyncio.run(drop_database(template))
 
 
 @pytest.fixture
@@ -42,17 +92,23 @@ def recovery_keys() -> tuple[bytes, bytes]:
 
 @pytest.fixture
 async def store(
-    database: FreshDatabase, tmp_path: Path, recovery_keys: tuple[bytes, bytes]
+    backend: str, tmp_path: Path, recovery_keys: tuple[bytes, bytes], templates: Templates
 ) -> AsyncIterator[Store]:
-    """A migrated database with keys and the organization recovery public key."""
-    opened = open_store(database_url=database.url, key_file=tmp_path / "keys.json", fast_kdf=True)
-    await upgrade(opened.engine)
-    async with opened.transaction() as session:
-        session.add(Meta(key=META_RECOVERY_PUBLIC_KEY, value=recovery_keys[1].hex()))
+    """A new migrated database (a copy of the template) with keys and the organization
+    recovery public key."""
+    fresh = await create_database(backend, tmp_path, await templates.get(backend))
     try:
-        yield opened
+        opened = open_store(database_url=fresh.url, key_file=tmp_path / "keys.json",
+                            fast_kdf=True)
+        try:
+            await upgrade(opened.engine)  # nothing to do on the copy: it is at head
+            async with opened.transaction() as session:
+                session.add(Meta(key=META_RECOVERY_PUBLIC_KEY, value=recovery_keys[1].hex()))
+            yield opened
+        finally:
+            await opened.close()
     finally:
-        await opened.close()
+        await drop_database(fresh)
 
 
 @pytest.fixture(scope="session")

@@ -56,8 +56,8 @@ K = Settings.model_fields["suppression_k"].default
 PHOTO = b"\xff\xd8\xff\xe0 not really a jpeg, never decoded on the way out"
 # Per operation: enough to reach every parameter, few enough to stay quick.
 EXAMPLES = 25
-# Each of these costs a password hash at production cost (the test KDF speeds up only the
-# key derivations), a tenth of a second or more here.
+# Each of these costs a password hash (at production cost in `somos`; the in-process tests
+# use a cheap one, tests/conftest.py).
 FEWER_EXAMPLES = {"POST /api/v1/auth/token": 10, "POST /api/v1/me/password": 10}
 
 
