@@ -12,8 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.api import ReportFactory, SignIn
-from tests.support.places import TUMACO
+from tests.support.api import Headers, ReportFactory
 
 NUL = "tu\x00maco"
 LONE_SURROGATE = "\ud800"  # valid in JSON text ("\\ud800"), but no UTF-8 codec can encode it
@@ -30,10 +29,9 @@ def _cursor(report_id: str) -> str:
 
 
 async def test_text_no_database_can_store_is_refused_before_the_query(
-    client: httpx.AsyncClient, sign_in: SignIn, report: ReportFactory
+    client: httpx.AsyncClient, admin: Headers, tumaco: Headers, report: ReportFactory
 ) -> None:
-    admin = await sign_in("admin", role="admin")
-    focal = await sign_in("tumaco", municipalities=(TUMACO,))
+    focal = tumaco
     report_id = await report("algo")
     # (who, method, url, request arguments, where the refused value is)
     refused: list[tuple[dict[str, str], str, str, dict[str, Any], list[str | int]]] = [
