@@ -27,8 +27,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# In parallel (pytest-xdist): each test has its own database, temporary directory and
+# ports. Twice as many workers as cores: the end-to-end tests spend much of their time
+# waiting on `somos` subprocesses. `--dist loadgroup` keeps each `xdist_group` (tests
+# sharing one deployment) on one worker. `make test PYTEST_WORKERS=0` runs serially.
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 pytest: $(STAMP) compile-catalogs
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The differencing adversary (DESIGN.md §7) at random seeds, with far more examples than the
 # fixed-seed run inside `make test`: `make test-adversary ADVERSARY_EXAMPLES=5000`.

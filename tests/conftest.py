@@ -1,88 +1,87 @@
-"""Shared fixtures: every storage and API test runs on SQLite and on PostgreSQL.
+"""Fixtures for every test: each storage and API test runs on SQLite and on PostgreSQL.
 
-Each test gets its own freshly created database (a temporary SQLite file, or a
-new PostgreSQL database dropped afterwards). An unreachable PostgreSQL is a
-failure, not a skip, unless SOMOS_TEST_REQUIRE_POSTGRES=0.
+Each test gets its own freshly created database (tests/support/databases.py), so tests
+running in parallel (pytest-xdist, `make test`) never share one. Hypothesis runs at fixed
+seeds: the same examples on every run and in every worker.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
+import asyncio
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
+from argon2 import PasswordHasher
+from hypothesis import settings
 
-from storage import crypto
+from storage import crypto, users
 from storage.migrate import upgrade
 from storage.models import Meta
 from storage.recovery import META_RECOVERY_PUBLIC_KEY
 from storage.store import Store, open_store
-from storage.users import create_user
-from tests.totp import fresh_code
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "SOMOS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.support.databases import (
+    FreshDatabase,
+    create_database,
+    create_migrated_template,
+    drop_database,
 )
-REQUIRE_POSTGRES = os.environ.get("SOMOS_TEST_REQUIRE_POSTGRES", "1") != "0"
-PASSWORD = "una contraseña larga y segura"
+
+# Fixed seeds (derived from each test): a failure seen once is seen again, on any worker.
+settings.register_profile("somos", derandomize=True, database=None)
+settings.load_profile("somos")
 
 
-async def _pg_admin() -> asyncpg.Connection:
-    url = make_url(POSTGRES_ADMIN_URL)
-    try:
-        return await asyncpg.connect(
-            host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
-            password=url.password, database=url.database or "postgres", timeout=10,
-        )
-    except (OSError, asyncpg.PostgresError) as error:
-        message = f"PostgreSQL no responde en {url.host}:{url.port} ({error}): ¿está iniciado?"
-        if REQUIRE_POSTGRES:
-            pytest.fail(message)
-        pytest.skip(message)
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """Sign-in password hashes at Argon2's lowest cost, in this process only.
 
-
-@dataclass
-class FreshDatabase:
-    backend: str
-    url: str
-
-
-async def create_database(backend: str, tmp_path: Path) -> FreshDatabase:
-    if backend == "sqlite":
-        return FreshDatabase("sqlite", f"sqlite:///{tmp_path / 'somos.db'}")
-    name = f"somos_test_{uuid.uuid4().hex[:16]}"
-    admin = await _pg_admin()
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name)
-    return FreshDatabase("postgresql", url.render_as_string(hide_password=False))
-
-
-async def drop_database(database: FreshDatabase) -> None:
-    if database.backend != "postgresql":
-        return
-    name = make_url(database.url).database
-    admin = await _pg_admin()
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    The product hashes passwords at argon2-cffi's default cost everywhere, SOMOS_FAST_KDF or
+    not (docs/ARCHITECTURE.md); each hash or check costs a tenth of a second or more of both
+    cores, and the API and page tests make accounts and sign in by the hundred: that was a
+    third of the suite's time. Nothing here asserts on the cost. The end-to-end tests run
+    the `somos` command, which keeps the default cost.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "_hasher",
+                      PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+        yield
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[FreshDatabase]:
-    fresh = await create_database(request.param, tmp_path)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database(backend: str, tmp_path: Path) -> AsyncIterator[FreshDatabase]:
+    """An empty database (the end-to-end tests run `somos init` on it)."""
+    fresh = await create_database(backend, tmp_path)
     try:
         yield fresh
     finally:
         await drop_database(fresh)
+
+
+class Templates:
+    """A migrated database per backend, made on first use, for the stores to copy."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.made: dict[str, FreshDatabase] = {}
+
+    async def get(self, backend: str) -> FreshDatabase:
+        if backend not in self.made:
+            self.made[backend] = await create_migrated_template(backend, self.folder / backend)
+        return self.made[backend]
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("templates"))
+    yield made
+    for template in made.made.values():
+        asyncio.run(drop_database(template))
 
 
 @pytest.fixture
@@ -93,53 +92,51 @@ def recovery_keys() -> tuple[bytes, bytes]:
 
 @pytest.fixture
 async def store(
-    database: FreshDatabase, tmp_path: Path, recovery_keys: tuple[bytes, bytes]
+    backend: str, tmp_path: Path, recovery_keys: tuple[bytes, bytes], templates: Templates
 ) -> AsyncIterator[Store]:
-    """A migrated database with keys and the organization recovery public key."""
-    opened = open_store(database_url=database.url, key_file=tmp_path / "keys.json", fast_kdf=True)
-    await upgrade(opened.engine)
-    async with opened.transaction() as session:
-        session.add(Meta(key=META_RECOVERY_PUBLIC_KEY, value=recovery_keys[1].hex()))
+    """A new migrated database (a copy of the template) with keys and the organization
+    recovery public key."""
+    fresh = await create_database(backend, tmp_path, await templates.get(backend))
     try:
-        yield opened
+        opened = open_store(database_url=fresh.url, key_file=tmp_path / "keys.json",
+                            fast_kdf=True)
+        try:
+            await upgrade(opened.engine)  # nothing to do on the copy: it is at head
+            async with opened.transaction() as session:
+                session.add(Meta(key=META_RECOVERY_PUBLIC_KEY, value=recovery_keys[1].hex()))
+            yield opened
+        finally:
+            await opened.close()
     finally:
-        await opened.close()
-
-
-@dataclass
-class Staff:
-    id: str
-    username: str
-    password: str
-    totp_secret: str
-
-    def otp(self) -> str:
-        """A code not used before: the server accepts each code once."""
-        return fresh_code(self.totp_secret)
-
-
-async def add_staff(
-    store: Store,
-    username: str,
-    role: str = "focal_point",
-    *,
-    municipalities: tuple[str, ...] = (),
-    departments: tuple[str, ...] = (),
-    with_totp: bool = True,
-) -> Staff:
-    """A staff account; without TOTP it enrolls at its first web sign-in (totp_secret "")."""
-    async with store.transaction() as session:
-        recovery = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
-        assert recovery is not None
-        created = await create_user(
-            session=session, keyring=store.keyring, username=username, role=role,
-            password=PASSWORD, recovery_public_key=bytes.fromhex(recovery.value),
-            municipalities=municipalities, departments=departments, argon2_params=store.argon2,
-            with_totp=with_totp,
-        )
-    return Staff(created.user.id, username, PASSWORD, created.totp_secret or "")
+        await drop_database(fresh)
 
 
 @pytest.fixture(scope="session")
 def repo_root() -> Iterator[Path]:
     yield Path(__file__).resolve().parent.parent
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In parallel (pytest-xdist), the end-to-end tests start first: each waits on `somos`
+    subprocesses for seconds to a minute, and one started last would keep the whole run
+    waiting on a single worker. Run serially, the order stays as collected."""
+    if not hasattr(config, "workerinput"):
+        return
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+    if getattr(config.option, "loadgroup", False):
+        _keep_xdist_groups(items)
+
+
+def _keep_xdist_groups(items: list[pytest.Item]) -> None:
+    """`--dist loadgroup` sends the tests of one `xdist_group` to one worker by reading a
+    "@group" suffix that pytest-xdist 3.8 adds to their node ids; pytest 9.2 keeps node ids
+    elsewhere, so the suffix is lost and the group is spread over workers (pytest-xdist
+    issue #1386). Until pytest-xdist adds it where pytest keeps it, this does; where the
+    suffix is already there (older pytest, a fixed pytest-xdist) it does nothing."""
+    for item in items:
+        names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                        for mark in item.iter_markers("xdist_group")})
+        node_id = getattr(item, "_id", None)
+        if names and node_id is not None and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = type(node_id).parse(f"{item.nodeid}@{'_'.join(names)}")

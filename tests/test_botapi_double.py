@@ -1,4 +1,4 @@
-"""Tests of the Telegram Bot API double itself (tests/botapi_double.py)."""
+"""Tests of the Telegram Bot API double itself (tests/support/botapi/)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.botapi_double import BotApiDouble, ChatMessage
+from tests.support.botapi import BotApiDouble, ChatMessage
 
 TOKEN = "123456:TEST-TOKEN"
 

@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
-import pytest
 from sqlalchemy import text
 
-from api.app import create_app
-from api.settings import Settings
 from storage.store import Store
-from tests.api.test_reports_api import login
-from tests.conftest import add_staff
-
-
-@pytest.fixture
-async def client(store: Store, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True, require_totp=True), store=store)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://somos.test") as client:
-        yield client
+from tests.support.api import Headers, login
+from tests.support.places import TUMACO
+from tests.support.staff import add_staff
 
 
 async def test_an_admin_creates_lists_and_disables_accounts(
-    client: httpx.AsyncClient, store: Store
+    client: httpx.AsyncClient, store: Store, admin: Headers
 ) -> None:
-    admin = await login(client, await add_staff(store, "admin", role="admin"))
     created = await client.post("/api/v1/users", headers=admin, json={
         "username": "personeria_tumaco", "role": "focal_point",
-        "municipalities": ["52835", "52835"], "departments": []})
+        "municipalities": [TUMACO, TUMACO], "departments": []})
     assert created.status_code == 201, created.text
     body = created.json()
     assert len(body["password"]) >= 20
     person = body["user"]
-    assert person["municipalities"] == ["52835"] and person["role"] == "focal_point"
+    assert person["municipalities"] == [TUMACO] and person["role"] == "focal_point"
     assert person["second_factor"] is False and person["disabled"] is False
 
     listed = (await client.get("/api/v1/users", headers=admin)).json()
@@ -62,10 +48,9 @@ async def test_an_admin_creates_lists_and_disables_accounts(
 
 
 async def test_a_disabled_focal_point_loses_its_open_session(
-    client: httpx.AsyncClient, store: Store
+    client: httpx.AsyncClient, store: Store, admin: Headers
 ) -> None:
-    admin = await login(client, await add_staff(store, "admin", role="admin"))
-    focal = await add_staff(store, "tumaco", municipalities=("52835",))
+    focal = await add_staff(store, "tumaco", municipalities=(TUMACO,))
     theirs = await login(client, focal)
     assert (await client.get("/api/v1/reports", headers=theirs)).status_code == 200
     await client.post(f"/api/v1/users/{focal.id}/disable", headers=admin)
@@ -73,9 +58,8 @@ async def test_a_disabled_focal_point_loses_its_open_session(
 
 
 async def test_the_audit_log_pages_and_its_chain_is_checked(
-    client: httpx.AsyncClient, store: Store
+    client: httpx.AsyncClient, store: Store, admin: Headers
 ) -> None:
-    admin = await login(client, await add_staff(store, "admin", role="admin"))
     for name in ("uno", "dos", "tres"):
         await client.post("/api/v1/users", headers=admin,
                           json={"username": name, "role": "analyst"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from api.aggregates import last_closed_month
 from api.app import create_app
@@ -17,19 +17,16 @@ from api.settings import Settings
 from storage.aggregates import Query, count_reports
 from storage.models import utcnow
 from storage.store import Store
-from tests.api.test_reports_api import login
-from tests.conftest import add_staff
+from tests.support.api import Headers, SignIn
+from tests.support.places import CACERES
 
 K = 5
 
 
 @pytest.fixture
-async def client(store: Store, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def app(store: Store, tmp_path: Path) -> FastAPI:
     await seed(store=store, count=200, departments=("52",), seed_value=11)
-    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True, suppression_k=K), store=store)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://somos.test") as client:
-        yield client
+    return create_app(Settings(data_dir=tmp_path, fast_kdf=True, suppression_k=K), store=store)
 
 
 def small(value: object, k: int) -> bool:
@@ -37,9 +34,8 @@ def small(value: object, k: int) -> bool:
 
 
 async def test_aggregates_hide_small_cells_and_match_a_perturbed_recount(
-    client: httpx.AsyncClient, store: Store
+    client: httpx.AsyncClient, store: Store, analyst: Headers
 ) -> None:
-    analyst = await login(client, await add_staff(store, "analista", role="analyst"))
     body = (await client.get("/api/v1/aggregates", headers=analyst,
                              params={"group_by": "municipality,kind"})).json()
     assert body["k"] == K
@@ -65,9 +61,8 @@ async def test_aggregates_hide_small_cells_and_match_a_perturbed_recount(
 
 @pytest.mark.parametrize("fmt", ["csv", "hxl", "json"])
 async def test_exports_are_safe_to_share(
-    client: httpx.AsyncClient, store: Store, fmt: str
+    client: httpx.AsyncClient, store: Store, fmt: str, analyst: Headers
 ) -> None:
-    analyst = await login(client, await add_staff(store, "analista", role="analyst"))
     for profile, k in (("analyst", K), ("public", 10)):
         response = await client.get("/api/v1/exports/aggregates", headers=analyst,
                                     params={"format": fmt, "profile": profile})
@@ -93,13 +88,13 @@ async def test_exports_are_safe_to_share(
 
 
 async def test_focal_points_count_only_their_area_and_strangers_nothing(
-    client: httpx.AsyncClient, store: Store
+    client: httpx.AsyncClient, store: Store, sign_in: SignIn
 ) -> None:
-    narino = await login(client, await add_staff(store, "narino", departments=("52",)))
+    narino = await sign_in("narino", departments=("52",))
     body = (await client.get("/api/v1/aggregates", headers=narino,
                              params={"group_by": "department"})).json()
     assert [row["code"] for row in body["rows"]] == ["52"]
-    caceres = await login(client, await add_staff(store, "caceres", municipalities=("05120",)))
+    caceres = await sign_in("caceres", municipalities=(CACERES,))
     other = (await client.get("/api/v1/aggregates", headers=caceres)).json()
     assert other["rows"] == [] and other["total"] in (0, None)
     for path in ("/api/v1/aggregates", "/api/v1/aggregates/priorities",
@@ -108,9 +103,8 @@ async def test_focal_points_count_only_their_area_and_strangers_nothing(
 
 
 async def test_priorities_rank_concerns_and_hide_small_municipalities(
-    client: httpx.AsyncClient, store: Store
+    client: httpx.AsyncClient, store: Store, analyst: Headers
 ) -> None:
-    analyst = await login(client, await add_staff(store, "analista", role="analyst"))
     items = (await client.get("/api/v1/aggregates/priorities", headers=analyst)).json()["items"]
     assert items
     for item in items:

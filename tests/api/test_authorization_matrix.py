@@ -5,23 +5,18 @@ A new route without a row here fails the test, so no route ships unconsidered.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from api.app import create_app
-from api.settings import Settings
-from storage.reports import NewReport, submit_report
 from storage.store import Store
-from tests.api.test_reports_api import login
-from tests.conftest import add_staff
+from tests.support.api import login
+from tests.support.places import CACERES, TUMACO
+from tests.support.reports import submit, threat
+from tests.support.staff import add_staff
 
-TUMACO = "52835"
 MISSING = "00000000-0000-4000-8000-000000000000"
 OK = "ok"
 ROLES = ("anonymous", "analyst", "focal_other_area", "focal_own_area", "admin")
@@ -106,27 +101,18 @@ class World:
 
 
 @pytest.fixture
-async def world(store: Store, tmp_path: Path) -> AsyncIterator[World]:
-    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True), store=store)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://somos.test") as client:
-        staff = {
-            "analyst": await add_staff(store, "analista", role="analyst"),
-            "focal_other_area": await add_staff(store, "otra_area", municipalities=("05120",)),
-            "focal_own_area": await add_staff(store, "propia_area", municipalities=(TUMACO,)),
-            "admin": await add_staff(store, "admin", role="admin"),
-        }
-        async with store.transaction() as session:
-            submitted = await submit_report(
-                session=session, keyring=store.keyring, argon2_params=store.argon2,
-                now=datetime.now(UTC),
-                report=NewReport(kind="threat", category="threat.other",
-                                 municipality_code=TUMACO, urgency="normal", answers={}),
-            )
-        headers = {"anonymous": {}}
-        for role, person in staff.items():
-            headers[role] = await login(client, person)
-        yield World(client, headers, submitted.report_id)
+async def world(client: httpx.AsyncClient, store: Store) -> World:
+    staff = {
+        "analyst": await add_staff(store, "analista", role="analyst"),
+        "focal_other_area": await add_staff(store, "otra_area", municipalities=(CACERES,)),
+        "focal_own_area": await add_staff(store, "propia_area", municipalities=(TUMACO,)),
+        "admin": await add_staff(store, "admin", role="admin"),
+    }
+    report_id = await submit(store, threat(category="threat.other"))
+    headers = {"anonymous": {}}
+    for role, person in staff.items():
+        headers[role] = await login(client, person)
+    return World(client, headers, report_id)
 
 
 async def test_every_route_is_in_the_matrix(world: World) -> None:

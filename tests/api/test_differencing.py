@@ -52,11 +52,12 @@ from storage.models import PriorityAnswer, PriorityTally
 from storage.rollups import GRAINS, Added, AnswerCell, Cell, add, bump_rollups
 from storage.store import Store, open_store
 from tests.support.adversary import Adversary
+from tests.support.places import PASTO, TUMACO
 
 K = 5
 NOW = datetime(2026, 6, 15, tzinfo=UTC)   # every month below has ended
 MONTHS = ("2025-10", "2025-11", "2025-12", "2026-01")   # a quarter and a year change
-TUMACO, PASTO, POPAYAN = "52835", "52001", "19001"
+POPAYAN = "19001"
 CATEGORIES = {"threat": ("threat.death_threat", "threat.recruitment", "threat.attack"),
               "stigma": ("stigma.by_armed_group",)}
 RANKINGS = (("priority.extortion",), ("priority.homicide",),

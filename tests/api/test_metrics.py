@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,12 +28,11 @@ from storage.models import floor_hour
 from storage.reports import NewReport, submit_report
 from storage.store import Store
 from storage.users import get_user_by_username, issue_link_code, link_chat
-from tests.api.test_reports_api import login, submit
-from tests.conftest import add_staff
-from tests.flows.test_threat_flow import DESCRIPTION, threat_walk
-from tests.flows.walk import press
+from tests.support.api import ReportFactory, client_for, login
+from tests.support.places import TUMACO
+from tests.support.staff import add_staff
+from tests.support.walk import DESCRIPTION, press, threat_walk
 
-TUMACO = "52835"
 MISSING = "00000000-0000-4000-8000-000000000000"
 TOKEN = "0f3c1e5d8a7b6c4d2e1f0a9b8c7d6e5f"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -51,9 +49,8 @@ def value(values: Values, name: str, **labels: str) -> float:
     return values[(name, frozenset(labels.items()))]
 
 
-def client_for(app: FastAPI, host: str = "127.0.0.1") -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=(host, 50123))
-    return httpx.AsyncClient(transport=transport, base_url="http://somos.test")
+def client_from(app: FastAPI, host: str) -> httpx.AsyncClient:
+    return client_for(app, peer=(host, 50123))
 
 
 async def scrape(client: httpx.AsyncClient, headers: dict[str, str] | None = None) -> str:
@@ -62,17 +59,6 @@ async def scrape(client: httpx.AsyncClient, headers: dict[str, str] | None = Non
     assert response.headers["content-type"].startswith("text/plain")
     assert response.headers["cache-control"] == "no-store"
     return response.text
-
-
-@pytest.fixture
-async def app(store: Store, tmp_path: Path) -> FastAPI:
-    return create_app(Settings(data_dir=tmp_path, fast_kdf=True), store=store)
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(app) as client:
-        yield client
 
 
 async def report_through_the_bot(app: FastAPI, store: Store, chat_id: int,
@@ -150,9 +136,11 @@ async def test_a_scrape_shows_requests_bot_updates_reports_and_the_backlog(
             assert not re.search(r"\d{5}", label), (name, label)  # no municipality code
 
 
-async def test_a_report_is_counted_once_its_hour_is_over(app: FastAPI, store: Store) -> None:
+async def test_a_report_is_counted_once_its_hour_is_over(
+    app: FastAPI, store: Store, report: ReportFactory
+) -> None:
     now = datetime.now(UTC)
-    await submit(store, "Nos vigilan desde la cancha.")
+    await report("Nos vigilan desde la cancha.")
 
     metrics = app.state.metrics
     during = values_of((await metrics.render(store, now)).decode())
@@ -265,7 +253,7 @@ async def test_background_loops_report_their_last_success(app: FastAPI, store: S
 
 async def test_without_a_token_only_this_machine_may_scrape(app: FastAPI) -> None:
     for host in ("127.0.0.1", "127.0.0.2", "::1"):
-        async with client_for(app, host) as client:
+        async with client_from(app, host) as client:
             await scrape(client)
     for host, headers in [
         ("203.0.113.7", {}),
@@ -277,7 +265,7 @@ async def test_without_a_token_only_this_machine_may_scrape(app: FastAPI) -> Non
         ("127.0.0.1", {"Forwarded": "for=203.0.113.7"}),
         ("127.0.0.1", {"X-Real-IP": "203.0.113.7"}),
     ]:
-        async with client_for(app, host) as client:
+        async with client_from(app, host) as client:
             response = await client.get("/metrics", headers=headers)
         assert response.status_code == 403, (host, headers)
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -292,7 +280,7 @@ async def test_with_a_token_only_its_bearer_may_scrape(store: Store, tmp_path: P
         ("127.0.0.1", {"Authorization": f"bearer {TOKEN}"}),
         ("127.0.0.1", {"Authorization": f"Bearer {TOKEN}", "X-Forwarded-For": "203.0.113.7"}),
     ]:
-        async with client_for(app, host) as client:
+        async with client_from(app, host) as client:
             await scrape(client, headers)
     for host, headers in [
         ("127.0.0.1", {}),  # with a token, being local is not enough
@@ -301,7 +289,7 @@ async def test_with_a_token_only_its_bearer_may_scrape(store: Store, tmp_path: P
         ("203.0.113.7", {"Authorization": f"Basic {TOKEN}"}),
         ("203.0.113.7", {"Authorization": TOKEN}),
     ]:
-        async with client_for(app, host) as client:
+        async with client_from(app, host) as client:
             response = await client.get("/metrics", headers=headers)
         assert response.status_code == 403, (host, headers)
 

@@ -18,10 +18,8 @@ sends it to the app like the other API tests do.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -41,26 +39,25 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlmodel import select
 
-from api.app import create_app
 from api.problems import PROBLEM_BASE
 from api.settings import Settings
 from storage.attachments import File
 from storage.models import Attachment
-from storage.reports import NewReport, submit_report
+from storage.reports import NewReport
 from storage.routing import add_rule
 from storage.store import Store
-from tests.api.test_reports_api import login
-from tests.conftest import add_staff
+from tests.support.api import API_URL, login
+from tests.support.places import CACERES, CARTAGENA, TUMACO
+from tests.support.reports import submit, threat
+from tests.support.staff import add_staff
 
-BASE_URL = "http://somos.test"
-TUMACO = "52835"
-CARTAGENA = "13001"  # no focal point covers it: its reports go to the admins
+BASE_URL = API_URL
 K = Settings.model_fields["suppression_k"].default
 PHOTO = b"\xff\xd8\xff\xe0 not really a jpeg, never decoded on the way out"
 # Per operation: enough to reach every parameter, few enough to stay quick.
 EXAMPLES = 25
-# Each of these costs a password hash at production cost (the test KDF speeds up only the
-# key derivations), a tenth of a second or more here.
+# Each of these costs a password hash (at production cost in `somos`; the in-process tests
+# use a cheap one, tests/conftest.py).
 FEWER_EXAMPLES = {"POST /api/v1/auth/token": 10, "POST /api/v1/me/password": 10}
 
 
@@ -124,49 +121,35 @@ class World:
 
 
 def _threat(municipality: str) -> NewReport:
-    return NewReport(kind="threat", category="threat.surveillance", municipality_code=municipality,
-                     urgency="high", answers={"description": "Hombres armados en la vereda",
-                                              "when": "when.today"})
-
-
-async def _submit(store: Store, report: NewReport, files: tuple[File, ...] = ()) -> str:
-    async with store.transaction() as session:
-        submitted = await submit_report(
-            session=session, keyring=store.keyring, argon2_params=store.argon2,
-            now=datetime.now(UTC), report=report, files=files,
-            with_receipt=report.kind != "priority",
-        )
-    return submitted.report_id
+    return threat(municipality, urgency="high", description="Hombres armados en la vereda",
+                  when="when.today")
 
 
 @pytest.fixture
-async def world(store: Store, tmp_path: Path) -> AsyncIterator[World]:
-    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True), store=store)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url=BASE_URL) as client:
-        staff = {
-            "admin": await add_staff(store, "admin", role="admin"),
-            "focal_point": await add_staff(store, "tumaco", municipalities=(TUMACO,)),
-        }
-        other = await add_staff(store, "caceres", municipalities=("05120",))
-        photo = File({"kind": "photo", "mime": "image/jpeg", "size": len(PHOTO)}, PHOTO)
-        with_photo = await _submit(store, _threat(TUMACO), (photo,))
-        for_admins = await _submit(store, _threat(CARTAGENA))
-        # Enough reports and priority answers in Tumaco that some aggregates are published.
-        plain = [await _submit(store, _threat(TUMACO)) for _ in range(K - 1)]
-        priorities = [await _submit(store, NewReport(
-            kind="priority", category="priority.water", municipality_code=TUMACO,
-            urgency="normal", answers={"concerns": ["priority.water", "priority.roads"]},
-        )) for _ in range(K)]
-        async with store.transaction() as session:
-            attachment = (await session.exec(select(Attachment.id))).one()
-            rule = await add_rule(session=session, user_id=other.id, department_code="52",
-                                  kind="stigma")
-        reports = [with_photo, plain[0], for_admins, priorities[0]]
-        pins = [{"report_id": report} for report in reports]
-        pins += [{"report_id": with_photo, "attachment_id": attachment}, {"rule_id": rule.id}]
-        headers = {role: await login(client, person) for role, person in staff.items()}
-        yield World(client, headers, pins, ["admin", "tumaco", "caceres"])
+async def world(client: httpx.AsyncClient, store: Store) -> World:
+    staff = {
+        "admin": await add_staff(store, "admin", role="admin"),
+        "focal_point": await add_staff(store, "tumaco", municipalities=(TUMACO,)),
+    }
+    other = await add_staff(store, "caceres", municipalities=(CACERES,))
+    photo = File({"kind": "photo", "mime": "image/jpeg", "size": len(PHOTO)}, PHOTO)
+    with_photo = await submit(store, _threat(TUMACO), (photo,))
+    for_admins = await submit(store, _threat(CARTAGENA))
+    # Enough reports and priority answers in Tumaco that some aggregates are published.
+    plain = [await submit(store, _threat(TUMACO)) for _ in range(K - 1)]
+    priorities = [await submit(store, NewReport(
+        kind="priority", category="priority.water", municipality_code=TUMACO,
+        urgency="normal", answers={"concerns": ["priority.water", "priority.roads"]},
+    )) for _ in range(K)]
+    async with store.transaction() as session:
+        attachment = (await session.exec(select(Attachment.id))).one()
+        rule = await add_rule(session=session, user_id=other.id, department_code="52",
+                              kind="stigma")
+    reports = [with_photo, plain[0], for_admins, priorities[0]]
+    pins = [{"report_id": report} for report in reports]
+    pins += [{"report_id": with_photo, "attachment_id": attachment}, {"rule_id": rule.id}]
+    headers = {role: await login(client, person) for role, person in staff.items()}
+    return World(client, headers, pins, ["admin", "tumaco", "caceres"])
 
 
 def _httpx_request(case: Case, headers: dict[str, str]) -> httpx.Request:

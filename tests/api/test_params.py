@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from api.app import create_app
-from api.settings import Settings
-from storage.store import Store
-from tests.api.test_reports_api import login, submit
-from tests.conftest import add_staff
+from tests.support.api import Headers, ReportFactory
 
-TUMACO = "52835"
 NUL = "tu\x00maco"
 LONE_SURROGATE = "\ud800"  # valid in JSON text ("\\ud800"), but no UTF-8 codec can encode it
 
@@ -35,45 +29,41 @@ def _cursor(report_id: str) -> str:
 
 
 async def test_text_no_database_can_store_is_refused_before_the_query(
-    store: Store, tmp_path: Path
+    client: httpx.AsyncClient, admin: Headers, tumaco: Headers, report: ReportFactory
 ) -> None:
-    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True), store=store)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://somos.test") as client:
-        admin = await login(client, await add_staff(store, "admin", role="admin"))
-        focal = await login(client, await add_staff(store, "tumaco", municipalities=(TUMACO,)))
-        report = await submit(store, "algo")
-        # (who, method, url, request arguments, where the refused value is)
-        refused: list[tuple[dict[str, str], str, str, dict[str, Any], list[str | int]]] = [
-            ({}, "POST", "/api/v1/auth/token",
-             {"data": {"username": NUL, "password": "x"}}, ["body", "username"]),
-            (focal, "GET", "/api/v1/reports", {"params": {"status": NUL}}, ["query", "status"]),
-            (focal, "GET", "/api/v1/reports", {"params": {"kind": NUL}}, ["query", "kind"]),
-            (focal, "GET", "/api/v1/reports/tu%00maco", {}, ["path", "report_id"]),
-            (focal, "GET", f"/api/v1/reports/{report}/attachments/tu%00maco", {},
-             ["path", "attachment_id"]),
-            (focal, "POST", "/api/v1/reports/tu%00maco/claim", {}, ["path", "report_id"]),
-            (focal, "POST", f"/api/v1/reports/{report}/share",
-             {"json": {"username": NUL}}, ["body", "username"]),
-            (focal, "POST", f"/api/v1/reports/{report}/share",
-             _json({"username": LONE_SURROGATE}),
-             ["body", "username"]),
-            (admin, "POST", "/api/v1/routing-rules",
-             _json({"username": LONE_SURROGATE}),
-             ["body", "username"]),
-            (admin, "DELETE", "/api/v1/routing-rules/tu%00maco", {}, ["path", "rule_id"]),
-            (focal, "POST", "/api/v1/me/password",
-             _json({"current_password": LONE_SURROGATE, "new_password": "una clave nueva larga"}),
-             ["body", "current_password"]),
-        ]
-        for who, method, url, arguments, where in refused:
-            headers = {**who, **arguments.pop("headers", {})}
-            response = await client.request(method, url, headers=headers, **arguments)
-            assert response.status_code == 422, (method, url, response.text)
-            problem = response.json()
-            assert problem["type"].endswith("/validation-error"), (method, url, problem)
-            assert [error["loc"] for error in problem["errors"]] == [where], (method, url)
+    focal = tumaco
+    report_id = await report("algo")
+    # (who, method, url, request arguments, where the refused value is)
+    refused: list[tuple[dict[str, str], str, str, dict[str, Any], list[str | int]]] = [
+        ({}, "POST", "/api/v1/auth/token",
+         {"data": {"username": NUL, "password": "x"}}, ["body", "username"]),
+        (focal, "GET", "/api/v1/reports", {"params": {"status": NUL}}, ["query", "status"]),
+        (focal, "GET", "/api/v1/reports", {"params": {"kind": NUL}}, ["query", "kind"]),
+        (focal, "GET", "/api/v1/reports/tu%00maco", {}, ["path", "report_id"]),
+        (focal, "GET", f"/api/v1/reports/{report_id}/attachments/tu%00maco", {},
+         ["path", "attachment_id"]),
+        (focal, "POST", "/api/v1/reports/tu%00maco/claim", {}, ["path", "report_id"]),
+        (focal, "POST", f"/api/v1/reports/{report_id}/share",
+         {"json": {"username": NUL}}, ["body", "username"]),
+        (focal, "POST", f"/api/v1/reports/{report_id}/share",
+         _json({"username": LONE_SURROGATE}),
+         ["body", "username"]),
+        (admin, "POST", "/api/v1/routing-rules",
+         _json({"username": LONE_SURROGATE}),
+         ["body", "username"]),
+        (admin, "DELETE", "/api/v1/routing-rules/tu%00maco", {}, ["path", "rule_id"]),
+        (focal, "POST", "/api/v1/me/password",
+         _json({"current_password": LONE_SURROGATE, "new_password": "una clave nueva larga"}),
+         ["body", "current_password"]),
+    ]
+    for who, method, url, arguments, where in refused:
+        headers = {**who, **arguments.pop("headers", {})}
+        response = await client.request(method, url, headers=headers, **arguments)
+        assert response.status_code == 422, (method, url, response.text)
+        problem = response.json()
+        assert problem["type"].endswith("/validation-error"), (method, url, problem)
+        assert [error["loc"] for error in problem["errors"]] == [where], (method, url)
 
-        forged = await client.get("/api/v1/reports", headers=focal,
-                                  params={"cursor": _cursor(NUL)})
-        assert forged.status_code == 400 and forged.json()["type"].endswith("/bad-cursor")
+    forged = await client.get("/api/v1/reports", headers=focal,
+                              params={"cursor": _cursor(NUL)})
+    assert forged.status_code == 400 and forged.json()["type"].endswith("/bad-cursor")

@@ -3,54 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
 
-from api.app import create_app
-from api.settings import Settings
-from storage.reports import NewReport, submit_report
 from storage.store import Store
-from tests.conftest import Staff, add_staff
-from tests.totp import other_code
-
-TUMACO = "52835"
-
-
-@pytest.fixture
-async def client(store: Store, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(data_dir=tmp_path, fast_kdf=True, require_totp=True)
-    app = create_app(settings, store=store)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://somos.test") as client:
-        yield client
-
-
-async def login(client: httpx.AsyncClient, staff: Staff) -> dict[str, str]:
-    response = await client.post(
-        "/api/v1/auth/token",
-        data={"username": staff.username, "password": staff.password, "otp": staff.otp()},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["token_type"] == "bearer" and body["expires_in"] > 0
-    return {"Authorization": f"Bearer {body['access_token']}"}
-
-
-async def submit(store: Store, description: str, urgency: str = "normal") -> str:
-    async with store.transaction() as session:
-        submitted = await submit_report(
-            session=session, keyring=store.keyring, argon2_params=store.argon2,
-            now=datetime.now(UTC),
-            report=NewReport(
-                kind="threat", category="threat.surveillance", municipality_code=TUMACO,
-                urgency=urgency, answers={"description": description, "when": "when.today"},
-            ),
-        )
-    return submitted.report_id
+from tests.support.api import ReportFactory, login
+from tests.support.places import CACERES, TUMACO
+from tests.support.staff import add_staff
+from tests.support.totp import other_code
 
 
 async def test_health(client: httpx.AsyncClient) -> None:
@@ -76,10 +37,10 @@ async def test_bad_credentials_are_refused_alike(
 
 
 async def test_focal_point_sees_queue_and_decrypted_detail(
-    client: httpx.AsyncClient, store: Store
+    client: httpx.AsyncClient, store: Store, report: ReportFactory
 ) -> None:
     staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
-    report_id = await submit(store, "Hombres armados preguntaron por la presidenta de la JAC")
+    report_id = await report("Hombres armados preguntaron por la presidenta de la JAC")
     headers = await login(client, staff)
 
     page = (await client.get("/api/v1/reports", headers=headers)).json()
@@ -96,11 +57,13 @@ async def test_focal_point_sees_queue_and_decrypted_detail(
     assert detail["answer_labels"]["when"] == "Hoy"
 
 
-async def test_other_area_gets_404_and_analyst_403(client: httpx.AsyncClient, store: Store) -> None:
+async def test_other_area_gets_404_and_analyst_403(
+    client: httpx.AsyncClient, store: Store, report: ReportFactory
+) -> None:
     await add_staff(store, "tumaco", municipalities=(TUMACO,))
-    caceres = await add_staff(store, "caceres", municipalities=("05120",))
+    caceres = await add_staff(store, "caceres", municipalities=(CACERES,))
     analyst = await add_staff(store, "analista", role="analyst")
-    report_id = await submit(store, "algo")
+    report_id = await report("algo")
 
     caceres_headers = await login(client, caceres)
     assert (await client.get("/api/v1/reports", headers=caceres_headers)).json()["items"] == []
@@ -122,9 +85,11 @@ async def test_no_or_bad_token_is_401(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/reports", headers=bad)).status_code == 401
 
 
-async def test_queue_pages_with_a_cursor(client: httpx.AsyncClient, store: Store) -> None:
+async def test_queue_pages_with_a_cursor(
+    client: httpx.AsyncClient, store: Store, report: ReportFactory
+) -> None:
     staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
-    ids = {await submit(store, f"reporte {n}", urgency) for n, urgency in
+    ids = {await report(f"reporte {n}", urgency) for n, urgency in
            enumerate(["normal", "high", "immediate", "normal", "high"])}
     headers = await login(client, staff)
     seen: list[str] = []

@@ -3,43 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
-import pytest
 
-from api.app import create_app
-from api.settings import Settings
-from storage.reports import NewReport, submit_report
 from storage.store import Store
 from storage.users import disable_user, get_user_by_username, restore_with_recovery
-from tests.api.test_reports_api import login
-from tests.conftest import add_staff
-
-TUMACO = "52835"
-CACERES = "05120"
-
-
-@pytest.fixture
-async def client(store: Store, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True), store=store)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://somos.test") as client:
-        yield client
+from tests.support.api import login
+from tests.support.places import CACERES, TUMACO
+from tests.support.reports import submit, threat
+from tests.support.staff import add_staff
 
 
 async def report_in(store: Store, municipality: str = TUMACO) -> str:
-    async with store.transaction() as session:
-        submitted = await submit_report(
-            session=session, keyring=store.keyring, argon2_params=store.argon2,
-            now=datetime.now(UTC),
-            report=NewReport(kind="threat", category="threat.extortion",
-                             municipality_code=municipality, urgency="high",
-                             answers={"description": "nos cobran vacuna"}),
-        )
-    return submitted.report_id
+    return await submit(store, threat(municipality, category="threat.extortion", urgency="high",
+                                      description="nos cobran vacuna"))
 
 
 async def test_two_focal_points_claiming_at_once_only_one_wins(

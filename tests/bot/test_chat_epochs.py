@@ -17,6 +17,7 @@ from flows.municipalities import Catalog
 from storage.epochs import EPOCH_LENGTH, epoch_start
 from storage.models import ChatPreference, Draft
 from storage.store import Store
+from tests.support.places import TUMACO
 
 CHAT = 7_200_000_001
 
@@ -62,7 +63,7 @@ async def test_a_draft_begun_before_the_epoch_turns_goes_on_after_it(store: Stor
     clock.now = boundary + timedelta(minutes=2)
     after = await conversations.chat_pseudonym(CHAT)
     assert after != before
-    turn = await press(after, "mun:52835")
+    turn = await press(after, f"mun:{TUMACO}")
 
     assert "target.leader" in [c.code for r in turn.replies for c in r.choices]
     assert turn.state.locale == "en"

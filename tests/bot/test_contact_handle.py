@@ -25,8 +25,9 @@ from storage.rotation import SEALED_COLUMNS
 from storage.store import Store
 from storage.triage import change_status, claim_report, message_reporter, open_case
 from storage.users import unlock_private_key
-from tests.bot.people import THREAT, Person
-from tests.conftest import add_staff
+from tests.support.people import THREAT, Person
+from tests.support.places import TUMACO
+from tests.support.staff import add_staff
 
 CHAT = 7_200_000_417
 
@@ -53,7 +54,7 @@ async def _everything_the_key_file_opens(store: Store) -> list[bytes]:
 
 
 async def test_the_key_file_alone_opens_no_reporter_chat(store: Store) -> None:
-    staff = await add_staff(store, "tumaco", municipalities=("52835",))
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
     reporter = Person(Conversations(store=store, flow=build_flow(Catalog.load())), CHAT)
     await reporter.do(THREAT)  # says yes to news
 

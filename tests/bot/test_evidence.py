@@ -13,7 +13,7 @@ from pypdf import PdfReader, PdfWriter
 
 from bot.evidence import EvidenceError, prepare
 from storage.attachments import MAX_ATTACHMENT_BYTES
-from tests.media import (
+from tests.support.media import (
     GPS_IFD,
     PERSON,
     PLACE,

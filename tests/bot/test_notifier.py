@@ -6,8 +6,7 @@ import pytest
 
 from bot.i18n import render, translations
 from bot.notifier import _message
-
-TUMACO, MOMPOX, BARBACOAS, TIMBIQUI, CACERES = "52835", "13468", "52079", "19809", "05120"
+from tests.support.places import BARBACOAS, CACERES, MOMPOX, TIMBIQUI, TUMACO
 
 
 @pytest.mark.parametrize(("locale", "expected"), [

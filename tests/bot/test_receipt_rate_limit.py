@@ -10,6 +10,7 @@ from flows.engine import Command, Pick, Text
 from flows.municipalities import Catalog
 from storage.reports import NewReport, submit_report
 from storage.store import Store
+from tests.support.places import TUMACO
 
 
 class Clock:
@@ -25,7 +26,7 @@ async def test_ten_wrong_codes_then_the_right_one_after_the_window(store: Store)
         submitted = await submit_report(
             session=session, keyring=store.keyring, argon2_params=store.argon2,
             now=datetime(2026, 11, 28, 11, 0, tzinfo=UTC),
-            report=NewReport(kind="threat", category="threat.other", municipality_code="52835",
+            report=NewReport(kind="threat", category="threat.other", municipality_code=TUMACO,
                              urgency="normal", answers={}),
         )
     code = submitted.receipt_code

@@ -23,8 +23,9 @@ from flows.conversation import build_flow
 from flows.engine import Command, Text
 from flows.municipalities import Catalog
 from storage.store import Store
-from tests.bot.people import PHOTO, STIGMA, THREAT, Person
-from tests.conftest import add_staff
+from tests.support.people import PHOTO, STIGMA, THREAT, Person
+from tests.support.places import TUMACO
+from tests.support.staff import add_staff
 
 # Rows about a chat (keyed by its pseudonym) and rows Telegram could tie to it.
 CHAT_TABLES = frozenset({"drafts", "draft_attachments", "chat_traces", "chat_preferences",
@@ -78,7 +79,7 @@ def writes(store: Store) -> Iterator[WriteLog]:
 
 
 async def _report_and_follow_up(store: Store) -> None:
-    await add_staff(store, "tumaco", municipalities=("52835",))
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
     conversations = Conversations(store=store, flow=build_flow(Catalog.load()))
     leader = Person(conversations, 7_100_000_001)
     await leader.do(THREAT)

@@ -17,11 +17,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.botapi_double import BotApiDouble
-from tests.e2e.harness import Server, Somos, report_threat, start_server
-from tests.totp import fresh_code
+from tests.support.botapi import BotApiDouble
+from tests.support.harness import Server, Somos, report_threat, start_server
+from tests.support.places import CACERES, PASTO, TUMACO
+from tests.support.totp import fresh_code
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+# One worker runs them all: they share one deployment and one browser (module fixtures).
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.xdist_group("browser_journeys")]
 
 PASSWORD = "contraseña larga del equipo de protección"
 PHONE = {"width": 390, "height": 844}
@@ -65,7 +67,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         secrets["narino"] = somos.add_user("narino", "--role", "focal_point", "--department",
                                            "52", password=PASSWORD)
         secrets["caceres"] = somos.add_user("caceres", "--role", "focal_point",
-                                            "--municipality", "05120", password=PASSWORD)
+                                            "--municipality", CACERES, password=PASSWORD)
         secrets["analista"] = somos.add_user("analista", "--role", "analyst", password=PASSWORD)
         server = start_server(somos, root / "serve.log")
         try:
@@ -111,7 +113,7 @@ def test_focal_point_refers_a_telegram_report_to_the_unp_and_writes_to_the_repor
     expect(page.get_by_role("heading", name="Bandeja")).to_be_visible()
     items = page.locator("ul.queue a")
     expect(items).to_have_count(1)
-    assert items.first.get_attribute("data-municipality") == "52835"
+    assert items.first.get_attribute("data-municipality") == TUMACO
     expect(page.locator("main")).not_to_contain_text("Cáceres")
     expect(items.first).to_contain_text("Tumaco (Nariño)")
     page.screenshot(path=str(screenshots / "bandeja.png"), full_page=True)
@@ -194,7 +196,7 @@ def test_admin_adds_a_routing_rule_and_a_new_colleague_enrolls_with_the_qr_code(
             start="/admin/rutas")
     expect(page).to_have_url(re.compile(r"/admin/rutas$"))
     page.locator("select[name=username]").select_option("narino")
-    page.locator("input[name=place]").fill("52835")
+    page.locator("input[name=place]").fill(TUMACO)
     page.locator("select[name=kind]").select_option("threat")
     page.locator("select[name=urgency]").select_option("immediate")
     page.get_by_role("button", name="Guardar regla").click()
@@ -202,7 +204,7 @@ def test_admin_adds_a_routing_rule_and_a_new_colleague_enrolls_with_the_qr_code(
     expect(page.locator("table")).to_contain_text("Tumaco (Nariño)")
     rules = httpx.get(deployment.url("/api/v1/routing-rules"), headers=deployment.bearer(
         "admin", deployment.admin_password)).json()
-    assert any(rule["municipality"] == "52835" and rule["urgency"] == "immediate"
+    assert any(rule["municipality"] == TUMACO and rule["urgency"] == "immediate"
                and rule["kind"] == "threat" for rule in rules)
     page.screenshot(path=str(screenshots / "admin-reglas.png"), full_page=True)
     fits_phone(page, screenshots, "admin-reglas")
@@ -210,7 +212,7 @@ def test_admin_adds_a_routing_rule_and_a_new_colleague_enrolls_with_the_qr_code(
     page.goto(deployment.url("/admin/usuarios"))
     page.locator("input[name=username]").fill("pasto")
     page.locator("select[name=role]").select_option("focal_point")
-    page.locator("input[name=municipalities]").fill("52001")
+    page.locator("input[name=municipalities]").fill(PASTO)
     page.get_by_role("button", name="Crear cuenta").click()
     password = page.locator("#password").inner_text().strip()
     assert len(password) >= 12

@@ -11,9 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import FreshDatabase
-from tests.e2e.harness import RECEIPT, Somos, start_server
-from tests.totp import fresh_code
+from tests.support.databases import FreshDatabase
+from tests.support.harness import RECEIPT, Somos, start_server
+from tests.support.places import MOMPOX, TUMACO
+from tests.support.totp import fresh_code
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +72,7 @@ def test_users_list_shows_roles_areas_and_state(tmp_path: Path) -> None:
     somos = Somos(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'somos.db'}")
     somos.run("init")
     somos.add_user("narino", "--role", "focal_point", "--department", "52",
-                   "--municipality", "13468", password="una contraseña bastante larga")
+                   "--municipality", MOMPOX, password="una contraseña bastante larga")
     somos.run("users", "disable", "narino")
     lines = somos.run("users", "list").splitlines()
     assert lines == [
@@ -141,7 +142,7 @@ def test_users_reset_with_the_recovery_key_and_disable(tmp_path: Path) -> None:
     key_file = tmp_path / "recuperacion.txt"
     somos.run("init", "--recovery-key-file", str(key_file))
     assert key_file.stat().st_mode & 0o777 == 0o600
-    somos.add_user("tumaco", "--role", "focal_point", "--municipality", "52835",
+    somos.add_user("tumaco", "--role", "focal_point", "--municipality", TUMACO,
                    password="una contraseña bastante larga")
     out = somos.run("users", "reset", "tumaco", "--recovery-key-file", str(key_file))
     assert "restaurada" in out and re.search(r"^password=\S{12,}$", out, re.MULTILINE)

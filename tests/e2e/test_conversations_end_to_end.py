@@ -1,82 +1,24 @@
 """Acceptance of the conversations through `somos serve` and the Bot API double.
 
-One server (SQLite) serves every test of this module; each test is its own
-Telegram user, as on a real deployment.
+One server (SQLite) serves every test of this module (the `deployment` fixture,
+tests/e2e/conftest.py); each test is its own Telegram user, as on a real deployment.
 """
 
 from __future__ import annotations
 
 import io
-import itertools
-import sqlite3
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
 import mutagen
 import pytest
 from mutagen.oggopus import OggOpus
 from PIL import Image
 
-from tests.botapi_double import BotApiDouble, FakeUser
-from tests.e2e.harness import RECEIPT, Server, Somos, start_server
-from tests.media import GPS_IFD, PERSON, PLACE, gps_tagged_jpeg, ogg_opus
-from tests.totp import fresh_code
+from tests.support.botapi import FakeUser
+from tests.support.harness import RECEIPT, Deployment
+from tests.support.media import GPS_IFD, PERSON, PLACE, gps_tagged_jpeg, ogg_opus
 
-pytestmark = pytest.mark.e2e
-
-PASSWORD = "contraseña del punto focal de Nariño"
-_user_ids = itertools.count(7_100_000_001)
-
-
-@dataclass
-class Deployment:
-    double: BotApiDouble
-    server: Server
-    somos: Somos
-    totp_secret: str
-    token: str = ""
-
-    @property
-    def database(self) -> Path:
-        return self.somos.data_dir / "somos.db"
-
-    def user(self, **profile: str) -> FakeUser:
-        return self.double.user(user_id=next(_user_ids), **profile)  # type: ignore[arg-type]
-
-    def api(self) -> httpx.Client:
-        """The Nariño focal point's API, signed in once per deployment (a session, as a
-        person keeps one, instead of a new code for every look)."""
-        if not self.token:
-            self.token = httpx.post(f"{self.server.base_url}/api/v1/auth/token", data={
-                "username": "narino", "password": PASSWORD,
-                "otp": fresh_code(self.totp_secret),
-            }).json()["access_token"]
-        return httpx.Client(base_url=self.server.base_url,
-                            headers={"Authorization": f"Bearer {self.token}"})
-
-    def count(self, table: str) -> int:
-        with sqlite3.connect(self.database) as connection:
-            return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-
-
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    root = tmp_path_factory.mktemp("conversations")
-    with BotApiDouble() as double:
-        somos = Somos(root / "data", f"sqlite:///{root / 'data' / 'somos.db'}", {
-            "TELEGRAM_BOT_TOKEN": double.token, "SOMOS_TELEGRAM_API_URL": double.base_url,
-        })
-        somos.run("init")
-        secret = somos.add_user("narino", "--role", "focal_point", "--department", "52",
-                                password=PASSWORD)
-        somos.run("lines", "add", "52835", "Personería de Tumaco", "602 727 0000")
-        server = start_server(somos, root / "serve.log")
-        try:
-            yield Deployment(double, server, somos, secret)
-        finally:
-            server.stop()
+# One worker runs them all: they share one deployment (a module fixture).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("conversations")]
 
 
 def open_threat_report(user: FakeUser) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.harness import Somos, start_server
-from tests.totp import fresh_code
+from tests.support.harness import Somos, start_server
+from tests.support.totp import fresh_code
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "contraseña del punto focal de Nariño"

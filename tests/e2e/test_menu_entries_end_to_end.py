@@ -16,11 +16,11 @@ from flows.evidence import MSG_ASK_EVIDENCE
 from flows.priorities import MSG_PRIORITY_SUMMARY
 from flows.reports import MSG_RECEIPT
 from flows.summary import MSG_SUMMARY
-from tests.botapi_double import FakeUser
-from tests.e2e.harness import RECEIPT
-from tests.e2e.test_conversations_end_to_end import Deployment, deployment  # noqa: F401
+from tests.support.botapi import FakeUser
+from tests.support.harness import RECEIPT, Deployment
 
-pytestmark = pytest.mark.e2e
+# One worker runs them all: they share one deployment (a module fixture).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("menu_entries")]
 NAV_LABELS = {"⬅️ Atrás", "✖️ Cancelar", "⬅️ Back", "✖️ Cancel"}
 LOCALES = ["es", "en"]
 
@@ -77,7 +77,7 @@ class Person:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_threat_report(deployment: Deployment, locale: str) -> None:  # noqa: F811
+def test_threat_report(deployment: Deployment, locale: str) -> None:
     person = Person(deployment.user(), locale)
     person.open_menu()
     person.tap("🚨 Reportar una amenaza o situación de riesgo")
@@ -101,7 +101,7 @@ def test_threat_report(deployment: Deployment, locale: str) -> None:  # noqa: F8
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_stigmatization_report_reaches_the_focal_point_as_stigma(
-    deployment: Deployment, locale: str  # noqa: F811
+    deployment: Deployment, locale: str
 ) -> None:
     person = Person(deployment.user(), locale)
     said = f"Dijeron en la emisora que la lideresa es guerrillera {uuid.uuid4()}"
@@ -135,7 +135,7 @@ def test_stigmatization_report_reaches_the_focal_point_as_stigma(
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_priorities_survey_has_no_receipt(deployment: Deployment, locale: str) -> None:  # noqa: F811
+def test_priorities_survey_has_no_receipt(deployment: Deployment, locale: str) -> None:
     person = Person(deployment.user(), locale)
     person.open_menu()
     person.tap("🗳️ Prioridades de seguridad de mi comunidad")
@@ -151,7 +151,7 @@ def test_priorities_survey_has_no_receipt(deployment: Deployment, locale: str) -
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_self_care_shows_the_emergency_lines(deployment: Deployment, locale: str) -> None:  # noqa: F811
+def test_self_care_shows_the_emergency_lines(deployment: Deployment, locale: str) -> None:
     person = Person(deployment.user(), locale)
     person.open_menu()
     person.tap("🛡️ Autoprotección y autocuidado")
@@ -169,7 +169,7 @@ def test_self_care_shows_the_emergency_lines(deployment: Deployment, locale: str
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_delete_the_conversation(deployment: Deployment, locale: str) -> None:  # noqa: F811
+def test_delete_the_conversation(deployment: Deployment, locale: str) -> None:
     person = Person(deployment.user(), locale)
     person.open_menu()
     person.tap("🧹 Borrar esta conversación")
@@ -180,7 +180,7 @@ def test_delete_the_conversation(deployment: Deployment, locale: str) -> None:  
     assert [m.text for m in person.user.messages()] == [person.t("Conversación cerrada.")]
 
 
-def test_language_is_remembered_for_the_next_visit(deployment: Deployment) -> None:  # noqa: F811
+def test_language_is_remembered_for_the_next_visit(deployment: Deployment) -> None:
     person = Person(deployment.user(), "en")
     person.open_menu()
     person.user.send_command("/start")

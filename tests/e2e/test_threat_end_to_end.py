@@ -22,10 +22,11 @@ from sqlmodel import col, select
 
 from storage.models import AuditEntry, PendingAuditEntry
 from storage.store import open_store
-from tests.botapi_double import BotApiDouble
-from tests.conftest import FreshDatabase
-from tests.e2e.harness import Somos, report_threat, start_server
-from tests.totp import fresh_code
+from tests.support.botapi import BotApiDouble
+from tests.support.databases import FreshDatabase
+from tests.support.harness import Somos, report_threat, start_server
+from tests.support.places import CACERES, TUMACO
+from tests.support.totp import fresh_code
 
 pytestmark = pytest.mark.e2e
 
@@ -116,9 +117,9 @@ def test_threat_reported_on_telegram_is_read_by_its_focal_point(
         "TELEGRAM_BOT_TOKEN": double.token, "SOMOS_TELEGRAM_API_URL": double.base_url,
     })
     somos.run("init")
-    totp_secret = somos.add_user("tumaco", "--role", "focal_point", "--municipality", "52835",
+    totp_secret = somos.add_user("tumaco", "--role", "focal_point", "--municipality", TUMACO,
                                  password=PASSWORD)
-    caceres_secret = somos.add_user("caceres", "--role", "focal_point", "--municipality", "05120",
+    caceres_secret = somos.add_user("caceres", "--role", "focal_point", "--municipality", CACERES,
                    password=PASSWORD)
     server = start_server(somos, tmp_path / "serve.log")
     description = f"Dejaron un panfleto con la lista de líderes de la vereda {uuid.uuid4()}"
@@ -138,7 +139,7 @@ def test_threat_reported_on_telegram_is_read_by_its_focal_point(
         }).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         queue = httpx.get(f"{server.base_url}/api/v1/reports", headers=headers).json()["items"]
-        assert len(queue) == 1 and queue[0]["municipality_code"] == "52835"
+        assert len(queue) == 1 and queue[0]["municipality_code"] == TUMACO
         assert queue[0]["urgency"] == "high"
         detail = httpx.get(f"{server.base_url}/api/v1/reports/{queue[0]['id']}",
                            headers=headers).json()

@@ -42,7 +42,8 @@ from flows.threat import (
     MSG_ASK_WHEN,
 )
 from flows.wipe import MSG_EXIT
-from tests.flows.walk import FLOW, msgids, press
+from tests.support.places import TUMACO
+from tests.support.walk import FLOW, msgids, press
 
 MUN = "threat.municipality"
 
@@ -62,7 +63,7 @@ QUESTION = {
 }
 # The way to the summary; a str is a button code, pressed on the question that shows it.
 PATH: list[Event | str] = [
-    Command("start"), "threat", Text("tumaco"), "mun:52835", "target.self", "threat.extortion",
+    Command("start"), "threat", Text("tumaco"), f"mun:{TUMACO}", "target.self", "threat.extortion",
     "channel.phone", "actor.unknown", "when.today", Text("Me dejaron un panfleto."), "skip", "no",
     "no",
 ]  # fmt: skip
@@ -106,7 +107,7 @@ def test_any_first_message_is_treated_as_start(event: Event) -> None:
 
 
 def test_stored_state_of_a_removed_step_starts_over() -> None:
-    old = State(step="threat.removed", answers={"municipality": "52835"}, status="active")
+    old = State(step="threat.removed", answers={"municipality": TUMACO}, status="active")
     assert advance(FLOW, old, Text("hola")) == advance(FLOW, None, Command("start"))
 
 
@@ -204,7 +205,7 @@ def test_answer_changed_after_back_replaces_the_old_one() -> None:
     state, replies = advance(FLOW, state, press(replies, "target.leader"))
     assert asks(replies, "threat.type")
     assert state.answers["target"] == "target.leader"
-    assert state.answers["municipality"] == "52835"
+    assert state.answers["municipality"] == TUMACO
     assert state.history == ("menu", MUN, "threat.target")
 
 
@@ -232,7 +233,7 @@ def test_cancel_returns_to_menu_and_forgets_answers(here: str) -> None:
         ("threat.confirm", Pick("yes", "threat.danger")),
         ("threat.confirm", Pick("yes", "threat.notify")),
         (MENU, Pick("confirm", "threat.confirm")),
-        (MUN, Pick("mun:52835", "threat.target")),
+        (MUN, Pick(f"mun:{TUMACO}", "threat.target")),
         ("threat.when", Pick("when.today", "threat.gone")),
     ],
 )

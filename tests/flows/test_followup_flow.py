@@ -43,7 +43,7 @@ from flows.followup import (
 )
 from flows.menu import MENU, MSG_MENU
 from flows.protection import MSG_REQUEST_SENT
-from tests.flows.walk import FLOW, assert_well_formed, codes, last, msgids
+from tests.support.walk import FLOW, assert_well_formed, codes, last, msgids
 
 CODE = "1234567890123456"
 

@@ -36,7 +36,8 @@ from flows.priorities import (
 from flows.reports import receipt_replies
 from flows.selfcare import MSG_ASK_SELFCARE
 from flows.wipe import AFTER_REPORT, MSG_AFTER_REPORT, MSG_ASK_WIPE, MSG_EXIT, after_report_state
-from tests.flows.walk import FLOW, Item, assert_well_formed, codes, last, msgids, press, trace
+from tests.support.places import TUMACO
+from tests.support.walk import FLOW, Item, assert_well_formed, codes, last, msgids, press, trace
 
 WIPED = (State(status="cancelled", pending=Effect("wipe_chat")), [Reply(Msg(MSG_EXIT))])
 
@@ -145,7 +146,7 @@ def test_wipe_no_goes_back_to_the_menu() -> None:
     "items",
     [
         pytest.param([Command("start")], id="menu"),
-        pytest.param([Command("start"), "threat", Text("tumaco"), "mun:52835"], id="threat"),
+        pytest.param([Command("start"), "threat", Text("tumaco"), f"mun:{TUMACO}"], id="threat"),
         pytest.param([Command("start"), "followup", Text("1234567890123456")], id="pending"),
         pytest.param([Command("start"), "selfcare", "routes"], id="tip"),
         pytest.param([Command("start"), "wipe"], id="wipe-question"),
@@ -224,7 +225,7 @@ def test_priority_thanks_instead_of_a_receipt() -> None:
         ("video_note", MSG_UNSUPPORTED),
     ],
 )
-@pytest.mark.parametrize("where", [["threat", Text("tumaco"), "mun:52835"], ["selfcare"], []])
+@pytest.mark.parametrize("where", [["threat", Text("tumaco"), f"mun:{TUMACO}"], ["selfcare"], []])
 def test_unsupported_gets_a_reply_of_its_kind_and_the_question_again(
     kind: str, said: str, where: list[Item]
 ) -> None:

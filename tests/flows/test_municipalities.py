@@ -16,6 +16,7 @@ from flows.municipalities import (
     SearchResult,
     normalize,
 )
+from tests.support.places import CARTAGENA, MEDELLIN, MOMPOX, TUMACO
 
 DEFAULT = Catalog.load()
 COUNTRY = Catalog.load(departments=None)
@@ -52,43 +53,43 @@ def test_normalize(text: str, expected: str) -> None:
     ("text", "code"),
     [
         # Official and everyday names, any case, with or without accents.
-        ("tumaco", "52835"),
-        ("TUMACO", "52835"),
-        ("San Andrés de Tumaco", "52835"),
-        ("san andres de tumaco", "52835"),
+        ("tumaco", TUMACO),
+        ("TUMACO", TUMACO),
+        ("San Andrés de Tumaco", TUMACO),
+        ("san andres de tumaco", TUMACO),
         ("carmen de bolivar", "13244"),
         ("El Carmen de Bolívar", "13244"),
-        ("Mompox", "13468"),
-        ("Mompós", "13468"),
-        ("mompos", "13468"),
+        ("Mompox", MOMPOX),
+        ("Mompós", MOMPOX),
+        ("mompos", MOMPOX),
         ("tolu", "70820"),
         ("Tolú", "70820"),
         ("Santiago de Tolú", "70820"),
         ("Toluviejo", "70823"),
-        ("Cartagena", "13001"),
-        ("Cartagena de Indias", "13001"),
+        ("Cartagena", CARTAGENA),
+        ("Cartagena de Indias", CARTAGENA),
         ("cucuta", "54001"),
         ("San José de Cúcuta", "54001"),
-        ("Medellín", "05001"),
-        ("medellin", "05001"),
+        ("Medellín", MEDELLIN),
+        ("medellin", MEDELLIN),
         ("Sincé", "70742"),
         ("santuario", "05697"),
         ("San Pablo", None),  # ambiguous, see below
         ("sanpablo", None),
         # Typos on names of 5+ letters.
-        ("Tumacco", "52835"),
-        ("Tumac0", "52835"),
-        ("Tumcao", "52835"),
-        ("Medelin", "05001"),
+        ("Tumacco", TUMACO),
+        ("Tumac0", TUMACO),
+        ("Tumcao", TUMACO),
+        ("Medelin", MEDELLIN),
         ("Sincelejoo", "70001"),
-        ("san andres de tumacco", "52835"),
+        ("san andres de tumacco", TUMACO),
         # Trailing department.
         ("córdoba, bolívar", "13212"),
         ("Córdoba Bolívar", "13212"),
         ("Córdoba (Bolívar)", "13212"),
         ("cordoba narino", "52215"),
         ("Sucre, Sucre", "70771"),
-        ("Medellín, Antioquia", "05001"),
+        ("Medellín, Antioquia", MEDELLIN),
     ],
 )
 def test_confident_match(text: str, code: str | None) -> None:
@@ -185,8 +186,8 @@ def test_limit_and_inner_word_matches() -> None:
 def test_coverage() -> None:
     assert len(COUNTRY) == 1123
     assert len(DEFAULT) == sum(len(DEFAULT.in_department(d)) for d in DEFAULT_DEPARTMENTS)
-    assert "05001" in DEFAULT and "11001" not in DEFAULT and "11001" in COUNTRY
-    assert DEFAULT.get("05001") == Municipality("05001", "Medellín", "05", "Antioquia")
+    assert MEDELLIN in DEFAULT and "11001" not in DEFAULT and "11001" in COUNTRY
+    assert DEFAULT.get(MEDELLIN) == Municipality(MEDELLIN, "Medellín", "05", "Antioquia")
     assert DEFAULT.get("11001") is None
     assert COUNTRY.get("11001") is not None
     assert [d.code for d in DEFAULT.departments()] == ["05", "13", "19", "23", "52", "54", "70"]
@@ -194,8 +195,8 @@ def test_coverage() -> None:
 
 
 def test_load_options() -> None:
-    only = Catalog.load(departments=(), municipalities=["52835", "5001"])
-    assert len(only) == 2 and "05001" in only
+    only = Catalog.load(departments=(), municipalities=[TUMACO, "5001"])
+    assert len(only) == 2 and MEDELLIN in only
     assert [d.name for d in only.departments()] == ["Antioquia", "Nariño"]
     plus = Catalog.load(departments=["52"], municipalities=["11001"])
     assert len(plus) == 65 and plus.search("bogota").confident
@@ -218,7 +219,7 @@ def test_department_lists() -> None:
 
 
 def test_labels_and_data_fixes() -> None:
-    tumaco = COUNTRY.get("52835")
+    tumaco = COUNTRY.get(TUMACO)
     assert tumaco is not None
     assert tumaco.name == "San Andrés de Tumaco"
     assert tumaco.label == "Tumaco (Nariño)"

@@ -25,7 +25,8 @@ from flows.municipality_step import (
     MSG_PICK_DEPARTMENT,
     MSG_PICK_FROM_LIST,
 )
-from tests.flows.walk import CATALOG, FLOW, assert_well_formed, codes, last, press
+from tests.support.places import MEDELLIN, TUMACO
+from tests.support.walk import CATALOG, FLOW, assert_well_formed, codes, last, press
 
 MUN = "threat.municipality"
 DEPARTMENTS = ["dep:05", "dep:13", "dep:19", "dep:23", "dep:52", "dep:54", "dep:70"]
@@ -98,8 +99,8 @@ def test_other_department_goes_back_to_the_departments() -> None:
         (["mun:list", "dep:52"], "page:-1"),
         (["mun:list", "dep:52"], "page:٣"),
         (["mun:list", "dep:52"], "page:"),
-        (["mun:list", "dep:52"], "mun:52835"),  # Tumaco is not on the first page
-        (["mun:list", "dep:52"], "mun:05001"),
+        (["mun:list", "dep:52"], f"mun:{TUMACO}"),  # Tumaco is not on the first page
+        (["mun:list", "dep:52"], f"mun:{MEDELLIN}"),
         (["mun:list"], "page:1"),  # seven departments fit one page
         ([], "page:0"),
     ],
@@ -113,8 +114,9 @@ def test_buttons_not_on_screen_are_refused(before: list[str], forged: str) -> No
 
 
 def test_typing_a_name_while_the_list_is_shown_searches_it() -> None:
-    state, replies = last(["mun:list", "dep:52", Text("tumaco"), "mun:52835"], *at_municipality())
-    assert state.answers["municipality"] == "52835"
+    state, replies = last(["mun:list", "dep:52", Text("tumaco"), f"mun:{TUMACO}"],
+                          *at_municipality())
+    assert state.answers["municipality"] == TUMACO
 
 
 def test_a_whole_country_catalog_pages_the_departments_too() -> None:

@@ -28,10 +28,11 @@ from flows.priorities import (
 from flows.reports import confirmed_report
 from flows.selection import MSG_RANK_FULL, MSG_RANK_SO_FAR, MSG_RANKED
 from flows.summary import MSG_LINE_MUNICIPALITY
-from tests.flows.walk import FLOW, Item, assert_well_formed, codes, last, trace
+from tests.support.places import TUMACO
+from tests.support.walk import FLOW, Item, assert_well_formed, codes, last, trace
 
 CONCERNS = "priority.concerns"
-START: list[Item] = [Command("start"), "priority", Text("tumaco"), "mun:52835"]
+START: list[Item] = [Command("start"), "priority", Text("tumaco"), f"mun:{TUMACO}"]
 
 
 def ranked(*concerns: str) -> tuple[Msg, ...]:
@@ -93,7 +94,7 @@ def test_priorities_walk(presses: list[str], concerns: list[str]) -> None:
     assert submission.kind == "priority"
     assert submission.category == concerns[0]
     assert submission.urgency == "normal"
-    assert submission.municipality_code == "52835"
+    assert submission.municipality_code == TUMACO
     assert submission.answers["concerns"] == concerns
     assert submission.answers["comment"] == "Los robos son de noche."
     assert "notify" not in submission.answers

@@ -37,7 +37,7 @@ from flows.reports import confirmed_report, receipt_replies
 from flows.selfcare import LocalLinesStep
 from flows.steps import TextStep
 from flows.wipe import after_report_state
-from tests.flows.walk import CATALOG, FLOW, SPANISH, walk_msg
+from tests.support.walk import CATALOG, FLOW, SPANISH, walk_msg
 
 
 def _answer_key(step: Any) -> str:

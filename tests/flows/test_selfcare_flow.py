@@ -31,7 +31,8 @@ from flows.selfcare import (
     MSG_NO_LOCAL_LINES,
     TIPS,
 )
-from tests.flows.walk import FLOW, assert_well_formed, codes, last, msgids, press, trace
+from tests.support.places import TUMACO
+from tests.support.walk import FLOW, assert_well_formed, codes, last, msgids, press, trace
 
 LOCAL = "selfcare.local_lines"
 PAGE_BUTTONS = [NAV_BACK, "menu"]
@@ -101,7 +102,7 @@ def test_national_lines_are_data_with_translatable_names() -> None:
 
 
 def chosen_municipality() -> tuple[State, list[Reply]]:
-    return last(["local_lines", Text("tumaco"), "mun:52835"], *at_selfcare())
+    return last(["local_lines", Text("tumaco"), f"mun:{TUMACO}"], *at_selfcare())
 
 
 def test_local_lines_ask_the_municipality_then_leave_an_effect() -> None:
@@ -110,8 +111,8 @@ def test_local_lines_ask_the_municipality_then_leave_an_effect() -> None:
     assert seen[1][1][-1].text.msgid == MSG_MUNICIPALITY_CONFIRM
     state, replies = chosen_municipality()
     assert state.step == LOCAL and replies == []
-    assert state.pending == Effect("local_lines", {"municipality": "52835"})
-    assert state.answers["municipality"] == "52835"
+    assert state.pending == Effect("local_lines", {"municipality": TUMACO})
+    assert state.answers["municipality"] == TUMACO
 
 
 def test_local_lines_show_the_municipality_lines_then_the_national_ones() -> None:

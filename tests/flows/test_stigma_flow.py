@@ -36,7 +36,8 @@ from flows.stigma import (
     MSG_LINE_STIGMA_BY,
 )
 from flows.summary import MSG_ASK_NOTIFY, MSG_BULLET, MSG_SUMMARY, MSG_VOICE_NOTE
-from tests.flows.walk import FLOW, Item, assert_well_formed, codes, last, press, trace
+from tests.support.places import TUMACO
+from tests.support.walk import FLOW, Item, assert_well_formed, codes, last, press, trace
 
 SAID = "Dijo en la emisora que ella es guerrillera."
 LINK = "https://example.org/video/123"
@@ -48,7 +49,7 @@ def stigma_walk(said: Item, link: Item, effects: list[str]) -> list[tuple[Item, 
         (Command("start"), MENU, MSG_MENU),
         ("stigma", "stigma.municipality", MSG_ASK_MUNICIPALITY),
         (Text("tumaco"), "stigma.municipality", MSG_MUNICIPALITY_CONFIRM),
-        ("mun:52835", "stigma.leadership", MSG_ASK_LEADERSHIP),
+        (f"mun:{TUMACO}", "stigma.leadership", MSG_ASK_LEADERSHIP),
         ("leadership.afro_council", "stigma.by", MSG_ASK_STIGMA_BY),
         ("stigma.by_public_official", "stigma.channel", MSG_ASK_STIGMA_CHANNEL),
         ("stigma_channel.media", "stigma.description", MSG_ASK_SAID),
@@ -99,7 +100,7 @@ def test_stigma_report_walk(effects: list[str], urgency: str) -> None:
     submission = confirmed_report(state)
     assert submission.kind == "stigma"
     assert submission.category == "stigma.by_public_official"
-    assert submission.municipality_code == "52835"
+    assert submission.municipality_code == TUMACO
     assert submission.urgency == urgency
     assert submission.answers["leadership"] == "leadership.afro_council"
     assert submission.answers["channel"] == "stigma_channel.media"

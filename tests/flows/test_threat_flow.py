@@ -20,7 +20,7 @@ from flows.engine import (
     advance,
 )
 from flows.evidence import MSG_ASK_EVIDENCE, MSG_EVIDENCE_LIMIT, MSG_EVIDENCE_RECEIVED
-from flows.menu import MENU, MSG_HELP, MSG_MENU, MSG_WELCOME
+from flows.menu import MSG_HELP, MSG_MENU, MSG_WELCOME
 from flows.municipality_step import (
     MSG_ASK_MUNICIPALITY,
     MSG_MUNICIPALITY_AMBIGUOUS,
@@ -38,42 +38,26 @@ from flows.summary import (
     MSG_VOICE_NOTE,
 )
 from flows.threat import (
-    MSG_ASK_ACTOR,
-    MSG_ASK_CHANNEL,
-    MSG_ASK_DANGER,
-    MSG_ASK_DESCRIPTION,
     MSG_ASK_TARGET,
-    MSG_ASK_THREAT,
-    MSG_ASK_WHEN,
     MSG_EMERGENCY,
     MSG_LINE_DANGER,
     MSG_LINE_DESCRIPTION,
     MSG_LINE_EVIDENCE,
     MSG_LINE_THREAT,
 )
-from tests.flows.walk import FLOW, Item, assert_well_formed, msgs_of, press, trace
+from tests.support.places import MEDELLIN, TUMACO
+from tests.support.walk import (
+    DESCRIPTION,
+    FLOW,
+    Item,
+    assert_well_formed,
+    msgs_of,
+    press,
+    threat_walk,
+    trace,
+)
 
 MUN = "threat.municipality"
-DESCRIPTION = "Llegó un panfleto a la vereda.\nDicen que tenemos 3 días para irnos."
-
-def threat_walk(target: str, category: str, danger: str) -> list[tuple[Item, str, str]]:
-    """(what the person does, the step it lands on, the last question on screen)."""
-    return [
-        (Command("start"), MENU, MSG_MENU),
-        ("threat", MUN, MSG_ASK_MUNICIPALITY),
-        (Text("tumaco"), MUN, MSG_MUNICIPALITY_CONFIRM),
-        ("mun:52835", "threat.target", MSG_ASK_TARGET),
-        (target, "threat.type", MSG_ASK_THREAT),
-        (category, "threat.channel", MSG_ASK_CHANNEL),
-        ("channel.pamphlet", "threat.actor", MSG_ASK_ACTOR),
-        ("actor.armed_group", "threat.when", MSG_ASK_WHEN),
-        ("when.this_week", "threat.description", MSG_ASK_DESCRIPTION),
-        (Text(DESCRIPTION), "threat.evidence", MSG_ASK_EVIDENCE),
-        ("skip", "threat.danger", MSG_ASK_DANGER),
-        (danger, "threat.notify", MSG_ASK_NOTIFY),
-        ("no", "threat.confirm", MSG_SUMMARY),
-        ("confirm", "threat.confirm", ""),
-    ]
 
 
 CASES = [
@@ -129,7 +113,7 @@ def test_threat_report_walk(target: str, category: str, danger: str, urgency: st
     submission = confirmed_report(state)
     assert submission.kind == "threat"
     assert submission.category == category
-    assert submission.municipality_code == "52835"
+    assert submission.municipality_code == TUMACO
     assert submission.urgency == urgency == urgency_of(state.answers)
     assert submission.answers["description"] == DESCRIPTION
     assert submission.answers["target"] == target
@@ -263,7 +247,7 @@ def test_tumaco_is_confirmed_before_moving_on() -> None:
     (reply,) = replies
     assert reply.text == Msg(MSG_MUNICIPALITY_CONFIRM, {"municipality": "Tumaco (Nariño)"})
     labels = {c.code: c.label for c in reply.choices}
-    assert labels["mun:52835"] == Msg("Sí")
+    assert labels[f"mun:{TUMACO}"] == Msg("Sí")
     assert labels["mun:none"] == Msg("No")
     assert {NAV_BACK, NAV_CANCEL} <= labels.keys()
 
@@ -296,7 +280,7 @@ def test_none_asks_again(items: list[Item]) -> None:
     assert "municipality" not in state.answers
     assert [r.text.msgid for r in replies] == [MSG_MUNICIPALITY_RETRY]
     # The "Sí" pressed after saying "No" is not taken any more.
-    refused, replies = advance(FLOW, state, Pick("mun:52835", MUN))
+    refused, replies = advance(FLOW, state, Pick(f"mun:{TUMACO}", MUN))
     assert "municipality" not in refused.answers
     assert replies[0].text.msgid == MSG_DIDNT_UNDERSTAND
 
@@ -311,7 +295,7 @@ def test_unknown_name_says_not_found_and_stays() -> None:
         "dep:05", "dep:13", "dep:19", "dep:23", "dep:52", "dep:54", "dep:70", NAV_BACK, NAV_CANCEL,
     ]  # fmt: skip
     found, _ = advance(FLOW, state, Text("Tumaco"))  # and may try again
-    assert found.scratch == {"candidates": ["52835"]}
+    assert found.scratch == {"candidates": [TUMACO]}
 
 
 @pytest.mark.parametrize(
@@ -322,7 +306,7 @@ def test_unknown_name_says_not_found_and_stays() -> None:
         pytest.param([Text("Sucre"), Text("tumaco")], id="sucre-replaced-by-tumaco"),
     ],
 )
-@pytest.mark.parametrize("code", ["mun:05001", "mun:70771", "mun:11001", "mun:99999", "mun:"])
+@pytest.mark.parametrize("code", [f"mun:{MEDELLIN}", "mun:70771", "mun:11001", "mun:99999", "mun:"])
 def test_forged_municipality_pick_is_refused(items: list[Item], code: str) -> None:
     start, _ = at_municipality()
     state = trace(items, start)[-1][0] if items else start
@@ -337,9 +321,9 @@ def test_forged_municipality_pick_is_refused(items: list[Item], code: str) -> No
 SCENARIOS: list[list[Item]] = [
     *([item for item, _, _ in threat_walk(*map(str, case.values[:3]))] for case in CASES),
     [Text("hola"), "threat", Text("Sucre"), "mun:none", Text("xyzzy"), Text("san juan")],
-    [Command("start"), "help", "threat", Text("tumaco"), "mun:52835", "target.self", NAV_BACK,
+    [Command("start"), "help", "threat", Text("tumaco"), f"mun:{TUMACO}", "target.self", NAV_BACK,
      NAV_BACK, NAV_BACK, "threat", Text("cordoba narino"), "mun:52215", NAV_CANCEL],
-    [Command("start"), "threat", Text("tumaco"), "mun:52835", "target.leader",
+    [Command("start"), "threat", Text("tumaco"), f"mun:{TUMACO}", "target.leader",
      "threat.attack", Pick("target.self", "threat.target"), Text("?"), Pick("x", "threat.channel"),
      "channel.phone", "actor.other", "when.today", Text(""), Text("x" * 4001),
      Pick("foo", "threat.description"), Text("ok"), "skip", "yes", NAV_BACK, "no",

@@ -19,8 +19,8 @@ from storage.outbox import pending_of_kind
 from storage.reports import NewReport, Submission, read_report, submit_reports
 from storage.routing import load_routing
 from storage.store import Store
-from tests.conftest import add_staff
-from tests.storage.test_reports import TUMACO, private_key_of
+from tests.support.places import TUMACO
+from tests.support.staff import add_staff, private_key_of
 
 NOW = datetime(2026, 11, 28, 15, 42, 17, tzinfo=UTC)
 

@@ -36,7 +36,8 @@ from storage.models import (
 )
 from storage.reports import NewReport, find_by_receipt, list_queue, submit_report
 from storage.store import Store
-from tests.conftest import add_staff
+from tests.support.places import TUMACO
+from tests.support.staff import add_staff
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 CHAT = "a" * 64
@@ -93,7 +94,7 @@ async def test_language_is_remembered_by_pseudonym(store: Store) -> None:
 
 
 async def test_evidence_moves_from_the_draft_to_the_report(store: Store) -> None:
-    await add_staff(store, "tumaco", municipalities=("52835",))
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
     photo = File({"kind": "photo", "mime": "image/jpeg", "size": 5}, b"\xff\xd8abc")
     async with store.transaction() as session:
         ref = await put_draft_attachment(session=session, keyring=store.keyring, pseudonym=CHAT,
@@ -104,7 +105,7 @@ async def test_evidence_moves_from_the_draft_to_the_report(store: Store) -> None
         submitted = await submit_report(
             session=session, keyring=store.keyring, argon2_params=store.argon2, now=NOW,
             files=files,
-            report=NewReport(kind="threat", category="threat.other", municipality_code="52835",
+            report=NewReport(kind="threat", category="threat.other", municipality_code=TUMACO,
                              urgency="normal", answers={"evidence": [{"ref": ref}]}),
         )
     async with store.transaction() as session:
@@ -121,7 +122,7 @@ async def test_receipt_code_finds_its_report_and_nothing_else(store: Store) -> N
     async with store.transaction() as session:
         submitted = await submit_report(
             session=session, keyring=store.keyring, argon2_params=store.argon2, now=NOW,
-            report=NewReport(kind="threat", category="threat.other", municipality_code="52835",
+            report=NewReport(kind="threat", category="threat.other", municipality_code=TUMACO,
                              urgency="normal", answers={}),
         )
     code = submitted.receipt_code
@@ -138,7 +139,7 @@ async def test_receipt_code_finds_its_report_and_nothing_else(store: Store) -> N
 async def test_priorities_have_no_receipt_stay_out_of_the_queue_and_are_tallied(
     store: Store,
 ) -> None:
-    staff = await add_staff(store, "tumaco", municipalities=("52835",))
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
     concerns = ["priority.extortion", "priority.drug_dealing", "priority.theft"]
     async with store.transaction() as session:
         for _ in range(2):
@@ -146,7 +147,7 @@ async def test_priorities_have_no_receipt_stay_out_of_the_queue_and_are_tallied(
                 session=session, keyring=store.keyring, argon2_params=store.argon2, now=NOW,
                 with_receipt=False,
                 report=NewReport(kind="priority", category=concerns[0],
-                                 municipality_code="52835", urgency="normal",
+                                 municipality_code=TUMACO, urgency="normal",
                                  answers={"concerns": concerns, "comment": "faltan luces"}),
             )
             assert submitted.receipt_code is None

@@ -43,7 +43,7 @@ from storage.models import (
     RateLimit,
 )
 from storage.store import Store
-from tests.conftest import FreshDatabase
+from tests.support.databases import FreshDatabase
 
 NOW = datetime(2026, 11, 28, 15, 42, tzinfo=UTC)  # the epoch that began at 09:00 UTC
 CHATS = (7_100_000_001, 7_100_000_002, 7_300_555_123)

@@ -15,18 +15,19 @@ from storage.reports import NewReport, submit_report
 from storage.retention import purge_closed_contents
 from storage.store import Store
 from storage.users import get_user_by_username, issue_link_code, link_chat, staff_chat_of
-from tests.conftest import add_staff
+from tests.support.places import TUMACO
+from tests.support.staff import add_staff
 
 NOW = datetime(2026, 11, 28, 9, 15, tzinfo=UTC)
 
 
 def report(urgency: str) -> NewReport:
-    return NewReport(kind="threat", category="threat.attack", municipality_code="52835",
+    return NewReport(kind="threat", category="threat.attack", municipality_code=TUMACO,
                      urgency=urgency, answers={"description": "x"})
 
 
 async def test_immediate_report_writes_alerts_in_its_own_transaction(store: Store) -> None:
-    tumaco = await add_staff(store, "tumaco", municipalities=("52835",))
+    tumaco = await add_staff(store, "tumaco", municipalities=(TUMACO,))
     async with store.transaction() as session:
         await submit_report(session=session, keyring=store.keyring, report=report("immediate"),
                             now=NOW, argon2_params=store.argon2)
@@ -39,7 +40,7 @@ async def test_immediate_report_writes_alerts_in_its_own_transaction(store: Stor
                             now=NOW, argon2_params=store.argon2)
     async with store.transaction() as session:
         (due,) = await due_messages(session=session, keyring=store.keyring, now=NOW)
-        assert due.payload == {"user_id": tumaco.id, "municipality": "52835"}
+        assert due.payload == {"user_id": tumaco.id, "municipality": TUMACO}
         assert tumaco.id.encode() not in due.row.crypto_payload
         mark_failed(session=session, row=due.row, now=NOW, error="TimedOut")
     async with store.transaction() as session:
@@ -105,7 +106,7 @@ async def _due_dates(store: Store) -> list[datetime]:
 
 
 async def test_a_link_code_links_one_chat_once(store: Store) -> None:
-    await add_staff(store, "tumaco", municipalities=("52835",))
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
     async with store.transaction() as session:
         user = await get_user_by_username(session=session, username="tumaco")
         assert user is not None

@@ -16,11 +16,10 @@ from storage.reports import NewReport, QueueFilter, list_queue, read_report, sub
 from storage.routing import add_rule, list_rules, recipients_for, remove_rule
 from storage.store import Store
 from storage.users import get_user_by_username, unlock_private_key
-from tests.conftest import PASSWORD, add_staff
+from tests.support.places import CACERES, TUMACO
+from tests.support.staff import PASSWORD, add_staff, private_key_of
 
 NOW = datetime(2026, 11, 28, 15, 42, 17, tzinfo=UTC)
-TUMACO = "52835"
-CACERES = "05120"
 
 
 def threat(municipality: str = TUMACO, urgency: str = "normal", text: str = "secreto") -> NewReport:
@@ -38,15 +37,6 @@ async def submit(store: Store, report: NewReport, now: datetime = NOW) -> str:
         )
     assert len(submitted.receipt_code) == 16 and submitted.receipt_code.isdigit()
     return submitted.report_id
-
-
-async def private_key_of(store: Store, username: str) -> tuple[str, bytes]:
-    async with store.transaction() as session:
-        user = await get_user_by_username(session=session, username=username)
-        assert user is not None
-        key = await unlock_private_key(user=user, password=PASSWORD)
-    assert key is not None
-    return user.id, key
 
 
 async def test_focal_point_of_the_municipality_reads_the_report(store: Store) -> None:

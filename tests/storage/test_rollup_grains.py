@@ -25,9 +25,9 @@ from storage.migrate import alembic_config, head_revision
 from storage.models import MunicipalityYearRollup, PriorityTally, Rollup
 from storage.rollups import GRAINS, Cell
 from storage.store import Store
+from tests.support.places import TUMACO
 
 NOW = datetime(2026, 11, 28, 9, 15, tzinfo=UTC)
-TUMACO = "52835"
 QUERIES = [
     Query(group_by=("municipality",)),
     Query(group_by=("department", "month")),

@@ -19,7 +19,8 @@ from storage.reports import NewReport, submit_report
 from storage.rotation import census, count_sealed, reseal_all
 from storage.store import Store
 from storage.users import issue_link_code, link_chat, staff_chat_of, totp_secret_of
-from tests.conftest import add_staff
+from tests.support.places import TUMACO
+from tests.support.staff import add_staff
 
 NOW = datetime(2026, 11, 28, 15, 42, 17, tzinfo=UTC)
 CHAT = "c" * 64
@@ -28,7 +29,7 @@ TTL = timedelta(minutes=30)
 
 async def fill(store: Store) -> tuple[str, str, str]:
     """One of everything sealed with the server key; returns (user id, secret, report id)."""
-    staff = await add_staff(store, "tumaco", municipalities=("52835",))
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
     keyring = store.keyring
     async with store.transaction() as session:
         user = await session.get(User, staff.id)
@@ -49,7 +50,7 @@ async def fill(store: Store) -> tuple[str, str, str]:
         submitted = await submit_report(
             session=session, keyring=keyring, argon2_params=store.argon2, now=NOW,
             report=NewReport(kind="threat", category="threat.death_threat",
-                             municipality_code="52835", urgency="normal",
+                             municipality_code=TUMACO, urgency="normal",
                              answers={"description": "secreto"}),
             contact_chat_id=5550003,
         )

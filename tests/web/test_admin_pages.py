@@ -5,15 +5,12 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlmodel import select
 
-from api.app import create_app
-from api.settings import Settings
 from storage import crypto
 from storage.audit import append_audit
 from storage.lines import lines_for
@@ -21,22 +18,17 @@ from storage.models import AuditEntry
 from storage.routing import list_rules
 from storage.store import Store
 from storage.users import get_user_by_username
-from tests.conftest import Staff, add_staff
-from tests.web.client import Browser
+from tests.support.api import PAGES_URL, client_for
+from tests.support.places import TUMACO
+from tests.support.staff import Staff, add_staff
+from tests.support.web_client import Browser
 
-TUMACO = "52835"
 PASSWORD_SHOWN = re.compile(r'id="password">([^<]+)<')
-
-
-@pytest.fixture
-def app(store: Store, tmp_path: Path) -> FastAPI:
-    return create_app(Settings(data_dir=tmp_path, fast_kdf=True), store=store)
 
 
 def browser_client(app: FastAPI) -> httpx.AsyncClient:
     """One person's browser: its own cookies."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                             base_url="https://somos.test")
+    return client_for(app, PAGES_URL)
 
 
 @pytest.fixture

@@ -6,25 +6,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
 from api.demo import seed
-from api.settings import Settings
-from storage.reports import NewReport, submit_report
 from storage.store import Store
-from tests.conftest import PASSWORD, Staff, add_staff
-from tests.totp import fresh_code, other_code
-from tests.web.client import Browser, csrf_of
-
-TUMACO, PASTO, CACERES, MEDELLIN = "52835", "52001", "05120", "05001"
+from tests.support.api import PAGES_URL, client_for
+from tests.support.places import CACERES, MEDELLIN, PASTO, TUMACO
+from tests.support.reports import submit, threat
+from tests.support.staff import PASSWORD, Staff, add_staff
+from tests.support.totp import fresh_code, other_code
+from tests.support.web_client import Browser, csrf_of
 
 
 @dataclass
@@ -41,29 +37,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(store: Store, tmp_path: Path, clock: Clock) -> FastAPI:
-    app = create_app(Settings(data_dir=tmp_path, fast_kdf=True), store=store)
+def app(app: FastAPI, clock: Clock) -> FastAPI:
     app.state.clock = clock
     return app
 
 
-@pytest.fixture
-async def browser(app: FastAPI) -> AsyncIterator[Browser]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="https://somos.test") as client:
-        yield Browser(client)
-
-
 async def report_in(store: Store, municipality: str, description: str = "nos amenazaron") -> str:
-    async with store.transaction() as session:
-        submitted = await submit_report(
-            session=session, keyring=store.keyring, argon2_params=store.argon2,
-            now=datetime.now(UTC),
-            report=NewReport(kind="threat", category="threat.death_threat",
-                             municipality_code=municipality, urgency="high",
-                             answers={"description": description, "target": "target.leader"}),
-        )
-    return submitted.report_id
+    return await submit(store, threat(municipality, category="threat.death_threat",
+                                      urgency="high", description=description,
+                                      target="target.leader"))
 
 
 async def signed_in(browser: Browser, staff: Staff) -> httpx.Response:
@@ -112,8 +94,7 @@ async def test_a_form_without_its_csrf_token_is_refused(
     assert missing.status_code == wrong.status_code == 403
     assert "El formulario venció" in missing.text
     # A token from another person's session does not work here either.
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="https://somos.test") as other_client:
+    async with client_for(app, PAGES_URL) as other_client:
         other = Browser(other_client)
         await signed_in(other, await add_staff(store, "tumaco2", municipalities=(TUMACO,)))
         foreign = csrf_of((await other.get(page)).text)
@@ -320,18 +301,14 @@ async def test_evidence_is_previewed_played_and_downloaded_without_running(
     narino = await add_staff(store, "narino", departments=("52",))
     photo = b"\xff\xd8\xff\xe0" + b"foto" * 64
     voice = b"OggS" + b"voz" * 64
-    async with store.transaction() as session:
-        submitted = await submit_report(
-            session=session, keyring=store.keyring, argon2_params=store.argon2,
-            now=datetime.now(UTC),
-            report=NewReport(kind="threat", category="threat.death_threat",
-                             municipality_code=TUMACO, urgency="high",
-                             answers={"description_voice": True, "target": "target.leader"}),
-            files=[File({"kind": "photo", "mime": "image/jpeg", "size": len(photo)}, photo),
-                   File({"kind": "voice", "mime": "audio/ogg", "size": len(voice)}, voice)],
-        )
+    report_id = await submit(
+        store, threat(TUMACO, category="threat.death_threat", urgency="high",
+                      description_voice=True, target="target.leader"),
+        [File({"kind": "photo", "mime": "image/jpeg", "size": len(photo)}, photo),
+         File({"kind": "voice", "mime": "audio/ogg", "size": len(voice)}, voice)],
+    )
     await signed_in(browser, narino)
-    page = (await browser.get(f"/reportes/{submitted.report_id}")).text
+    page = (await browser.get(f"/reportes/{report_id}")).text
     image = re.search(r'<img src="([^"]+)"', page)
     audio = re.search(r'<audio controls preload="none" src="([^"]+)"', page)
     assert image and audio, page
@@ -418,8 +395,7 @@ async def test_review_fixes_escaping_secure_cookies_and_api_headers(
     limited = await browser.submit("/cuenta", "/cuenta/contrasena", {
         "current_password": narino.password, "new_password": "una nueva clave larga"})
     assert limited.status_code == 429 and "Demasiados intentos" in limited.text
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://127.0.0.1:8000") as local:
+    async with client_for(app, "http://127.0.0.1:8000") as local:
         login = await Browser(local).sign_in(narino.username, narino.password, narino.otp())
         assert "Secure" not in login.headers["set-cookie"]  # `make run` on this machine
 

@@ -9,8 +9,22 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from flows.conversation import build_flow
-from flows.engine import Event, Msg, Pick, Reply, State, advance
+from flows.engine import Command, Event, Msg, Pick, Reply, State, Text, advance
+from flows.evidence import MSG_ASK_EVIDENCE
+from flows.menu import MENU, MSG_MENU
 from flows.municipalities import Catalog
+from flows.municipality_step import MSG_ASK_MUNICIPALITY, MSG_MUNICIPALITY_CONFIRM
+from flows.summary import MSG_ASK_NOTIFY, MSG_SUMMARY
+from flows.threat import (
+    MSG_ASK_ACTOR,
+    MSG_ASK_CHANNEL,
+    MSG_ASK_DANGER,
+    MSG_ASK_DESCRIPTION,
+    MSG_ASK_TARGET,
+    MSG_ASK_THREAT,
+    MSG_ASK_WHEN,
+)
+from tests.support.places import TUMACO
 
 CATALOG = Catalog.load()
 FLOW = build_flow(CATALOG)
@@ -88,3 +102,28 @@ def assert_well_formed(replies: Sequence[Reply]) -> None:
     for reply in replies:
         for choice in reply.choices:
             assert len(f"{reply.step}|{choice.code}".encode()) <= 64
+
+
+# What the person writes in the threat walk below.
+DESCRIPTION = "Llegó un panfleto a la vereda.\nDicen que tenemos 3 días para irnos."
+
+
+def threat_walk(target: str, category: str, danger: str) -> list[tuple[Item, str, str]]:
+    """A whole threat report, Tumaco, skipping evidence: (what the person does, the step it
+    lands on, the last question on screen)."""
+    return [
+        (Command("start"), MENU, MSG_MENU),
+        ("threat", "threat.municipality", MSG_ASK_MUNICIPALITY),
+        (Text("tumaco"), "threat.municipality", MSG_MUNICIPALITY_CONFIRM),
+        (f"mun:{TUMACO}", "threat.target", MSG_ASK_TARGET),
+        (target, "threat.type", MSG_ASK_THREAT),
+        (category, "threat.channel", MSG_ASK_CHANNEL),
+        ("channel.pamphlet", "threat.actor", MSG_ASK_ACTOR),
+        ("actor.armed_group", "threat.when", MSG_ASK_WHEN),
+        ("when.this_week", "threat.description", MSG_ASK_DESCRIPTION),
+        (Text(DESCRIPTION), "threat.evidence", MSG_ASK_EVIDENCE),
+        ("skip", "threat.danger", MSG_ASK_DANGER),
+        (danger, "threat.notify", MSG_ASK_NOTIFY),
+        ("no", "threat.confirm", MSG_SUMMARY),
+        ("confirm", "threat.confirm", ""),
+    ]

@@ -8,15 +8,16 @@ from collections.abc import Sequence
 from bot.conversations import Conversations, Turn, Upload
 from flows.engine import Command, Event, Pick, Reply, Text
 from storage.attachments import File
+from tests.support.places import TUMACO
 
 PHOTO = File({"kind": "photo", "mime": "image/jpeg", "size": 9}, b"\xff\xd8\xff-photo")
 Items = list[Event | Upload | str]
 # A threat against a leader in Tumaco with a photo; no danger now; news: yes.
-THREAT: Items = [Command("start"), "threat", Text("tumaco"), "mun:52835", "target.leader",
+THREAT: Items = [Command("start"), "threat", Text("tumaco"), f"mun:{TUMACO}", "target.leader",
                  "threat.extortion", "channel.pamphlet", "actor.armed_group", "when.this_week",
                  Text("Nos dejaron un panfleto."), Upload(PHOTO), "done", "no", "yes",
                  "confirm"]
-STIGMA: Items = [Command("start"), "stigma", Text("tumaco"), "mun:52835",
+STIGMA: Items = [Command("start"), "stigma", Text("tumaco"), f"mun:{TUMACO}",
                  "leadership.afro_council", "stigma.by_public_official", "stigma_channel.media",
                  Text("Dijo que somos guerrilla."), "skip", "stigma_effect.isolation", "done",
                  "no", "confirm"]
@@ -55,11 +56,3 @@ class Person:
         (code,) = [d for d in digits if len(d) == 16]
         return code
 
-
-Items = list[Event | Upload | str]
-THREAT: Items = [Command("start"), "threat", Text("tumaco"), "mun:52835", "target.leader",
-          "threat.extortion", "channel.pamphlet", "actor.armed_group", "when.this_week",
-          Text("Nos dejaron un panfleto."), Upload(PHOTO), "done", "no", "yes", "confirm"]
-STIGMA: Items = [Command("start"), "stigma", Text("tumaco"), "mun:52835", "leadership.afro_council",
-          "stigma.by_public_official", "stigma_channel.media", Text("Dijo que somos guerrilla."),
-          "skip", "stigma_effect.isolation", "done", "no", "confirm"]

@@ -1,29 +1,35 @@
-"""Runs the real `somos` command as a subprocess, configured only through its environment."""
+"""Runs the real `somos` command as a subprocess, configured only through its environment.
+
+`start_server` runs `somos serve` on a port the system picks as it binds (so tests in
+parallel never meet); `deploy` adds the Bot API double and a Nariño focal point: one
+deployment that a module's end-to-end tests share, each test as its own Telegram user.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
-import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from tests.botapi_double import FakeUser
+from tests.support.botapi import BotApiDouble, FakeUser
+from tests.support.places import NARINO, TUMACO
+from tests.support.totp import fresh_code
 
 SOMOS = str(Path(sys.executable).parent / "somos")
 RECEIPT = re.compile(r"\b(\d{4} \d{4} \d{4} \d{4})\b")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# Uvicorn names the port it bound, also when asked for port 0.
+LISTENING = re.compile(rb"Uvicorn running on (http://127\.0\.0\.1:\d+)")
 
 
 @dataclass
@@ -91,24 +97,28 @@ class Server:
 
 
 def start_server(somos: Somos, log_path: Path) -> Server:
-    port = free_port()
+    """`somos serve` on a port the system gives it as it binds (read back from its log), so
+    servers of tests running in parallel never race for a port chosen in advance."""
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [SOMOS, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [SOMOS, "serve", "--host", "127.0.0.1", "--port", "0"],
         stdout=log, stderr=subprocess.STDOUT, env=somos.env(), cwd=somos.data_dir.parent,
     )
     log.close()
-    server = Server(process, f"http://127.0.0.1:{port}", log_path)
+    server = Server(process, "", log_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"somos serve exited early:\n{server.log()}")
+        if not server.base_url and (bound := LISTENING.search(log_path.read_bytes())):
+            server.base_url = bound.group(1).decode()
         try:
-            if httpx.get(server.base_url + "/healthz", timeout=1).status_code == 200:
+            if server.base_url and httpx.get(server.base_url + "/healthz",
+                                             timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     server.stop()
     raise AssertionError(f"somos serve did not answer /healthz:\n{server.log()}")
 
@@ -147,3 +157,58 @@ def report_threat(user: FakeUser, description: str, place: str = "Tumaco",
     match = RECEIPT.search(receipt.text)
     assert match, receipt.text
     return match.group(1).replace(" ", "")
+
+
+FOCAL_PASSWORD = "contraseña del punto focal de Nariño"
+_user_ids = itertools.count(7_100_000_001)
+
+
+@dataclass
+class Deployment:
+    """`somos serve` (SQLite) polling the Bot API double; "narino" is its focal point."""
+
+    double: BotApiDouble
+    server: Server
+    somos: Somos
+    totp_secret: str
+    token: str = ""
+
+    @property
+    def database(self) -> Path:
+        return self.somos.data_dir / "somos.db"
+
+    def user(self, **profile: str) -> FakeUser:
+        return self.double.user(user_id=next(_user_ids), **profile)  # type: ignore[arg-type]
+
+    def api(self) -> httpx.Client:
+        """The Nariño focal point's API, signed in once per deployment (a session, as a
+        person keeps one, instead of a new code for every look)."""
+        if not self.token:
+            self.token = httpx.post(f"{self.server.base_url}/api/v1/auth/token", data={
+                "username": "narino", "password": FOCAL_PASSWORD,
+                "otp": fresh_code(self.totp_secret),
+            }).json()["access_token"]
+        return httpx.Client(base_url=self.server.base_url,
+                            headers={"Authorization": f"Bearer {self.token}"})
+
+    def count(self, table: str) -> int:
+        with sqlite3.connect(self.database) as connection:
+            return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+@contextmanager
+def deploy(root: Path) -> Iterator[Deployment]:
+    """A deployment in `root`, with Tumaco's local line; stopped on leaving."""
+    with BotApiDouble() as double:
+        somos = Somos(root / "data", f"sqlite:///{root / 'data' / 'somos.db'}", {
+            "TELEGRAM_BOT_TOKEN": double.token, "SOMOS_TELEGRAM_API_URL": double.base_url,
+        })
+        somos.run("init")
+        secret = somos.add_user("narino", "--role", "focal_point", "--department", NARINO,
+                                password=FOCAL_PASSWORD)
+        somos.run("lines", "add", TUMACO, "Personería de Tumaco", "602 727 0000")
+        server = start_server(somos, root / "serve.log")
+        try:
+            yield Deployment(double, server, somos, secret)
+        finally:
+            server.stop()
