@@ -98,9 +98,10 @@ async def recipients_for(
                               category=category, urgency=urgency)
 
 
-async def add_rule(
+async def create_rule(
     *,
     session: AsyncSession,
+    actor: str,
     user_id: str,
     department_code: str | None = None,
     municipality_code: str | None = None,
@@ -108,6 +109,8 @@ async def add_rule(
     category: str | None = None,
     urgency: str | None = None,
 ) -> RoutingRule:
+    """Adds a rule by `actor` (a staff id, or "operator" at the CLI) and audits it;
+    ValueError when the place or the recipient cannot be."""
     if municipality_code and department_code and municipality_code[:2] != department_code:
         raise ValueError("El municipio no pertenece a ese departamento.")
     user = await session.get(User, user_id)
@@ -121,25 +124,6 @@ async def add_rule(
     )
     session.add(rule)
     await session.flush()
-    return rule
-
-
-async def create_rule(
-    *,
-    session: AsyncSession,
-    actor: str,
-    user_id: str,
-    department_code: str | None = None,
-    municipality_code: str | None = None,
-    kind: str | None = None,
-    category: str | None = None,
-    urgency: str | None = None,
-) -> RoutingRule:
-    """`add_rule` by a staff member (`actor`), written to the audit log; ValueError like
-    `add_rule`."""
-    rule = await add_rule(session=session, user_id=user_id, department_code=department_code,
-                          municipality_code=municipality_code, kind=kind, category=category,
-                          urgency=urgency)
     await append_audit(session=session, actor=actor, action="routing.rule_added",
                        detail={"rule": rule.id})
     return rule

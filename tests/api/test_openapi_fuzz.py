@@ -44,7 +44,7 @@ from api.settings import Settings
 from storage.attachments import File
 from storage.models import Attachment
 from storage.reports import NewReport
-from storage.routing import add_rule
+from storage.routing import create_rule
 from storage.store import Store
 from tests.support.api import API_URL, login
 from tests.support.places import CACERES, CARTAGENA, TUMACO
@@ -143,8 +143,8 @@ async def world(client: httpx.AsyncClient, store: Store) -> World:
     )) for _ in range(K)]
     async with store.transaction() as session:
         attachment = (await session.exec(select(Attachment.id))).one()
-        rule = await add_rule(session=session, user_id=other.id, department_code="52",
-                              kind="stigma")
+        rule = await create_rule(session=session, actor="operator", user_id=other.id,
+                                 department_code="52", kind="stigma")
     reports = [with_photo, plain[0], for_admins, priorities[0]]
     pins = [{"report_id": report} for report in reports]
     pins += [{"report_id": with_photo, "attachment_id": attachment}, {"rule_id": rule.id}]

@@ -13,7 +13,7 @@ from storage.audit import append_audit, flush_pending_audit, verify_audit_chain
 from storage.crypto import DecryptionError
 from storage.models import AuditEntry, Report, ReportKey, Rollup
 from storage.reports import NewReport, QueueFilter, list_queue, read_report, submit_report
-from storage.routing import add_rule, list_rules, recipients_for, remove_rule
+from storage.routing import create_rule, list_rules, recipients_for, remove_rule
 from storage.store import Store
 from storage.users import get_user_by_username, unlock_private_key
 from tests.support.places import CACERES, TUMACO
@@ -199,9 +199,9 @@ async def test_more_specific_rule_beats_the_area_and_catch_all_is_the_fallback(
     national = await add_staff(store, "nacional")
     await add_staff(store, "admin", role="admin")
     async with store.transaction() as session:
-        await add_rule(session=session, user_id=stigma_desk.id, municipality_code=TUMACO,
-                       kind="stigma")
-        await add_rule(session=session, user_id=national.id)
+        await create_rule(session=session, actor="operator", user_id=stigma_desk.id,
+                          municipality_code=TUMACO, kind="stigma")
+        await create_rule(session=session, actor="operator", user_id=national.id)
 
         async def route(municipality: str, kind: str) -> list[str]:
             users = await recipients_for(session=session, municipality_code=municipality,
