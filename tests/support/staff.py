@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.models import Meta
-from storage.reports import META_RECOVERY_PUBLIC_KEY
+from storage.recovery import recovery_public_key
 from storage.store import Store
 from storage.users import create_user, get_user_by_username, unlock_private_key
 from tests.support.totp import fresh_code
@@ -36,11 +35,9 @@ async def add_staff(
 ) -> Staff:
     """A staff account; without TOTP it enrolls at its first web sign-in (totp_secret "")."""
     async with store.transaction() as session:
-        recovery = await session.get(Meta, META_RECOVERY_PUBLIC_KEY)
-        assert recovery is not None
         created = await create_user(
             session=session, keyring=store.keyring, username=username, role=role,
-            password=PASSWORD, recovery_public_key=bytes.fromhex(recovery.value),
+            password=PASSWORD, recovery_public_key=await recovery_public_key(session=session),
             municipalities=municipalities, departments=departments, argon2_params=store.argon2,
             with_totp=with_totp,
         )
