@@ -212,6 +212,18 @@ HEADERS = {
 }
 
 
+def long_fields(group_by: Sequence[str]) -> list[str]:
+    """The columns of `long_rows`, also for a table with no rows (a file keeps its header)."""
+    fields: list[str] = []
+    for dimension in group_by:
+        if dimension == "municipality":
+            fields += ["department_code", "department"]
+        fields.append(f"{dimension}_code" if dimension not in COARSE else dimension)
+        if dimension not in COARSE:
+            fields.append(dimension)
+    return [*fields, "count", "suppressed"]
+
+
 def long_rows(protected: Protected, locale: str) -> list[dict[str, Any]]:
     """One row per published cell, with codes and names (5-digit DIVIPOLA for municipalities)."""
     dims = protected.query.group_by
@@ -233,7 +245,7 @@ def long_rows(protected: Protected, locale: str) -> list[dict[str, Any]]:
 
 def to_csv(protected: Protected, *, locale: str = "en", hxl: bool = False) -> str:
     records = long_rows(protected, "es" if locale == "es" else "en")
-    fields = list(records[0].keys()) if records else ["count", "suppressed"]
+    fields = long_fields(protected.query.group_by)
     out = io.StringIO()
     writer = csv.writer(out)
     names = HEADERS["es" if locale == "es" else "en"]

@@ -244,7 +244,12 @@ def test_exports_after_seeding_3000_reports_single_nobody_out(tmp_path: Path) ->
             counts = [int(r[header.index("count")]) for r in rows if r[header.index("count")]]
             codes = {r[header.index("municipality_code")] for r in rows}
             totals = []
-        assert counts, name
+        if " default public " in name:
+            # Municipality × category at k = 10 over 3,000 reports: every cell is small, and
+            # the public profile hides zeros too; the file still lists the cells, all hidden.
+            assert codes, name
+        else:
+            assert counts, name
         if " municipality analyst " in name:  # not vacuous: most municipalities publish
             assert sum(1 for c in counts if c >= k) > 100, name
         assert not any(1 <= c < k for c in counts + totals), name

@@ -43,7 +43,6 @@ from storage.models import (
     RateLimit,
 )
 from storage.store import Store
-from tests.support.databases import FreshDatabase
 
 NOW = datetime(2026, 11, 28, 15, 42, tzinfo=UTC)  # the epoch that began at 09:00 UTC
 CHATS = (7_100_000_001, 7_100_000_002, 7_300_555_123)
@@ -98,14 +97,16 @@ async def test_the_store_uses_the_slow_parameters(store: Store) -> None:
 
 
 async def test_with_the_database_and_the_key_file_only_the_slow_hash_finds_a_chat(
-    store: Store, database: FreshDatabase, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
     for chat_id in CHATS:
         await chat_rows(store, chat_id, NOW)
 
     # The attacker's copy: the key file as it is on disk, the database through its own engine.
     keyring = load_keyring(tmp_path / "keys.json")
-    engine = create_engine(database.url)
+    url = store.engine.url  # the store's own database, reached through another engine
+    engine = create_engine(url.set(drivername=url.get_backend_name()).render_as_string(
+        hide_password=False))
     try:
         async with transaction(create_session_factory(engine)) as session:
             (row,) = (await session.exec(select(ChatEpoch))).all()
@@ -150,7 +151,7 @@ async def test_each_chat_is_hashed_once_per_epoch_in_a_worker_thread(
 
 
 async def test_after_its_window_an_epochs_pepper_and_rows_are_gone(
-    store: Store, database: FreshDatabase, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
     old = [await chat_rows(store, chat_id, NOW) for chat_id in CHATS]
     later = NOW + EPOCH_LENGTH
@@ -161,7 +162,7 @@ async def test_after_its_window_an_epochs_pepper_and_rows_are_gone(
         assert row is not None
         sealed = row.crypto_pepper
     files = [tmp_path / "somos.db", tmp_path / "somos.db-wal"]
-    if database.backend == "sqlite":
+    if store.engine.dialect.name == "sqlite":
         assert any(sealed in f.read_bytes() for f in files if f.exists())  # the control
 
     # The wipe may still need the old epoch's message ids until the window ends.
@@ -187,7 +188,7 @@ async def test_after_its_window_an_epochs_pepper_and_rows_are_gone(
     key_file = (tmp_path / "keys.json").read_text()
     assert base64.b64encode(old_epoch.pepper).decode() not in key_file
     assert old_epoch.pepper not in load_keyring(tmp_path / "keys.json").peppers.values()
-    if database.backend == "sqlite":
+    if store.engine.dialect.name == "sqlite":
         async with store.engine.connect() as connection:
             assert (await connection.execute(text("PRAGMA secure_delete"))).scalar() == 1
         for f in files:
