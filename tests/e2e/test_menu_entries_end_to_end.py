@@ -47,9 +47,12 @@ class Person:
         self.settle()
 
     def tap_first_option(self) -> str:
+        """Taps the first choice of the question the bot asked after the last tap, once it
+        is there: the bot removes a tapped keyboard before its work and asks after it, and
+        an idle moment can fall in between on a loaded machine."""
         self.settle()
-        message = self.user.last_bot_message()
-        assert message is not None
+        message = self.user.wait_for_bot_message(
+            lambda m: any(b not in NAV_LABELS for b in m.buttons()), timeout=15)
         option = next(b for b in message.buttons() if b not in NAV_LABELS)
         self.user.press(option)
         self.settle()
