@@ -14,10 +14,11 @@ from api.aggregates import AggregateError, parse_group_by, protected_table, to_c
 from api.cli import app, fail, in_transaction, load_settings, progress, with_store
 from api.demo import SeedRefused
 from api.demo import seed as seed_reports
-from storage.aggregates import Query, compare_rollups, rebuild_rollups
+from storage.aggregates import Query
 from storage.backup import BackupError, default_backup_path
 from storage.backup import backup as make_backup
 from storage.backup import restore as put_back
+from storage.recount import RollupDifference, compare_rollups, rebuild_rollups
 from storage.retention import purge_closed_contents
 from storage.store import Store
 
@@ -75,13 +76,14 @@ def rollups_rebuild(
 ) -> None:
     """Recuenta los agregados desde los reportes guardados y muestra cualquier diferencia."""
 
-    async def work(session: AsyncSession, _store: Store) -> list[str]:
-        found = await (compare_rollups(session=session) if check
-                       else rebuild_rollups(session=session))
-        return [f"{d.table} {' '.join(d.cell)}: guardado {d.stored}, recontado {d.recounted}"
-                for d in found]
+    async def work(session: AsyncSession, _store: Store) -> tuple[list[str], int]:
+        if check:
+            return [_difference_line(d) for d in await compare_rollups(session=session)], 0
+        found = await rebuild_rollups(session=session)
+        left = await compare_rollups(session=session) if found else []
+        return [_difference_line(d) for d in found], len(left)
 
-    differences = in_transaction(load_settings(), work)
+    differences, left = in_transaction(load_settings(), work)
     if not differences:
         typer.echo("Los agregados coinciden con los reportes guardados.")
         return
@@ -89,7 +91,21 @@ def rollups_rebuild(
         typer.echo(line)
     if check:
         raise typer.Exit(code=1)
-    typer.echo(f"{len(differences)} celdas corregidas.")
+    typer.echo(f"{len(differences) - left} celdas corregidas.")
+    if left:
+        raise fail(f"{left} celdas no se pudieron corregir: son clasificaciones de prioridades "
+                   "guardadas antes de la migración 0008, cuyos temas están cifrados en los "
+                   "reportes. Los conteos verdaderos sí están bien.")
+
+
+def _difference_line(d: RollupDifference) -> str:
+    """One cell that differs: its count, and its noise or cell key when those differ too."""
+    line = f"{d.table} {' '.join(d.cell)}: guardado {d.stored}, recontado {d.recounted}"
+    if d.stored_perturbed != d.recounted_perturbed:
+        line += f"; perturbado {d.stored_perturbed}, recontado {d.recounted_perturbed}"
+    if d.stored_key_sum != d.recounted_key_sum:
+        line += f"; clave de celda {d.stored_key_sum}, recontada {d.recounted_key_sum}"
+    return line
 
 
 @app.command()

@@ -11,11 +11,12 @@ from sqlmodel import col, select
 
 from api.demo import BATCH, seed
 from storage import envelope
-from storage.aggregates import compare_rollups, priority_rankings
+from storage.aggregates import priority_rankings
 from storage.attachments import File
 from storage.audit import append_audit, flush_pending_audit, verify_audit_chain
 from storage.models import Report, ReportKey, Rollup
 from storage.outbox import pending_of_kind
+from storage.recount import compare_rollups
 from storage.reports import NewReport, Submission, read_report, submit_reports
 from storage.routing import load_routing
 from storage.store import Store

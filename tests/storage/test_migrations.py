@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel, select
 
 from api.demo import seed
-from storage.aggregates import compare_rollups, priority_rankings
+from storage.aggregates import priority_rankings
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import (
     ChatEpoch,
@@ -23,6 +23,7 @@ from storage.models import (
     RateLimit,
     Report,
 )
+from storage.recount import compare_rollups
 from storage.store import Store
 
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import col, select
 
 from api.demo import seed
-from storage.aggregates import Query, Scope, compare_rollups, count_reports, rebuild_rollups
+from storage.aggregates import Query, Scope, count_reports
 from storage.escalation import escalate_overdue
 from storage.models import OutboxMessage, Report, Rollup
 from storage.outbox import due_messages, mark_failed, mark_sent, pending_of_kind
+from storage.recount import compare_rollups, rebuild_rollups
 from storage.reports import NewReport, submit_report
 from storage.retention import purge_closed_contents
 from storage.store import Store

@@ -11,18 +11,11 @@ from sqlalchemy import column, delete, func, insert, select, table, update
 from sqlalchemy.engine import Connection
 
 from api.demo import seed
-from storage.aggregates import (
-    Query,
-    Scope,
-    compare_rollups,
-    count_reports,
-    grain_for,
-    rebuild_rollups,
-    recount_from_reports,
-)
+from storage.aggregates import Query, Scope, count_reports, grain_for
 from storage.cellkey import perturb
 from storage.migrate import alembic_config, head_revision
 from storage.models import MunicipalityYearRollup, PriorityTally, Rollup
+from storage.recount import compare_rollups, rebuild_rollups, recount_from_reports
 from storage.rollups import GRAINS, Cell
 from storage.store import Store
 from tests.support.places import TUMACO
