@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 MIN_METRICS_TOKEN = 16
+MIN_WEBHOOK_SECRET = 32
 PLACEHOLDERS = {"changeme", "change-me", "secret", "token", "xxx", "placeholder"}
 
 
@@ -82,6 +83,13 @@ class Settings(BaseSettings):
                     raise ValueError(f"{name} tiene un valor de ejemplo; ponga el real.")
             if self.fast_kdf:
                 raise ValueError("SOMOS_FAST_KDF no se permite en producción.")
+            secret = self.webhook_secret
+            if secret is not None and len(secret.get_secret_value()) < MIN_WEBHOOK_SECRET:
+                raise ValueError(
+                    f"SOMOS_WEBHOOK_SECRET necesita al menos {MIN_WEBHOOK_SECRET} caracteres "
+                    "al azar en producción (por ejemplo, la salida de `openssl rand -hex 32`): "
+                    "Telegram lo envía con cada actualización y es lo único que las distingue "
+                    "de las falsas.")
         return self
 
     @property

@@ -7,11 +7,14 @@ catalogs, with a `{value}` placeholder where it names what was typed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import crypto
 from storage.audit import append_audit
+from storage.chats import count_attempt
 from storage.keyfile import Keyring
 from storage.models import User
 from storage.recovery import recovery_public_key
@@ -20,6 +23,7 @@ from storage.users import (
     ROLES,
     USERNAME,
     NewUser,
+    change_password,
     create_user,
     disable_user,
     get_user_by_username,
@@ -107,3 +111,28 @@ async def restore_staff(
                                 new_password=new_password, argon2_params=argon2_params)
     await append_audit(session=session, actor=actor, action="user.restored",
                        detail={"user": user.id, "via": via})
+
+
+PasswordChange = Literal["changed", "wrong-password", "too-many-attempts"]
+
+
+async def change_own_password(
+    *, session: AsyncSession, user: User, current_password: str, new_password: str,
+    now: datetime, attempts: int, window: timedelta,
+    argon2_params: crypto.Argon2Params = crypto.DEFAULT_ARGON2,
+) -> PasswordChange:
+    """A staff member changes their password (the API and the account page): every try is
+    counted, and past `attempts` in `window` nothing is checked; a change is audited and
+    ends every session. Raises UserError for a new password that cannot be used.
+
+    The count is written in the caller's transaction: callers answer a refusal without
+    raising, so it is committed with it."""
+    tried = await count_attempt(session=session, key=f"password:{user.id}", window=window,
+                                now=now)
+    if tried > attempts:
+        return "too-many-attempts"
+    if not await change_password(session=session, user=user, current_password=current_password,
+                                 new_password=new_password, argon2_params=argon2_params):
+        return "wrong-password"
+    await append_audit(session=session, actor=user.id, action="user.password_changed")
+    return "changed"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from api.auth import LOGIN_ATTEMPTS, LOGIN_WINDOW
 from api.deps import CurrentSession, SessionDep, StoreDep, TriageSession
-from api.problems import Problem, problem_responses
-from storage.audit import append_audit
-from storage.users import LINK_LIFETIME, UserError, change_password, start_telegram_link
+from api.problems import Problem, problem_response, problem_responses
+from storage.staff import change_own_password
+from storage.users import LINK_LIFETIME, UserError, start_telegram_link
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
@@ -37,19 +38,27 @@ class PasswordChange(BaseModel):
     new_password: str = Field(min_length=12, max_length=256)
 
 
-@router.post("/password", status_code=204, responses=problem_responses(400, 401, 403, 422))
+@router.post("/password", status_code=204,
+             responses=problem_responses(400, 401, 403, 422, 429))
 async def password(
     body: PasswordChange, current: CurrentSession, session: SessionDep, store: StoreDep
-) -> None:
+) -> Response:
     """Changes the password; the same private key is sealed again, so old reports stay
-    readable. Every session of the account ends: sign in again with the new password."""
+    readable. Every session of the account ends: sign in again with the new password.
+    Wrong current passwords are limited like sign-ins (429)."""
     try:
-        changed = await change_password(
+        outcome = await change_own_password(
             session=session, user=current.user, current_password=body.current_password,
-            new_password=body.new_password, argon2_params=store.argon2,
+            new_password=body.new_password, now=datetime.now(UTC), attempts=LOGIN_ATTEMPTS,
+            window=LOGIN_WINDOW, argon2_params=store.argon2,
         )
     except UserError as error:
         raise Problem(422, str(error), code="weak-password") from None
-    if not changed:
-        raise Problem(403, "La contraseña actual no es correcta.", code="bad-credentials")
-    await append_audit(session=session, actor=current.user.id, action="user.password_changed")
+    # Refusals are returned, not raised: the attempt they counted must be committed.
+    if outcome == "too-many-attempts":
+        return problem_response(
+            429, "Demasiados intentos con la contraseña actual. Espere 15 minutos.",
+            headers={"Retry-After": str(int(LOGIN_WINDOW.total_seconds()))})
+    if outcome == "wrong-password":
+        return problem_response(403, "La contraseña actual no es correcta.", "bad-credentials")
+    return Response(status_code=204)

@@ -13,9 +13,8 @@ from api.web.forms import Anyone, Triager, read_form, redirect
 from api.web.render import render
 from api.web.security import SESSION_COOKIE, WebSession, now_of
 from flows.messages import N_
-from storage.audit import append_audit
-from storage.chats import count_attempt
-from storage.users import UserError, change_password, start_telegram_link
+from storage.staff import change_own_password
+from storage.users import UserError, start_telegram_link
 
 router = APIRouter(include_in_schema=False)
 MSG_CURRENT_PASSWORD = N_("La contraseña actual no es correcta.")
@@ -46,23 +45,20 @@ async def link_telegram(request: Request, session: SessionDep, current: Triager)
 async def password(request: Request, session: SessionDep, store: StoreDep,
                    current: Anyone) -> Response:
     form = await read_form(request, current)
-    # Counted in this request's transaction: refusals below return a page, so it commits.
-    attempts = await count_attempt(session=session, key=f"password:{current.signed_in.user.id}",
-                                   window=LOGIN_WINDOW, now=now_of(request))
-    if attempts > LOGIN_ATTEMPTS:
-        return _account_page(request, current, error=MSG_TOO_MANY_PASSWORDS, status_code=429)
+    # Refusals return a page, so the attempt counted in this transaction is committed.
     try:
-        changed = await change_password(
+        outcome = await change_own_password(
             session=session, user=current.signed_in.user,
             current_password=form.get("current_password", ""),
-            new_password=form.get("new_password", ""), argon2_params=store.argon2,
+            new_password=form.get("new_password", ""), now=now_of(request),
+            attempts=LOGIN_ATTEMPTS, window=LOGIN_WINDOW, argon2_params=store.argon2,
         )
     except UserError as error:
         return _account_page(request, current, error=str(error), status_code=422)
-    if not changed:
+    if outcome == "too-many-attempts":
+        return _account_page(request, current, error=MSG_TOO_MANY_PASSWORDS, status_code=429)
+    if outcome == "wrong-password":
         return _account_page(request, current, error=MSG_CURRENT_PASSWORD, status_code=403)
-    await append_audit(session=session, actor=current.signed_in.user.id,
-                       action="user.password_changed")
     response = redirect("/entrar?aviso=clave")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
