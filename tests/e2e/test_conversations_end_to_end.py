@@ -14,7 +14,7 @@ from mutagen.oggopus import OggOpus
 from PIL import Image
 
 from tests.support.botapi import FakeUser
-from tests.support.harness import RECEIPT, Deployment
+from tests.support.harness import Deployment, finish_report
 from tests.support.media import GPS_IFD, PERSON, PLACE, gps_tagged_jpeg, ogg_opus
 
 # One worker runs them all: they share one deployment (a module fixture).
@@ -39,22 +39,6 @@ def open_threat_report(user: FakeUser) -> None:
         user.wait_for_bot_message(question)
         user.press(next(b for b in user.last_bot_message().buttons() if b.startswith(answer)))
     user.wait_for_bot_message("Cuente con sus palabras")
-
-
-def finish_report(user: FakeUser) -> str:
-    """From the evidence question to the receipt; returns the 16 digits."""
-    user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
-    user.press("Omitir")
-    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
-    user.press("No")
-    user.wait_for_bot_message("¿Podemos avisarle")
-    user.press("No")
-    user.wait_for_bot_message("Revise su reporte")
-    user.press("✅ Enviar reporte")
-    receipt = user.wait_for_bot_message("Su código de seguimiento es", timeout=30)
-    match = RECEIPT.search(receipt.text)
-    assert match, receipt.text
-    return match.group(1).replace(" ", "")
 
 
 def test_voice_description_and_gps_jpeg_document_reach_the_focal_point_clean(
