@@ -9,20 +9,32 @@ transaction; wiping the chat is left to the transport, which owns the messages.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flows.engine import Effect, Event, FileSent, Msg, Reply, Result, State, advance
+from flows.engine import (
+    Effect,
+    Event,
+    FileSent,
+    Msg,
+    Reply,
+    Result,
+    State,
+    advance,
+    wants_file,
+)
 from flows.engine import Flow as FlowDefinition
 from flows.messages import N_
 from flows.priorities import priority_thanks_replies
 from flows.reports import MSG_SUBMIT_FAILED, confirmed_report, receipt_replies
 from flows.wipe import after_report_state
 from storage.attachments import (
+    MAX_ATTACHMENT_BYTES,
     File,
     discard_draft_attachments,
+    draft_attachment_bytes,
     put_draft_attachment,
     read_draft_attachments,
 )
@@ -50,6 +62,22 @@ MESSAGES_PER_MINUTE = 60
 RECEIPT_ATTEMPTS = 5
 RECEIPT_WINDOW = timedelta(minutes=15)
 
+MSG_FILE_TOO_LARGE = N_("Ese archivo es muy grande. El límite es de {megabytes} MB.")
+MSG_FILES_THIS_HOUR = N_(
+    "Recibí muchos archivos de este chat en la última hora. Espere un rato para enviar "
+    "más, o siga sin ellos."
+)
+MSG_FILES_THIS_REPORT = N_(
+    "Ya recibí {megabytes} MB de archivos para este reporte. Es el máximo. "
+    "Siga con lo que ya envió."
+)
+# What one chat may make the server download, decode and keep (issue 13): a report's
+# five files at the size Telegram usually gives, and a few reports an hour. Counted before
+# anything is downloaded, in KiB so a flood cannot overflow the counter.
+FILES_PER_HOUR = 20
+FILE_KIB_PER_HOUR = 60 * 1024
+DRAFT_FILE_BYTES = 25 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -72,6 +100,20 @@ class Upload:
     """A received file, already stripped of metadata by the transport."""
 
     file: File
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A file the person sent, not yet downloaded: what the transport knows of it first.
+
+    `fetch` downloads it and strips its metadata, or says in a message why it cannot. It
+    is only called once the chat's rate limit and quotas allow the file and the current
+    question takes it: nothing else is downloaded, decoded or stored.
+    """
+
+    kind: str
+    size: int | None
+    fetch: Callable[[], Awaitable[File | Msg]]
 
 
 @dataclass(frozen=True)
@@ -111,7 +153,7 @@ class Conversations:
         self,
         *,
         pseudonym: str,
-        event: Event | Upload,
+        event: Event | Upload | Offer,
         update_id: int | None = None,
         chat_id: int | None = None,
     ) -> Turn:
@@ -128,7 +170,7 @@ class Conversations:
         return turn
 
     async def _turn(
-        self, pseudonym: str, event: Event | Upload, update_id: int | None,
+        self, pseudonym: str, event: Event | Upload | Offer, update_id: int | None,
         chat_id: int | None, now: datetime,
     ) -> Turn:
         """One update in separate transactions: the chat's bookkeeping and draft, then
@@ -157,12 +199,26 @@ class Conversations:
             if attempts > MESSAGES_PER_MINUTE:
                 slow = [Reply(Msg(MSG_SLOW_DOWN))] if attempts == MESSAGES_PER_MINUTE + 1 else []
                 return Turn(before, slow, throttled=True)
-            if isinstance(event, Upload):
-                ref = await put_draft_attachment(
-                    session=session, keyring=self.store.keyring, pseudonym=pseudonym,
-                    file=event.file, now=now, ttl=self.draft_ttl,
-                )
-                meta = event.file.meta
+            refusal: Msg | None = None
+            if isinstance(event, Upload | Offer) and wants_file(self.flow, before, _kind(event)):
+                refusal = await self._file_quota(session, pseudonym, _size(event), now)
+        if isinstance(event, Upload | Offer):
+            kind, size = _kind(event), _size(event)
+            if refusal is not None:
+                return Turn(before, [Reply(refusal), *self._ask_again(before)])
+            if not wants_file(self.flow, before, kind):
+                # The step answers for itself (not here, or its cap reached): nothing fetched.
+                event = FileSent(kind, "", size)
+            else:
+                file = event.file if isinstance(event, Upload) else await event.fetch()
+                if isinstance(file, Msg):
+                    return Turn(before, [Reply(file)])
+                async with self.store.transaction() as session:  # the chat's rows only
+                    ref = await put_draft_attachment(
+                        session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+                        file=file, now=now, ttl=self.draft_ttl,
+                    )
+                meta = file.meta
                 event = FileSent(str(meta["kind"]), ref, int(meta["size"]), str(meta["mime"]))
 
         state, replies = advance(self.flow, before, event)
@@ -195,6 +251,32 @@ class Conversations:
             return replace(turn, wipe=state.pending is not None
                            and state.pending.name == "wipe_chat")
         return turn
+
+    async def _file_quota(
+        self, session: Any, pseudonym: str, size: int, now: datetime
+    ) -> Msg | None:
+        """Why a file the current question would take cannot be fetched, if it cannot: too
+        large, too many this hour, or too much for one report. Counts it otherwise."""
+        if size > MAX_ATTACHMENT_BYTES:
+            return Msg(MSG_FILE_TOO_LARGE, {"megabytes": MAX_ATTACHMENT_BYTES // 2**20})
+        hour = timedelta(hours=1)
+        files = await count_attempt(session=session, key=f"{pseudonym}:files", window=hour,
+                                    now=now)
+        kib = await count_attempt(session=session, key=f"{pseudonym}:file-kib", window=hour,
+                                  now=now, amount=-(-size // 1024))
+        if files > FILES_PER_HOUR or kib > FILE_KIB_PER_HOUR:
+            log.info("file refused: hourly quota")
+            return Msg(MSG_FILES_THIS_HOUR)
+        kept = await draft_attachment_bytes(session=session, pseudonym=pseudonym)
+        if kept + size > DRAFT_FILE_BYTES:
+            log.info("file refused: draft quota")
+            return Msg(MSG_FILES_THIS_REPORT, {"megabytes": DRAFT_FILE_BYTES // 2**20})
+        return None
+
+    def _ask_again(self, state: State) -> tuple[Reply, ...]:
+        if state.step is None or state.step not in self.flow.steps:
+            return ()
+        return self.flow.step(state.step).ask(state)
 
     async def _run_effect(
         self, pseudonym: str, effect: Effect, now: datetime
@@ -293,6 +375,17 @@ class Conversations:
             return Turn(state, [*replies, *priority_thanks_replies()])
         receipt = receipt_replies(format_receipt_code(submitted.receipt_code))
         return Turn(after_report_state(state.locale), [*replies, *receipt])
+
+
+def _kind(event: Upload | Offer) -> str:
+    return str(event.file.meta["kind"]) if isinstance(event, Upload) else event.kind
+
+
+def _size(event: Upload | Offer) -> int:
+    """The file's size; a file whose size Telegram did not say counts as the largest."""
+    if isinstance(event, Upload):
+        return len(event.file.data)
+    return event.size if event.size is not None else MAX_ATTACHMENT_BYTES
 
 
 def _attachment_refs(answers: Any) -> list[str]:

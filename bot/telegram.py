@@ -21,12 +21,13 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from telegram.request import BaseRequest
 
 from bot.commands import event_from_text
-from bot.conversations import Conversations, Turn, Upload
+from bot.conversations import MSG_FILE_TOO_LARGE, Conversations, Offer, Turn, Upload
 from bot.evidence import EvidenceError, prepare
 from bot.i18n import render, render_label, translations
+from bot.updates import PerChatOrder
 from flows.engine import Event, Msg, Pick, Reply, Unsupported
 from flows.messages import N_
-from storage.attachments import MAX_ATTACHMENT_BYTES
+from storage.attachments import MAX_ATTACHMENT_BYTES, File
 from storage.chats import record_messages, take_messages
 from storage.users import link_chat
 
@@ -39,7 +40,6 @@ MSG_GROUPS_DECLINED = N_(
 )
 MSG_LINKED = N_("Listo. Este chat recibirá avisos de Somos, sin el contenido de los reportes.")
 MSG_LINK_FAILED = N_("Ese código no sirve o ya venció. Pida uno nuevo en Somos.")
-MSG_FILE_TOO_LARGE = N_("Ese archivo es muy grande. El límite es de {megabytes} MB.")
 MSG_FILE_UNSUPPORTED = N_(
     "No puedo recibir ese tipo de archivo. Envíe fotos, documentos PDF, audios o notas de voz."
 )
@@ -133,7 +133,7 @@ class TelegramTransport:
             return
         pseudonym = await self.conversations.chat_pseudonym(chat.id)
         incoming = [message.message_id]
-        event: Event | Upload
+        event: Event | Offer
         if update.edited_message is not None:
             event = Unsupported("edited")
         elif message.text is not None:
@@ -146,11 +146,8 @@ class TelegramTransport:
             incoming = []
             event = Unsupported("contact" if message.contact is not None else "location")
         elif (found := _file_of(message)) is not None:
-            upload = await self.download(context, chat.id, pseudonym, found)
-            if upload is None:
-                await self.remember(pseudonym, incoming)
-                return
-            event = upload
+            kind, file_id, size, mime = found
+            event = Offer(kind, size, lambda: self.download(context, file_id, kind, mime))
         elif message.sticker is not None:
             event = Unsupported("sticker")
         else:
@@ -172,30 +169,24 @@ class TelegramTransport:
                         self.conversations.default_locale)
 
     async def download(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, pseudonym: str,
-        found: tuple[str, str, int | None, str | None],
-    ) -> Upload | None:
-        kind, file_id, size, mime = found
-        locale = await self.conversations.locale_of(pseudonym)
-        megabytes = MAX_ATTACHMENT_BYTES // (1024 * 1024)
-        too_large = [Reply(Msg(MSG_FILE_TOO_LARGE, {"megabytes": megabytes}))]
-        if size is not None and size > MAX_ATTACHMENT_BYTES:
-            await self.remember(pseudonym, await self.send(context.bot, chat_id, too_large, locale))
-            return None
+        self, context: ContextTypes.DEFAULT_TYPE, file_id: str, kind: str, mime: str | None
+    ) -> File | Msg:
+        """Fetches a file the conversation agreed to take and strips it, or says why not.
+
+        Called only after the chat's quotas and the current question allowed it."""
         try:
             telegram_file = await context.bot.get_file(file_id)
             data = bytes(await telegram_file.download_as_bytearray())
+            if len(data) > MAX_ATTACHMENT_BYTES:
+                raise EvidenceError("too_large")
             # Pillow and pypdf are CPU work: keep them off the event loop.
-            return Upload(await asyncio.to_thread(prepare, kind=kind, data=data, mime=mime))
+            return await asyncio.to_thread(prepare, kind=kind, data=data, mime=mime)
         except EvidenceError as error:
-            replies = too_large if error.reason == "too_large" else [
-                Reply(Msg(MSG_FILE_UNSUPPORTED))
-            ]
+            if error.reason == "too_large":
+                return Msg(MSG_FILE_TOO_LARGE, {"megabytes": MAX_ATTACHMENT_BYTES // 2**20})
         except TelegramError as error:
             log.warning("file download failed: %s", type(error).__name__)
-            replies = [Reply(Msg(MSG_FILE_UNSUPPORTED))]
-        await self.remember(pseudonym, await self.send(context.bot, chat_id, replies, locale))
-        return None
+        return Msg(MSG_FILE_UNSUPPORTED)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Feeds a button press to the flow and removes the pressed keyboard."""
@@ -216,7 +207,7 @@ class TelegramTransport:
 
     async def dispatch(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, pseudonym: str,
-        event: Event | Upload, update_id: int, incoming: list[int],
+        event: Event | Upload | Offer, update_id: int, incoming: list[int],
     ) -> None:
         turn: Turn = await self.conversations.handle(
             pseudonym=pseudonym, event=event, update_id=update_id, chat_id=chat_id
@@ -253,7 +244,10 @@ def build_application(
 
     `request` replaces PTB's HTTP client; tests pass an in-process one.
     """
-    builder = Application.builder().token(token).base_url(base_url).base_file_url(base_file_url)
+    builder = (
+        Application.builder().token(token).base_url(base_url).base_file_url(base_file_url)
+        .concurrent_updates(PerChatOrder())
+    )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()

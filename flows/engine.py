@@ -208,6 +208,10 @@ class Step:
         """Whether this question takes a file; the engine answers for those it does not."""
         return False
 
+    def has_room(self, state: State) -> bool:
+        """Whether one more file fits (a question that takes files may have a cap)."""
+        return True
+
 
 @dataclass(frozen=True)
 class Flow:
@@ -265,6 +269,19 @@ def _refusal(event: Event) -> list[Reply]:
     if isinstance(event, FileSent):
         return [Reply(Msg(MSG_NO_FILES_HERE))]
     return []
+
+
+def wants_file(flow: Flow, state: State | None, kind: str) -> bool:
+    """Whether a file of `kind` would be kept at this point of the conversation.
+
+    The transport asks before it downloads anything: a file the step would refuse (or
+    one past the step's cap) is answered without being fetched, decoded or stored.
+    """
+    if state is None or state.status != "active" or state.step is None \
+            or state.step not in flow.steps:
+        return False
+    current = flow.step(state.step)
+    return current.accepts(FileSent(kind, "")) and current.has_room(state)
 
 
 def advance(flow: Flow, state: State | None, event: Event) -> tuple[State, list[Reply]]:

@@ -56,6 +56,9 @@ class EvidenceStep(Step):
     def accepts(self, attachment: FileSent) -> bool:
         return True
 
+    def has_room(self, state: State) -> bool:
+        return len(self.files(state)) < self.limit
+
     def take(self, state: State, event: StepEvent) -> Outcome:
         if isinstance(event, FileSent):
             files = self.files(state)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import envelope
@@ -75,6 +75,18 @@ async def read_draft_attachments(
         for ref in refs if ref in by_id
     ]
     return files
+
+
+async def draft_attachment_bytes(*, session: AsyncSession, pseudonym: str) -> int:
+    """How many bytes of files the chat's conversation holds (sealed, so a little more than
+    the files themselves)."""
+    total = (
+        await session.exec(
+            select(func.coalesce(func.sum(func.length(col(DraftAttachment.crypto_blob))), 0))
+            .where(col(DraftAttachment.pseudonym) == pseudonym)
+        )
+    ).one()
+    return int(total)
 
 
 async def discard_draft_attachments(*, session: AsyncSession, pseudonym: str) -> None:

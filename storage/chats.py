@@ -108,9 +108,10 @@ async def claim_update(*, session: AsyncSession, update_id: int, now: datetime) 
 
 
 async def count_attempt(
-    *, session: AsyncSession, key: str, window: timedelta, now: datetime
+    *, session: AsyncSession, key: str, window: timedelta, now: datetime, amount: int = 1
 ) -> int:
-    """Counts one attempt and returns how many this key made in its current fixed window.
+    """Counts one attempt (or `amount`, e.g. bytes) and returns this key's total in its
+    current fixed window.
 
     One upsert: simultaneous attempts each count (a read-then-write would lose some, and
     two first attempts would collide on the key)."""
@@ -118,10 +119,10 @@ async def count_attempt(
     insert = pg_insert if is_postgresql(session) else sqlite_insert
     expired = table.c.window_start <= now - window
     start = floor_minute(now)
-    upsert = insert(table).values(key=key, window_start=start, count=1).on_conflict_do_update(
+    upsert = insert(table).values(key=key, window_start=start, count=amount).on_conflict_do_update(
         index_elements=[table.c.key],
         set_={
-            "count": case((expired, 1), else_=table.c.count + 1),
+            "count": case((expired, amount), else_=table.c.count + amount),
             "window_start": case((expired, start), else_=table.c.window_start),
         },
     )

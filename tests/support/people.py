@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.conversations import Conversations, Turn, Upload
+from bot.conversations import Conversations, Offer, Turn, Upload
 from flows.engine import Command, Event, Pick, Reply, Text
 from storage.attachments import File
 from tests.support.places import TUMACO
@@ -32,7 +32,7 @@ class Person:
         self.shown: list[Reply] = []
         self.update_id = chat_id * 1000
 
-    async def send(self, item: Event | Upload | str) -> Turn:
+    async def send(self, item: Event | Upload | Offer | str) -> Turn:
         if isinstance(item, str):
             offered = {c.code: r.step for r in self.shown for c in r.choices}
             assert item in offered, f"{item!r} not on screen: {sorted(offered)}"
