@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.refusals import MSG_TOO_LARGE
 from flows.engine import (
     Effect,
     Event,
@@ -62,7 +63,6 @@ MESSAGES_PER_MINUTE = 60
 RECEIPT_ATTEMPTS = 5
 RECEIPT_WINDOW = timedelta(minutes=15)
 
-MSG_FILE_TOO_LARGE = N_("Ese archivo es muy grande. El límite es de {megabytes} MB.")
 MSG_FILES_THIS_HOUR = N_(
     "Recibí muchos archivos de este chat en la última hora. Espere un rato para enviar "
     "más, o siga sin ellos."
@@ -258,7 +258,7 @@ class Conversations:
         """Why a file the current question would take cannot be fetched, if it cannot: too
         large, too many this hour, or too much for one report. Counts it otherwise."""
         if size > MAX_ATTACHMENT_BYTES:
-            return Msg(MSG_FILE_TOO_LARGE, {"megabytes": MAX_ATTACHMENT_BYTES // 2**20})
+            return Msg(MSG_TOO_LARGE, {"megabytes": MAX_ATTACHMENT_BYTES // 2**20})
         hour = timedelta(hours=1)
         files = await count_attempt(session=session, key=f"{pseudonym}:files", window=hour,
                                     now=now)

@@ -8,7 +8,6 @@ read into anything that is stored.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
@@ -21,13 +20,14 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from telegram.request import BaseRequest
 
 from bot.commands import event_from_text
-from bot.conversations import MSG_FILE_TOO_LARGE, Conversations, Offer, Turn, Upload
-from bot.evidence import EvidenceError, prepare
+from bot.conversations import Conversations, Offer, Turn, Upload
+from bot.evidence import EvidenceError, refusal
 from bot.i18n import render, render_label, translations
+from bot.sandbox import EvidenceSandbox
 from bot.updates import PerChatOrder
 from flows.engine import Event, Msg, Pick, Reply, Unsupported
 from flows.messages import N_
-from storage.attachments import MAX_ATTACHMENT_BYTES, File
+from storage.attachments import File
 from storage.chats import record_messages, take_messages
 from storage.users import link_chat
 
@@ -40,9 +40,6 @@ MSG_GROUPS_DECLINED = N_(
 )
 MSG_LINKED = N_("Listo. Este chat recibirá avisos de Somos, sin el contenido de los reportes.")
 MSG_LINK_FAILED = N_("Ese código no sirve o ya venció. Pida uno nuevo en Somos.")
-MSG_FILE_UNSUPPORTED = N_(
-    "No puedo recibir ese tipo de archivo. Envíe fotos, documentos PDF, audios o notas de voz."
-)
 
 
 def encode_callback(step: str | None, code: str) -> str:
@@ -84,8 +81,12 @@ def _file_of(message: Message) -> tuple[str, str, int | None, str | None] | None
 class TelegramTransport:
     """Turns updates into flow events and replies into messages."""
 
-    def __init__(self, conversations: Conversations) -> None:
+    def __init__(
+        self, conversations: Conversations, sandbox: EvidenceSandbox | None = None
+    ) -> None:
         self.conversations = conversations
+        # Starts no process until a file arrives; closed with the application.
+        self.sandbox = sandbox or EvidenceSandbox()
 
     async def send(self, bot: Any, chat_id: int, replies: list[Reply], locale: str) -> list[int]:
         catalog = translations(locale)
@@ -177,16 +178,13 @@ class TelegramTransport:
         try:
             telegram_file = await context.bot.get_file(file_id)
             data = bytes(await telegram_file.download_as_bytearray())
-            if len(data) > MAX_ATTACHMENT_BYTES:
-                raise EvidenceError("too_large")
-            # Pillow and pypdf are CPU work: keep them off the event loop.
-            return await asyncio.to_thread(prepare, kind=kind, data=data, mime=mime)
+            # Decoded in a worker process with memory and time limits, never here.
+            return await self.sandbox.prepare(kind=kind, data=data, mime=mime)
         except EvidenceError as error:
-            if error.reason == "too_large":
-                return Msg(MSG_FILE_TOO_LARGE, {"megabytes": MAX_ATTACHMENT_BYTES // 2**20})
+            return refusal(error)
         except TelegramError as error:
             log.warning("file download failed: %s", type(error).__name__)
-        return Msg(MSG_FILE_UNSUPPORTED)
+        return refusal(EvidenceError("failed"))
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Feeds a button press to the flow and removes the pressed keyboard."""
@@ -250,8 +248,13 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    application = builder.build()
-    transport = TelegramTransport(conversations)
+    sandbox = EvidenceSandbox()
+
+    async def close_sandbox(_application: Application) -> None:  # type: ignore[type-arg]
+        sandbox.close()
+
+    application = builder.post_shutdown(close_sandbox).build()
+    transport = TelegramTransport(conversations, sandbox)
     application.add_handler(CallbackQueryHandler(transport.on_callback))
     application.add_handler(
         MessageHandler(

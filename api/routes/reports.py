@@ -23,7 +23,8 @@ from storage.reports import read_report_attachment
 from storage.triage import MSG_NOT_IN_QUEUE
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-# What bot.evidence stores: images and PDFs rewritten without metadata, audio as received.
+# What bot.evidence stores: pictures re-encoded from their pixels, PDFs made of pictures of
+# their pages, audio rebuilt with only its sound (WAV, Ogg, MP3).
 EVIDENCE_MEDIA_TYPES = ("image/*", "application/pdf", "audio/*", "application/octet-stream")
 
 
