@@ -146,3 +146,7 @@ def test_a_chat_sending_bombs_does_not_hold_another_chats_start(deployment: Depl
     attacker.wait_for_bot_message(
         lambda _: len(attacker.bot_messages()) >= answered + 20, timeout=120)
     assert peak_memory(deployment.server.process.pid) < PEAK_MEMORY
+    said = attacker.transcript()
+    assert "Esa imagen es demasiado grande para revisarla." in said
+    assert "Ese PDF tiene más de 30 páginas." in said
+    assert deployment.count("draft_attachments") == 0
