@@ -9,13 +9,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.background import start_background
+from api.clock import install_clock
 from api.metrics import Metrics, RequestMetrics, create_metrics
 from api.problems import document_problems, install_problem_handlers
 from api.routes import (
@@ -147,15 +149,17 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.store = store or build_store(settings)
     app.state.telegram = None
     app.state.metrics = create_metrics()
-    # The web pages' clock (idle timeouts); tests move it forward.
-    app.state.clock = lambda: datetime.now(UTC)
+    install_clock(app)
     # One handler of HTTP exceptions for the whole app: a person's browser gets a page.
     install_problem_handlers(app, page_for=errors.http_error_page)
     document_problems(app)
     errors.install_page_errors(app)
     app.middleware("http")(with_page_headers)
-    # Added last, so outermost: it times the whole answer and sees every status.
+    # It times the whole answer and sees every status.
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    # Added last, so outermost: everything sees the client a trusted proxy names (the
+    # sign-in limits count by it); `somos serve` turns uvicorn's own copy of it off.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(auth.router)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 MIN_METRICS_TOKEN = 16
 MIN_WEBHOOK_SECRET = 32
+# Fewer different characters than this is not chance: 32 random hexadecimal digits show
+# 7 or fewer about once in 3 × 10^7 tries; "aaaa…" or "abab…" always do.
+MIN_WEBHOOK_SECRET_SYMBOLS = 8
 PLACEHOLDERS = {"changeme", "change-me", "secret", "token", "xxx", "placeholder"}
 
 
@@ -33,6 +37,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     # Without it, GET /metrics answers only this machine; with it, only this bearer token.
     metrics_token: SecretStr | None = None
+
+    # Peers whose X-Forwarded-For names the client (addresses or networks, comma-separated;
+    # "*" trusts any peer). uvicorn's own FORWARDED_ALLOW_IPS is read when this is unset.
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        validation_alias=AliasChoices("SOMOS_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS",
+                                      "trusted_proxies"),
+    )
 
     suppression_k: int = Field(default=5, ge=2)
     retention_days: int = Field(default=365, ge=1)
@@ -65,6 +77,21 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if not item or (item == "*" and value.strip() == "*"):
+                continue  # empty: no proxy is trusted
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"SOMOS_TRUSTED_PROXIES: «{item}» no es una dirección IP ni una red "
+                    "(por ejemplo 127.0.0.1,10.0.0.0/8); «*» solo, para confiar en todas."
+                ) from None
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and not self.webhook_secret:
@@ -84,7 +111,10 @@ class Settings(BaseSettings):
             if self.fast_kdf:
                 raise ValueError("SOMOS_FAST_KDF no se permite en producción.")
             secret = self.webhook_secret
-            if secret is not None and len(secret.get_secret_value()) < MIN_WEBHOOK_SECRET:
+            if secret is not None and (
+                len(secret.get_secret_value()) < MIN_WEBHOOK_SECRET
+                or len(set(secret.get_secret_value())) < MIN_WEBHOOK_SECRET_SYMBOLS
+            ):
                 raise ValueError(
                     f"SOMOS_WEBHOOK_SECRET necesita al menos {MIN_WEBHOOK_SECRET} caracteres "
                     "al azar en producción (por ejemplo, la salida de `openssl rand -hex 32`): "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import case
+from sqlalchemy import case, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -107,11 +107,11 @@ async def claim_update(*, session: AsyncSession, update_id: int, now: datetime) 
     return True
 
 
-async def count_attempt(
+async def record_attempt(
     *, session: AsyncSession, key: str, window: timedelta, now: datetime, amount: int = 1
-) -> int:
-    """Counts one attempt (or `amount`, e.g. bytes) and returns this key's total in its
-    current fixed window.
+) -> tuple[int, datetime]:
+    """Counts one attempt (or `amount`, e.g. kibibytes); returns this key's total in its
+    current fixed window and when that window began (to the minute).
 
     One upsert: simultaneous attempts each count (a read-then-write would lose some, and
     two first attempts would collide on the key)."""
@@ -126,7 +126,30 @@ async def count_attempt(
             "window_start": case((expired, start), else_=table.c.window_start),
         },
     )
-    return int((await session.exec(upsert.returning(table.c.count))).scalar_one())
+    row = (await session.exec(upsert.returning(table.c.count, table.c.window_start))).one()
+    return int(row[0]), row[1]
+
+
+async def count_attempt(
+    *, session: AsyncSession, key: str, window: timedelta, now: datetime, amount: int = 1
+) -> int:
+    """Counts one attempt (or `amount`) and returns this key's total in its current window."""
+    count, _ = await record_attempt(session=session, key=key, window=window, now=now,
+                                    amount=amount)
+    return count
+
+
+async def uncount_attempt(*, session: AsyncSession, key: str) -> None:
+    """Takes back one attempt `record_attempt` counted (one update: race-safe as well)."""
+    await session.exec(
+        update(RateLimit).where(col(RateLimit.key) == key, col(RateLimit.count) > 0)
+        .values(count=col(RateLimit.count) - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def forget_attempts(*, session: AsyncSession, key: str) -> None:
+    await session.exec(delete(RateLimit).where(col(RateLimit.key) == key))
 
 
 async def expire_chat_bookkeeping(*, session: AsyncSession, now: datetime) -> None:

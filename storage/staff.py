@@ -7,18 +7,17 @@ catalogs, with a `{value}` placeholder where it names what was typed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import crypto
 from storage.audit import append_audit
-from storage.chats import count_attempt
 from storage.keyfile import Keyring
 from storage.models import User
 from storage.recovery import recovery_public_key
 from storage.text import N_
+from storage.throttle import forget_password_failures
 from storage.users import (
     ROLES,
     USERNAME,
@@ -113,26 +112,23 @@ async def restore_staff(
                        detail={"user": user.id, "via": via})
 
 
-PasswordChange = Literal["changed", "wrong-password", "too-many-attempts"]
+PasswordChange = Literal["changed", "wrong-password"]
 
 
 async def change_own_password(
-    *, session: AsyncSession, user: User, current_password: str, new_password: str,
-    now: datetime, attempts: int, window: timedelta,
-    argon2_params: crypto.Argon2Params = crypto.DEFAULT_ARGON2,
+    *, session: AsyncSession, keyring: Keyring, user: User, current_password: str,
+    new_password: str, address: str, argon2_params: crypto.Argon2Params = crypto.DEFAULT_ARGON2,
 ) -> PasswordChange:
-    """A staff member changes their password (the API and the account page): every try is
-    counted, and past `attempts` in `window` nothing is checked; a change is audited and
-    ends every session. Raises UserError for a new password that cannot be used.
+    """A staff member changes their password (the API and the account page) from `address`;
+    a change is audited, forgets that address's failures and ends every session. Raises
+    UserError for a new password that cannot be used.
 
-    The count is written in the caller's transaction: callers answer a refusal without
-    raising, so it is committed with it."""
-    tried = await count_attempt(session=session, key=f"password:{user.id}", window=window,
-                                now=now)
-    if tried > attempts:
-        return "too-many-attempts"
+    Callers first pass `storage.throttle.admit_password_check` (`api.auth` does): a wrong
+    current password is a guess like a wrong sign-in, under the same limits."""
     if not await change_password(session=session, user=user, current_password=current_password,
                                  new_password=new_password, argon2_params=argon2_params):
         return "wrong-password"
+    await forget_password_failures(session=session, keyring=keyring, username=user.username,
+                                   address=address)
     await append_audit(session=session, actor=user.id, action="user.password_changed")
     return "changed"

@@ -25,6 +25,7 @@ from storage import crypto
 from storage.audit import append_audit
 from storage.keyfile import Keyring
 from storage.models import User, UserArea, utcnow
+from storage.passwords import password_refusal
 from storage.sessions import revoke_sessions
 from storage.text import N_
 
@@ -42,6 +43,13 @@ class UserError(ValueError):
 class NewUser:
     user: User
     totp_secret: str | None  # None: enrolled with a QR code at first sign-in
+
+
+async def refuse_weak_password(password: str, *, username: str) -> None:
+    """Raises UserError saying why, for a password `storage.passwords` finds too weak."""
+    refusal = await asyncio.to_thread(password_refusal, password, username=username)
+    if refusal is not None:
+        raise UserError(refusal)
 
 
 def generate_password() -> str:
@@ -78,11 +86,10 @@ async def create_user(
         raise UserError(N_("Escriba un nombre de usuario de 2 a 64 caracteres, sin espacios."))
     if role not in ROLES:
         raise UserError(f"Rol desconocido: {role}. Use uno de: {', '.join(ROLES)}.")
-    if len(password) < 12:
-        raise UserError(N_("La contraseña debe tener al menos 12 caracteres."))
     existing = await session.exec(select(User).where(col(User.username) == username))
     if existing.first() is not None:
         raise UserError(f"Ya existe un usuario llamado {username}.")
+    await refuse_weak_password(password, username=username)
 
     private_key, public_key = crypto.generate_keypair()
     password_hash, sealed = await asyncio.gather(
@@ -346,8 +353,7 @@ async def _reseal(
     *, session: AsyncSession, user: User, private_key: bytes, new_password: str,
     argon2_params: crypto.Argon2Params,
 ) -> None:
-    if len(new_password) < 12:
-        raise UserError(N_("La contraseña debe tener al menos 12 caracteres."))
+    await refuse_weak_password(new_password, username=user.username)
     user.password_hash, user.crypto_private_key = await asyncio.gather(
         asyncio.to_thread(_hasher.hash, new_password),
         asyncio.to_thread(crypto.seal_with_password, new_password, private_key,

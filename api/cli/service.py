@@ -150,7 +150,9 @@ def serve(
         application = create_app(settings)
     except KeyFileError as error:
         raise fail(str(error)) from None
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+    # The app reads proxy headers itself, from SOMOS_TRUSTED_PROXIES only (`create_app`).
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False,
+                proxy_headers=False)
 
 
 @app.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 
 from api.auth import check_login
@@ -26,6 +26,7 @@ class Token(BaseModel):
 
 @router.post("/token", responses=problem_responses(400, 401, 422, 429))
 async def login(
+    request: Request,
     # OAuth2's password form; FastAPI reads an empty form field as a missing one, so the
     # document says at least one character (grant_type, scope, client_* are not used here).
     username: Annotated[str, Form(min_length=1, pattern=STORABLE)],
@@ -35,10 +36,14 @@ async def login(
     settings: SettingsDep,
     otp: Annotated[str | None, Form(description="Código TOTP de 6 dígitos")] = None,
 ) -> Token:
-    """Checks password and TOTP, unlocks the user's private key into a new session."""
-    signed_in = await check_login(store=store, session=session, settings=settings,
-                                  username=username, password=password, otp=otp,
-                                  allow_enrollment=False)
+    """Checks password and TOTP, unlocks the user's private key into a new session.
+
+    Failed attempts slow down: from one address, after five for a username, the next
+    ones are refused (429, Retry-After) for a wait that doubles with each failure; the
+    right password and code from another address still sign in at once."""
+    signed_in = await check_login(request=request, store=store, session=session,
+                                  settings=settings, username=username, password=password,
+                                  otp=otp, allow_enrollment=False)
     lifetime = timedelta(hours=settings.session_hours)
     token = await create_session(
         session=session, user=signed_in.user, private_key=signed_in.private_key,

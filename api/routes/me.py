@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from api.auth import LOGIN_ATTEMPTS, LOGIN_WINDOW
+from api.auth import try_password_change
 from api.deps import CurrentSession, SessionDep, StoreDep, TriageSession
 from api.problems import Problem, problem_response, problem_responses
-from storage.staff import change_own_password
 from storage.users import LINK_LIFETIME, UserError, start_telegram_link
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"])
@@ -41,24 +40,20 @@ class PasswordChange(BaseModel):
 @router.post("/password", status_code=204,
              responses=problem_responses(400, 401, 403, 422, 429))
 async def password(
-    body: PasswordChange, current: CurrentSession, session: SessionDep, store: StoreDep
+    body: PasswordChange, request: Request, current: CurrentSession, session: SessionDep,
+    store: StoreDep,
 ) -> Response:
     """Changes the password; the same private key is sealed again, so old reports stay
     readable. Every session of the account ends: sign in again with the new password.
-    Wrong current passwords are limited like sign-ins (429)."""
+    A weak new password is refused (422 `weak-password`, saying why). Wrong current
+    passwords are limited as sign-ins are, per account and address (429, Retry-After)."""
     try:
-        outcome = await change_own_password(
-            session=session, user=current.user, current_password=body.current_password,
-            new_password=body.new_password, now=datetime.now(UTC), attempts=LOGIN_ATTEMPTS,
-            window=LOGIN_WINDOW, argon2_params=store.argon2,
-        )
+        outcome = await try_password_change(
+            request=request, store=store, session=session, user=current.user,
+            current_password=body.current_password, new_password=body.new_password)
     except UserError as error:
         raise Problem(422, str(error), code="weak-password") from None
-    # Refusals are returned, not raised: the attempt they counted must be committed.
-    if outcome == "too-many-attempts":
-        return problem_response(
-            429, "Demasiados intentos con la contraseña actual. Espere 15 minutos.",
-            headers={"Retry-After": str(int(LOGIN_WINDOW.total_seconds()))})
+    # Returned, not raised: the attempt counted in this transaction must be committed.
     if outcome == "wrong-password":
         return problem_response(403, "La contraseña actual no es correcta.", "bad-credentials")
     return Response(status_code=204)

@@ -1,5 +1,5 @@
 """The signed-in person's own account (`/cuenta`): a code to link their Telegram chat for
-pings, and a new password (limited like signing in; every session ends after it)."""
+pings, and a new password (limited as signing in is; every session ends after it)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,17 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 
-from api.auth import LOGIN_ATTEMPTS, LOGIN_WINDOW
+from api.auth import try_password_change
 from api.deps import SessionDep, StoreDep
+from api.problems import Problem
 from api.web.forms import Anyone, Triager, read_form, redirect
 from api.web.render import render
-from api.web.security import SESSION_COOKIE, WebSession, now_of
+from api.web.security import SESSION_COOKIE, WebSession
 from flows.messages import N_
-from storage.staff import change_own_password
 from storage.users import UserError, start_telegram_link
 
 router = APIRouter(include_in_schema=False)
 MSG_CURRENT_PASSWORD = N_("La contraseña actual no es correcta.")
-MSG_TOO_MANY_PASSWORDS = N_("Demasiados intentos con la contraseña actual. Espere 15 minutos.")
 
 
 def _account_page(request: Request, current: WebSession, *, link_code: str | None = None,
@@ -47,16 +46,18 @@ async def password(request: Request, session: SessionDep, store: StoreDep,
     form = await read_form(request, current)
     # Refusals return a page, so the attempt counted in this transaction is committed.
     try:
-        outcome = await change_own_password(
-            session=session, user=current.signed_in.user,
+        outcome = await try_password_change(
+            request=request, store=store, session=session, user=current.signed_in.user,
             current_password=form.get("current_password", ""),
-            new_password=form.get("new_password", ""), now=now_of(request),
-            attempts=LOGIN_ATTEMPTS, window=LOGIN_WINDOW, argon2_params=store.argon2,
-        )
+            new_password=form.get("new_password", ""))
     except UserError as error:
         return _account_page(request, current, error=str(error), status_code=422)
-    if outcome == "too-many-attempts":
-        return _account_page(request, current, error=MSG_TOO_MANY_PASSWORDS, status_code=429)
+    except Problem as problem:  # too many attempts: the wait is in Retry-After
+        response = _account_page(request, current, error=str(problem.detail),
+                                 status_code=problem.status_code)
+        if problem.headers and "Retry-After" in problem.headers:
+            response.headers["Retry-After"] = problem.headers["Retry-After"]
+        return response
     if outcome == "wrong-password":
         return _account_page(request, current, error=MSG_CURRENT_PASSWORD, status_code=403)
     response = redirect("/entrar?aviso=clave")

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 
 from api.auth import needs_totp_enrollment
+from api.clock import now_of
 from api.settings import Settings
 from storage.sessions import OpenSession, csrf_token, extend_session, resolve_session
 
@@ -86,11 +87,6 @@ def check_csrf(expected: str | None, form: FormData) -> None:
     given = form.get(CSRF_FIELD)
     if not expected or not isinstance(given, str) or not hmac.compare_digest(expected, given):
         raise CsrfRefused()
-
-
-def now_of(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
 
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 from markupsafe import Markup
 
 from api.auth import check_login
+from api.clock import now_of
 from api.deps import SessionDep, SettingsDep, StoreDep
 from api.problems import Problem
 from api.web.forms import Anyone, Enrolling, form_text, home_of, redirect, safe_next
@@ -26,7 +27,6 @@ from api.web.security import (
     WebSession,
     check_csrf,
     new_login_csrf,
-    now_of,
     secure_cookies,
     set_session_cookie,
 )
@@ -86,13 +86,16 @@ async def login(request: Request, session: SessionDep, store: StoreDep,
     username = form_text(form.get("username", ""))
     try:
         signed_in = await check_login(
-            store=store, session=session, settings=settings, username=username,
-            password=str(form.get("password", "")), otp=str(form.get("otp", "")) or None,
-            allow_enrollment=True,
+            request=request, store=store, session=session, settings=settings,
+            username=username, password=str(form.get("password", "")),
+            otp=str(form.get("otp", "")) or None, allow_enrollment=True,
         )
     except Problem as problem:
-        return _login_page(request, error=str(problem.detail), status_code=problem.status_code,
-                           username=username)
+        response = _login_page(request, error=str(problem.detail),
+                               status_code=problem.status_code, username=username)
+        if problem.headers and "Retry-After" in problem.headers:
+            response.headers["Retry-After"] = problem.headers["Retry-After"]
+        return response
     now = now_of(request)
     token = await create_session(
         session=session, user=signed_in.user, private_key=signed_in.private_key, now=now,

@@ -143,8 +143,14 @@ def test_users_reset_with_the_recovery_key_and_disable(tmp_path: Path) -> None:
     key_file = tmp_path / "recuperacion.txt"
     somos.run("init", "--recovery-key-file", str(key_file))
     assert key_file.stat().st_mode & 0o777 == 0o600
+    # A guessable password is refused with the reason, when adding and when restoring.
+    with pytest.raises(AssertionError, match="fácil de adivinar: contiene el nombre"):
+        somos.add_user("tumaco", "--role", "focal_point", password="Colombia2026!")
     somos.add_user("tumaco", "--role", "focal_point", "--municipality", TUMACO,
                    password="una contraseña bastante larga")
+    with pytest.raises(AssertionError, match="fácil de adivinar: contiene el nombre"):
+        somos.run("users", "reset", "tumaco", "--recovery-key-file", str(key_file),
+                  "--password-stdin", input="contraseña123\n")
     out = somos.run("users", "reset", "tumaco", "--recovery-key-file", str(key_file))
     assert "restaurada" in out and re.search(r"^password=\S{12,}$", out, re.MULTILINE)
 

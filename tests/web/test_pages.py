@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -16,19 +15,12 @@ from fastapi import FastAPI
 from api.demo import seed
 from storage.store import Store
 from tests.support.api import PAGES_URL, client_for
+from tests.support.clock import Clock
 from tests.support.places import CACERES, MEDELLIN, PASTO, TUMACO
 from tests.support.reports import submit, threat
 from tests.support.staff import PASSWORD, Staff, add_staff
 from tests.support.totp import fresh_code, other_code
 from tests.support.web_client import Browser, csrf_of
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
