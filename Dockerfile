@@ -67,7 +67,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 # Somos in /opt/somos, owned by root: the service user reads it and cannot change it. The
-# bytecode is compiled here, since nobody may write it later.
+# bytecode is compiled here, since nobody may write it later (a file a package ships that
+# does not compile, such as a template, is only reported).
 # Without a lock, the exact versions the build stage resolved (pip freeze there).
 RUN --mount=type=bind,from=build,source=/dist,target=/dist \
     python -m venv /opt/somos \
@@ -79,7 +80,8 @@ RUN --mount=type=bind,from=build,source=/dist,target=/dist \
         && /opt/somos/bin/pip install --no-deps /dist/somos-*.whl; \
     fi \
     && cp -r /dist/locales /opt/somos/lib/python3.11/site-packages/locales \
-    && /opt/somos/bin/python -m compileall -q /opt/somos/lib/python3.11/site-packages \
+    && { /opt/somos/bin/python -m compileall -q /opt/somos/lib/python3.11/site-packages \
+        || echo "compileall: a file did not compile; Python reads it uncompiled."; } \
     && chmod -R go-w /opt/somos
 
 # A numeric user with no shell and no home; /data (the key file, the SQLite database, the
