@@ -56,6 +56,10 @@ def test_services_start_in_order_and_https_is_optional() -> None:
     assert set(services) == {"db", "init", "somos", "caddy"}
     assert services["db"]["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
     assert services["init"]["command"] == ["init"] and services["init"]["restart"] == "no"
+    # No terminal anywhere: without one, `somos init` writes its secrets to a 0600 file in
+    # the data volume and never to the log (tests/e2e/test_cli.py checks that side).
+    assert not any(service.get("tty") or service.get("stdin_open")
+                   for service in services.values())
     assert services["init"]["depends_on"] == {"db": {"condition": "service_healthy"}}
     assert services["somos"]["depends_on"] == {
         "db": {"condition": "service_healthy"},
