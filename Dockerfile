@@ -1,43 +1,106 @@
-# Somos: API + web + Telegram bot in one process.
-# Build: docker build -t somos .   Run: docker run -p 8000:8000 -v somos-data:/data somos
-FROM python:3.11-slim AS base
+# syntax=docker/dockerfile:1
+# Somos: the API, the web pages and the Telegram bot in one process. With PostgreSQL and
+# an optional HTTPS proxy: compose.yaml and docs/operacion.md. Alone:
+#   docker build -t somos .
+#   docker run --rm -v somos-data:/data somos init      # once, and after each upgrade
+#   docker run -d -p 127.0.0.1:8000:8000 -v somos-data:/data somos
+#
+# The base image is pinned by digest (python:3.11-slim-bookworm, Python 3.11.16, built
+# 2026-08-25). To move to a newer build, read the digest of the tag now and put it in both
+# FROM lines:
+#   docker buildx imagetools inspect python:3.11-slim-bookworm --format '{{json .Manifest.Digest}}'
+
+# ---- build: the wheel, the compiled catalogs and the locked dependencies ----------------
+FROM python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /src
+# requirements.lock (`make lock`: every dependency pinned with its hashes) is copied when
+# it exists; the pattern lets the build go on without it.
+COPY pyproject.toml README.md requirements.loc[k] ./
+COPY flows ./flows
+COPY bot ./bot
+COPY storage ./storage
+COPY api ./api
+COPY locales ./locales
+
+# With requirements.lock: exactly the locked versions, each checked against its hash, and
+# Somos itself with --no-deps. Without it: the ranges of pyproject.toml, as pip resolves
+# them today.
+RUN python -m venv /opt/somos \
+    && if [ -f requirements.lock ]; then \
+        /opt/somos/bin/pip install --require-hashes -r requirements.lock; \
+    fi \
+    && /opt/somos/bin/pip wheel --no-deps --wheel-dir /dist . \
+    && if [ -f requirements.lock ]; then \
+        /opt/somos/bin/pip install --no-deps /dist/somos-*.whl; \
+    else \
+        /opt/somos/bin/pip install /dist/somos-*.whl; \
+    fi \
+    && /opt/somos/bin/pybabel compile -d locales -D messages \
+    && mkdir -p /dist/locales \
+    && cp -r locales/en locales/es /dist/locales/ \
+    && find /dist/locales -type f ! -name '*.mo' -delete \
+    && /opt/somos/bin/pip freeze --exclude somos > /dist/installed.txt \
+    && if [ -f requirements.lock ]; then cp requirements.lock /dist/; fi
+
+# ---- runtime ------------------------------------------------------------------------------
+FROM python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/somos/bin:$PATH \
     SOMOS_DATA_DIR=/data \
     SOMOS_ENVIRONMENT=production
 
-# pg_dump/pg_restore for `somos backup` / `somos restore` with PostgreSQL (a newer client
-# dumps an older server; an older client refuses a newer one).
+# pg_dump and pg_restore for `somos backup` / `somos restore` with PostgreSQL, of the
+# server's major version (15, as in compose.yaml: an older pg_dump refuses a newer server).
+# The version is Debian bookworm's (security updates); when Debian replaces it, read the
+# new one with `apt-cache policy postgresql-client-15` in this image and change it here.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends postgresql-client \
+    && apt-get install -y --no-install-recommends postgresql-client-15=15.20-0+deb12u1 \
     && rm -rf /var/lib/apt/lists/*
 
-RUN useradd --system --create-home --home-dir /app --uid 10001 somos \
-    && mkdir -p /data && chown somos:somos /data
+# Somos in /opt/somos, owned by root: the service user reads it and cannot change it. The
+# bytecode is compiled here, since nobody may write it later (a file a package ships that
+# does not compile, such as a template, is only reported).
+# Without a lock, the exact versions the build stage resolved (pip freeze there).
+RUN --mount=type=bind,from=build,source=/dist,target=/dist \
+    python -m venv /opt/somos \
+    && if [ -f /dist/requirements.lock ]; then \
+        /opt/somos/bin/pip install --require-hashes -r /dist/requirements.lock \
+        && /opt/somos/bin/pip install --no-deps /dist/somos-*.whl; \
+    else \
+        /opt/somos/bin/pip install --no-deps -r /dist/installed.txt \
+        && /opt/somos/bin/pip install --no-deps /dist/somos-*.whl; \
+    fi \
+    && cp -r /dist/locales /opt/somos/lib/python3.11/site-packages/locales \
+    && { /opt/somos/bin/python -m compileall -q /opt/somos/lib/python3.11/site-packages \
+        || echo "compileall: a file did not compile; Python reads it uncompiled."; } \
+    && chmod -R go-w /opt/somos
 
-WORKDIR /app
-COPY --chown=somos:somos pyproject.toml README.md ./
-COPY --chown=somos:somos flows ./flows
-COPY --chown=somos:somos bot ./bot
-COPY --chown=somos:somos storage ./storage
-COPY --chown=somos:somos api ./api
-COPY --chown=somos:somos locales ./locales
+# A numeric user with no shell and no home; /data (the key file, the SQLite database, the
+# backups, the initial secrets) is its own, 0700.
+RUN groupadd --system --gid 10001 somos \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin somos \
+    && install -d -o 10001 -g 10001 -m 0700 /data
 
-# Editable install keeps locales/ beside the packages, where the code looks for it.
-RUN pip install -e . \
-    && pybabel compile -d locales -D messages
-
-USER somos
+USER 10001:10001
+WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8000
 
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["/opt/somos/bin/python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
 
-# `somos init` is idempotent: it creates or upgrades the schema and keys on first start.
-# Its output here is the container log, not a terminal: the recovery key and the first
-# admin's secrets go to /data/secretos-iniciales.txt (0600), never to the log. Read it once
-# with `docker exec <container> cat /data/secretos-iniciales.txt`, then delete it.
-CMD ["sh", "-c", "somos init && exec somos serve --host 0.0.0.0 --port 8000"]
+# `somos init` runs apart, once before the first start and after each upgrade (compose.yaml
+# does it in its `init` service). Without a terminal it writes the recovery key and the
+# first administrator's secrets to /data/secretos-iniciales.txt (0600), never to the log.
+ENTRYPOINT ["somos"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -19,7 +19,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from api.labels import department_name, label_of, municipality_name
+from api.labels import (
+    department_name,
+    label_of,
+    municipality_name,
+    municipality_official_name,
+)
 from bot.i18n import translations
 from flows.messages import N_
 from storage.aggregates import DIMENSIONS, Query, Scope, count_reports, priority_rankings
@@ -197,19 +202,32 @@ async def protected_priorities(
     return result
 
 
-# The HXL hashtag of every column an export can have (https://hxlstandard.org/).
+# The HXL hashtag of every column an export can have (https://hxlstandard.org/). Every
+# file of every grouping passes libhxl's built-in validation (tests/api/test_hxl_exports.py):
+# places are DIVIPOLA codes and plain official names (the department has its own column),
+# periods are dates libhxl reads ("2024-10", "2024Q4", "2024").
 HXL_TAGS = {
     "department_code": "#adm1+code", "department": "#adm1+name",
     "municipality_code": "#adm2+code", "municipality": "#adm2+name",
-    "kind_code": "#event+type", "kind": "#event+type+name",
-    "category_code": "#event+category", "category": "#event+category+name",
+    "kind_code": "#event+type+code", "kind": "#event+type+name",
+    "category_code": "#event+category+code", "category": "#event+category+name",
     "month": "#date+month", "quarter": "#date+quarter", "year": "#date+year",
     "count": "#indicator+reports+num", "suppressed": "#meta+suppressed",
 }
+# Column names of a file: English identifiers, or Spanish ones with `lang=es`.
 HEADERS = {
-    "en": {"count": "count", "suppressed": "suppressed"},
-    "es": {"count": "conteo", "suppressed": "suprimido"},
+    "en": {},
+    "es": {
+        "department_code": "código_departamento", "department": "departamento",
+        "municipality_code": "código_municipio", "municipality": "municipio",
+        "kind_code": "código_tipo", "kind": "tipo",
+        "category_code": "código_categoría", "category": "categoría",
+        "month": "mes", "quarter": "trimestre", "year": "año",
+        "count": "conteo", "suppressed": "suprimido",
+    },
 }
+# How a file writes "suppressed" (English files as they always have).
+YES_NO = {"en": ("True", "False"), "es": ("sí", "no")}
 
 
 def long_fields(group_by: Sequence[str]) -> list[str]:
@@ -224,6 +242,20 @@ def long_fields(group_by: Sequence[str]) -> list[str]:
     return [*fields, "count", "suppressed"]
 
 
+def file_period(dimension: str, code: str) -> str:
+    """A period as files write it: a quarter "2024-Q4" as "2024Q4", the quarter form HXL's
+    date type reads (libhxl); months ("2024-10") and years are ISO 8601 already."""
+    return code.replace("-Q", "Q") if dimension == "quarter" else code
+
+
+def file_label(dimension: str, code: str, locale: str) -> str:
+    """A code's name in a file: a municipality by its plain official name (its department
+    has a column of its own), not the "Tumaco (Nariño)" the pages show."""
+    if dimension == "municipality":
+        return municipality_official_name(code)
+    return label(dimension, code, locale)
+
+
 def long_rows(protected: Protected, locale: str) -> list[dict[str, Any]]:
     """One row per published cell, with codes and names (5-digit DIVIPOLA for municipalities)."""
     dims = protected.query.group_by
@@ -234,9 +266,11 @@ def long_rows(protected: Protected, locale: str) -> list[dict[str, Any]]:
             if dimension == "municipality":
                 record["department_code"] = code[:2]
                 record["department"] = department_name(code[:2])
-            record[f"{dimension}_code" if dimension not in COARSE else dimension] = code
-            if dimension not in COARSE:
-                record[dimension] = label(dimension, code, locale)
+            if dimension in COARSE:
+                record[dimension] = file_period(dimension, code)
+            else:
+                record[f"{dimension}_code"] = code
+                record[dimension] = file_label(dimension, code, locale)
         record["count"] = value
         record["suppressed"] = value is None
         rows.append(record)
@@ -244,15 +278,20 @@ def long_rows(protected: Protected, locale: str) -> list[dict[str, Any]]:
 
 
 def to_csv(protected: Protected, *, locale: str = "en", hxl: bool = False) -> str:
-    records = long_rows(protected, "es" if locale == "es" else "en")
+    """The long table as CSV: a header row (English or, with `locale="es"`, Spanish names),
+    the HXL hashtag row when asked, then one row per cell (a suppressed count is empty)."""
+    locale = "es" if locale == "es" else "en"
+    records = long_rows(protected, locale)
     fields = long_fields(protected.query.group_by)
+    yes, no = YES_NO[locale]
     out = io.StringIO()
     writer = csv.writer(out)
-    names = HEADERS["es" if locale == "es" else "en"]
+    names = HEADERS[locale]
     writer.writerow([names.get(f, f) for f in fields])
     if hxl:
-        writer.writerow([HXL_TAGS.get(f, "") for f in fields])
+        writer.writerow([HXL_TAGS[f] for f in fields])
     for record in records:
+        record["suppressed"] = yes if record["suppressed"] else no
         writer.writerow(["" if record[f] is None else record[f] for f in fields])
     return out.getvalue()
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -135,6 +136,41 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.close()
 
 
+# /docs: Swagger UI from the package's own files (api/static, with their license), so the
+# page asks nothing of any other server; its policy lets the browser load nothing else.
+# ReDoc is off: FastAPI's page loads it from a CDN.
+DOCS_PAGE = """<!doctype html>
+<html lang="es">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Somos — API</title>
+<link rel="stylesheet" href="/static/swagger-ui.css">
+<link rel="icon" type="image/png" href="/static/swagger-ui-favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/static/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""
+DOCS_HEADERS = {
+    # Swagger UI sets style attributes, hence 'unsafe-inline' for styles only.
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def docs_page() -> HTMLResponse:
+    """The API's interactive documentation (Swagger UI), served entirely by this server."""
+    return HTMLResponse(DOCS_PAGE, headers=DOCS_HEADERS)
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """Builds the app; the store is built from settings unless a test hands one in."""
     settings = settings or Settings()
@@ -144,6 +180,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         summary="Reportes anónimos de amenazas y riesgos: bandeja de protección y agregados.",
         version="0.1.0",
         lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store or build_store(settings)
@@ -160,6 +198,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     # Added last, so outermost: everything sees the client a trusted proxy names (the
     # sign-in limits count by it); `somos serve` turns uvicorn's own copy of it off.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.get("/docs", include_in_schema=False)(docs_page)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(auth.router)

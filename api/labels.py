@@ -20,6 +20,13 @@ def municipality_name(code: str) -> str:
     return found.label if found else code
 
 
+def municipality_official_name(code: str) -> str:
+    """The official name alone ("San Andrés de Tumaco"), as data files and HXL's #adm2+name
+    want it; `municipality_name` is the everyday one with its department, for people."""
+    found = _country().get(code)
+    return found.name if found else code
+
+
 def refusal_texts(refusals: Iterable[tuple[str, str]], locale: str = "es") -> list[str]:
     """(msgid, value) refusals of `flows.municipalities.parse_codes` and `storage.staff`,
     as a person reads them."""

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from api.deps import SettingsDep, StoreDep
 from api.metrics import METRICS_PATH, Metrics
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -49,8 +49,10 @@ def may_scrape(request: Request, token: SecretStr | None) -> bool:
 @router.get(
     METRICS_PATH,
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
-                     "description": "Prometheus text format."}},
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+                     "description": "Prometheus text format."},
+               # The refusal: not this machine, or not the bearer of SOMOS_METRICS_TOKEN.
+               **problem_responses(403)},
 )
 async def metrics(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """Counts of events for Prometheus: requests, bot updates, reports by kind, outbox."""

@@ -204,7 +204,7 @@ def test_export_aggregates_from_the_cli_is_protected(tmp_path: Path) -> None:
     assert "1 celdas corregidas" in somos.run("rollups", "rebuild")
     assert "coinciden" in somos.run("rollups", "rebuild", "--check")
     spanish = somos.run("export", "aggregates", "--lang", "es", "--group-by", "department")
-    assert spanish.splitlines()[0].startswith("department_code,department,conteo")
+    assert spanish.splitlines()[0] == "código_departamento,departamento,conteo,suprimido"
 
 
 def test_exports_after_seeding_3000_reports_single_nobody_out(tmp_path: Path) -> None:
