@@ -214,24 +214,15 @@ class Step:
 
 
 class Alarm(Protocol):
-    """What the engine needs to answer a plea for help typed at any step (flows/pleas.py)."""
+    """Answers a plea for help typed at any step (flows/pleas.py): `heard` it in free text,
+    say the emergency `lines` first, a municipality's own lines from a `local_lines` Result
+    (`local`); `keeps` says whether the plea is still the question's answer (a description
+    that mentions danger), taken as usual after the lines instead of asked again."""
 
-    def heard(self, text: str) -> bool:
-        """Whether free text reads as a plea for help."""
-        ...
-
-    def keeps(self, step: Step, state: State, text: str) -> bool:
-        """Whether the plea is still this question's answer (a description that mentions
-        danger): it is taken as usual after the lines, instead of the question asked again."""
-        ...
-
-    def lines(self) -> tuple[Reply, ...]:
-        """The emergency lines, said first."""
-        ...
-
-    def local(self, state: State, data: Mapping[str, Any]) -> tuple[Reply, ...]:
-        """A municipality's own lines, from a `local_lines` Result."""
-        ...
+    def heard(self, text: str) -> bool: ...
+    def keeps(self, step: Step, state: State, text: str) -> bool: ...
+    def lines(self) -> tuple[Reply, ...]: ...
+    def local(self, state: State, data: Mapping[str, Any]) -> tuple[Reply, ...]: ...
 
 
 @dataclass(frozen=True)

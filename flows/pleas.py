@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +121,35 @@ class Pleas:
         with path.open(encoding="utf-8", newline="") as handle:
             return cls.from_rows(csv.DictReader(handle))
 
-    def _same(self, typed: str, plea: str) -> bool:
-        if typed == plea:
-            return True
-        return len(plea) >= TYPO_FROM and typed not in self.ordinary and _one_apart(typed, plea)
+    @cached_property
+    def _by_first_word(self) -> Mapping[str, tuple[tuple[str, ...], ...]]:
+        firsts: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in self.phrases:
+            firsts.setdefault(phrase[0], []).append(phrase)
+        return {word: tuple(phrases) for word, phrases in firsts.items()}
+
+    @cached_property
+    def _by_length(self) -> Mapping[int, frozenset[str]]:
+        lengths: dict[int, set[str]] = {}
+        for word in {word for phrase in self.phrases for word in phrase}:
+            lengths.setdefault(len(word), set()).add(word)
+        return {length: frozenset(words) for length, words in lengths.items()}
+
+    def _close(self, typed: str) -> frozenset[str]:
+        """The plea words `typed` may stand for: itself, or one letter off when long."""
+        same = self._by_length.get(len(typed), frozenset())
+        exact = {typed} & same
+        if typed in self.ordinary:
+            return frozenset(exact)
+        near = (
+            plea
+            for length in (len(typed) - 1, len(typed), len(typed) + 1)
+            for plea in self._by_length.get(length, ())
+            # One slip leaves the first or the last letter in place: a cheap test first.
+            if len(plea) >= TYPO_FROM and (typed[0] == plea[0] or typed[-1] == plea[-1])
+            and _one_apart(typed, plea)
+        )
+        return frozenset({*exact, *near})
 
     def heard(self, text: str) -> bool:
         """Whether the message reads as a plea for help."""
@@ -133,12 +158,14 @@ class Pleas:
             return False
         if "".join(words) in self.alone:
             return True
-        vocabulary = {word for phrase in self.phrases for word in phrase}
-        close = {typed: {p for p in vocabulary if self._same(typed, p)} for typed in set(words)}
+        close = {typed: self._close(typed) for typed in set(words)}
+        stands_for = [close[word] for word in words]
         return any(
-            all(phrase[j] in close[words[i + j]] for j in range(len(phrase)))
-            for phrase in self.phrases
-            for i in range(len(words) - len(phrase) + 1)
+            all(phrase[j] in stands_for[i + j] for j in range(1, len(phrase)))
+            for i, found in enumerate(stands_for)
+            for first in found
+            for phrase in self._by_first_word.get(first, ())
+            if i + len(phrase) <= len(words)
         )
 
 
