@@ -169,7 +169,7 @@ def test_demo_seed_writes_through_the_real_path_and_refuses_real_data(tmp_path: 
     real = Somos(tmp_path / "real", f"sqlite:///{tmp_path / 'real' / 'somos.db'}")
     real.run("init")
     real.run("chat", input="\n".join([
-        "1", "tumaco", "1", "1", "1", "1", "1", "1", "Amenaza real", "2", "2", "1", "1",
+        "1", "2", "tumaco", "1", "1", "1", "1", "1", "1", "Amenaza real", "2", "1", "1",
     ]) + "\n")
     with pytest.raises(AssertionError, match="reportes reales"):
         real.run("demo", "seed", "--reports", "5")

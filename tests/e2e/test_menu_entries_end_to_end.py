@@ -20,7 +20,7 @@ from flows.pleas import MSG_NOT_A_HOTLINE
 from flows.priorities import MSG_PRIORITY_SUMMARY
 from flows.reports import MSG_RECEIPT
 from flows.summary import MSG_ASK_NOTIFY, MSG_SUMMARY
-from flows.threat import MSG_ASK_DANGER, MSG_LINE_DANGER
+from flows.threat import MSG_ASK_DANGER, MSG_ASK_DESCRIPTION, MSG_LINE_DANGER
 from tests.support.botapi import ChatMessage, FakeUser
 from tests.support.harness import RECEIPT, Deployment
 from tests.support.places import TUMACO
@@ -154,7 +154,7 @@ def test_threat_report_asks_about_danger_first_and_answers_pleas(
                      "¿Quién está detrás, si lo sabe? No escriba nombres.", "¿Cuándo pasó?"):
         person.expect(question)
         person.tap_first_option()
-    person.settle()
+    person.expect(MSG_ASK_DESCRIPTION)
     description = f"{PLEA_DESCRIBED[locale]} {uuid.uuid4()}"
     person.say(description)  # at the description: kept, and the lines shown
     person.lines_then(MSG_ASK_EVIDENCE)
