@@ -13,7 +13,7 @@ from storage.models import RoutingRule
 from storage.routing import create_rule
 from storage.users import get_user_by_username
 
-CATEGORIES = frozenset({*taxonomy.THREATS, *taxonomy.STIGMA, *taxonomy.PRIORITIES})
+CATEGORIES = frozenset({*taxonomy.THREAT_CATEGORIES, *taxonomy.STIGMA, *taxonomy.PRIORITIES})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The whole conversation: the main menu, its six entries, help and exit, put together."""
+"""The whole conversation: the main menu, its entries, help and exit, put together."""
 
 from __future__ import annotations
 
@@ -8,19 +8,22 @@ from flows.engine import Command, Flow, Msg, Reply, State, Step, enter
 from flows.followup import FOLLOWUP, CaseStep, ReceiptCodeStep, ReplyStep
 from flows.menu import MENU, MSG_HELP, MSG_WELCOME, MenuStep
 from flows.municipalities import Catalog
+from flows.pleas import Emergency, default_pleas
 from flows.priorities import MUNICIPALITY as PRIORITY_START
 from flows.priorities import priority_steps
 from flows.protection import protection_steps
+from flows.quick import QUICK, QUICK_ANSWERS, quick_steps
 from flows.selfcare import SELFCARE, selfcare_steps
 from flows.stigma import MUNICIPALITY as STIGMA_START
 from flows.stigma import stigma_steps
-from flows.threat import MUNICIPALITY as THREAT_START
+from flows.threat import DANGER as THREAT_START
 from flows.threat import threat_steps
 from flows.wipe import WIPE_CONFIRM, AfterReportStep, WipeStep, wiped
 
 # Where each menu entry starts.
 TARGETS = {
     "threat": THREAT_START,
+    "quick": QUICK,
     "stigma": STIGMA_START,
     "priority": PRIORITY_START,
     "followup": FOLLOWUP,
@@ -44,8 +47,9 @@ def _on_command(flow: Flow) -> Flow:
 def build_flow(catalog: Catalog) -> Flow:
     """Builds the conversation over a municipality catalog (coverage is the caller's)."""
     steps: list[Step] = [
-        MenuStep(TARGETS),
+        MenuStep(TARGETS, presets={"quick": QUICK_ANSWERS}),
         *threat_steps(catalog),
+        *quick_steps(catalog),
         *stigma_steps(catalog),
         *priority_steps(catalog),
         ReceiptCodeStep(),
@@ -59,4 +63,5 @@ def build_flow(catalog: Catalog) -> Flow:
     by_id = {step.id: step for step in steps}
     if len(by_id) != len(steps):
         raise ValueError("two steps share an id")
-    return _on_command(Flow(name="somos", steps=by_id, start=MENU))
+    alarm = Emergency(catalog, default_pleas())
+    return _on_command(Flow(name="somos", steps=by_id, start=MENU, alarm=alarm))

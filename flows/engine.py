@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 from flows.messages import N_
 
@@ -213,6 +213,18 @@ class Step:
         return True
 
 
+class Alarm(Protocol):
+    """Answers a plea for help typed at any step (flows/pleas.py): `heard` it in free text,
+    say the emergency `lines` first, a municipality's own lines from a `local_lines` Result
+    (`local`); `keeps` says whether the plea is still the question's answer (a description
+    that mentions danger), taken as usual after the lines instead of asked again."""
+
+    def heard(self, text: str) -> bool: ...
+    def keeps(self, step: Step, state: State, text: str) -> bool: ...
+    def lines(self) -> tuple[Reply, ...]: ...
+    def local(self, state: State, data: Mapping[str, Any]) -> tuple[Reply, ...]: ...
+
+
 @dataclass(frozen=True)
 class Flow:
     """A named set of steps; `start` is where a new conversation lands."""
@@ -221,6 +233,7 @@ class Flow:
     steps: Mapping[str, Step]
     start: str
     on_command: Callable[[State, Command], tuple[State, tuple[Reply, ...]]] | None = None
+    alarm: Alarm | None = None
 
     def step(self, step_id: str) -> Step:
         return self.steps[step_id]
@@ -294,7 +307,10 @@ def advance(flow: Flow, state: State | None, event: Event) -> tuple[State, list[
         # Only the answer to the effect the current step is waiting for counts.
         if state.pending is None or state.pending.name != event.name or state.step is None:
             return state, []
-        state = replace(state, pending=None)
+        waited, step, state = state.pending, state.step, replace(state, pending=None)
+        if waited.params.get(EMERGENCY) and flow.alarm is not None and step in flow.steps:
+            # The municipality's lines, then the question that waited for them.
+            return state, [*flow.alarm.local(state, event.data), *flow.step(step).ask(state)]
     elif state.pending is not None:
         state = replace(state, pending=None)
 
@@ -304,6 +320,9 @@ def advance(flow: Flow, state: State | None, event: Event) -> tuple[State, list[
             return new, list(replies)
         new, replies = enter(flow, State(locale=state.locale), flow.start, remember=False)
         return new, list(replies)
+
+    if isinstance(event, Text) and flow.alarm is not None and flow.alarm.heard(event.text):
+        return _plea(flow, state, event, flow.alarm)
 
     if state.step is None or state.step not in flow.steps:
         # Any first message is treated as /start: the safety notice comes first. A location
@@ -338,7 +357,47 @@ def advance(flow: Flow, state: State | None, event: Event) -> tuple[State, list[
     if outcome.goto is None:
         return outcome.state, list(outcome.replies)
     new, replies = enter(flow, outcome.state, outcome.goto)
+    if _lines_first(new):
+        replies = ()  # asked once the municipality's emergency lines are there
     return new, [*outcome.replies, *replies]
+
+
+# --- A plea for help, at any step ------------------------------------------------------------
+
+# An Effect("local_lines") with this parameter: the municipality's lines come before the
+# question (the transport runs it as any `local_lines`; the engine answers its Result).
+EMERGENCY = "emergency"
+
+
+def emergency_lines(municipality: str) -> Effect:
+    return Effect("local_lines", {"municipality": municipality, EMERGENCY: True})
+
+
+def _lines_first(state: State) -> bool:
+    return state.pending is not None and bool(state.pending.params.get(EMERGENCY))
+
+
+def _plea(flow: Flow, state: State, event: Text, alarm: Alarm) -> tuple[State, list[Reply]]:
+    """The emergency lines first, then the conversation goes on where it was: the same
+    question again, or, where free text is the answer, the text taken as usual."""
+    lines = list(alarm.lines())
+    if state.step is None or state.step not in flow.steps:
+        new, greeting = advance(flow, State(locale=state.locale), Command("start"))
+        return new, [*lines, *greeting]
+    current = flow.step(state.step)
+    if not alarm.keeps(current, state, event.text):
+        said: tuple[Reply, ...] = ()
+        new, question = state, current.ask(state)
+    else:
+        outcome = current.take(state, event)
+        if outcome.goto is None:
+            return outcome.state, [*lines, *outcome.replies]
+        said = outcome.replies
+        new, question = enter(flow, outcome.state, outcome.goto)
+    municipality = new.answers.get("municipality")
+    if isinstance(municipality, str) and new.pending is None and new.status == "active":
+        return replace(new, pending=emergency_lines(municipality)), [*lines, *said]
+    return new, [*lines, *said, *question]
 
 
 def choices_with_nav(choices: Sequence[Choice]) -> tuple[Choice, ...]:

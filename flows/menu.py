@@ -1,9 +1,10 @@
-"""The main menu: six entries, the language toggle and help; no "Atrás" or "Cancelar"."""
+"""The main menu: seven entries, the language toggle and help; no "Atrás" or "Cancelar"."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
@@ -41,9 +42,11 @@ MSG_HELP = N_(
     "En cualquier momento escriba /salir para cerrar y borrar esta conversación."
 )
 
-# The six entries, in this order; the code is also answers["kind"] for the reports.
+# The entries, in this order; the code is also answers["kind"] for the reports, unless the
+# MenuStep's `presets` answer otherwise (the quick report is a threat report).
 ENTRIES: Mapping[str, str] = {
     "threat": N_("🚨 Reportar una amenaza o situación de riesgo"),
+    "quick": N_("⚡ Reporte rápido: pocas preguntas"),
     "stigma": N_("📢 Reportar estigmatización contra un líder o lideresa"),
     "priority": N_("🗳️ Prioridades de seguridad de mi comunidad"),
     "followup": N_("🔎 Seguimiento a mi reporte / solicitar protección"),
@@ -67,6 +70,7 @@ class MenuStep(Step):
     id: str = MENU
     next: Next = MENU
     key: str = "kind"
+    presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def ask(self, state: State) -> tuple[Reply, ...]:
         locale = state.locale if state.locale in LOCALES else "es"
@@ -80,7 +84,9 @@ class MenuStep(Step):
     def take(self, state: State, event: StepEvent) -> Outcome:
         code = event.code if isinstance(event, Pick) else ""
         if code in ENTRIES and code in self.targets:
-            return Outcome(state.answer(self.key, code), goto=self.targets[code])
+            answers = self.presets.get(code, {self.key: code})
+            return Outcome(replace(state, answers={**state.answers, **answers}),
+                           goto=self.targets[code])
         if code == LANGUAGE:
             return Outcome(replace(state, locale=other_locale(state.locale)), goto=self.id)
         if code == HELP:

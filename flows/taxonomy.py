@@ -51,6 +51,13 @@ THREATS: Taxonomy = _taxonomy(
     ("threat.other", N_("Otra situación de riesgo")),
 )
 
+# Every category a threat report may have: the ones offered as buttons, and the one of a
+# quick report (flows/quick.py), where nobody chose one.
+UNSPECIFIED_THREAT = "threat.unspecified"
+THREAT_CATEGORIES: Taxonomy = _taxonomy(
+    *THREATS.items(), (UNSPECIFIED_THREAT, N_("Sin clasificar (reporte rápido)"))
+)
+
 CHANNELS: Taxonomy = _taxonomy(
     ("channel.in_person", N_("En persona")),
     ("channel.pamphlet", N_("Panfleto o escrito")),
@@ -168,7 +175,7 @@ ALL: Mapping[str, Taxonomy] = MappingProxyType(
         "kind": KINDS,
         "urgency": URGENCIES,
         "target": TARGETS,
-        "threat": THREATS,
+        "threat": THREAT_CATEGORIES,
         "channel": CHANNELS,
         "actor": ACTORS,
         "when": WHEN,

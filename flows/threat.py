@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from flows import taxonomy
-from flows.engine import Msg, Reply, Step
+from flows.engine import Msg, Outcome, Reply, State, Step, StepEvent, emergency_lines
 from flows.evidence import EvidenceStep
 from flows.messages import N_
 from flows.municipalities import Catalog
 from flows.municipality_step import MSG_ASK_MUNICIPALITY, MunicipalityStep
+from flows.pleas import danger_replies
 from flows.steps import ChoiceStep, ConfirmStep, TextStep
 from flows.summary import (
     MSG_LINE_NOTIFY,
@@ -19,13 +22,9 @@ from flows.summary import (
     text_line,
 )
 
+DANGER = "threat.danger"
 MUNICIPALITY = "threat.municipality"
 
-MSG_EMERGENCY = N_(
-    "Si hay peligro ahora mismo, llame ya:\n"
-    "• 123 Policía\n"
-    "• 103 Línea Vida de la UNP (Unidad Nacional de Protección)"
-)
 MSG_ASK_TARGET = N_("¿Quién está en riesgo?")
 MSG_ASK_THREAT = N_("¿Qué pasó?")
 MSG_ASK_CHANNEL = N_("¿Cómo llegó la amenaza?")
@@ -35,7 +34,7 @@ MSG_ASK_DESCRIPTION = N_(
     "Cuente con sus palabras qué pasó. Puede escribir o enviar una nota de voz. "
     "No diga su nombre ni el de otras personas."
 )
-MSG_ASK_DANGER = N_("¿Alguien está en peligro inmediato en este momento?")
+MSG_ASK_DANGER = N_("¿Alguien está en peligro ahora?")
 
 MSG_LINE_TARGET = N_("En riesgo: {value}")
 MSG_LINE_THREAT = N_("Qué pasó: {value}")
@@ -48,12 +47,33 @@ MSG_LINE_DANGER = N_("Peligro inmediato: {value}")
 
 
 def _emergency_if_yes(code: str) -> tuple[Reply, ...]:
-    return (Reply(Msg(MSG_EMERGENCY)),) if code == "yes" else ()
+    return danger_replies() if code == "yes" else ()
+
+
+def danger_step(step_id: str, next_step: str) -> ChoiceStep:
+    """Danger first: "Sí" shows 123 and 103 at once and makes the report `immediate`."""
+    return ChoiceStep(step_id, Msg(MSG_ASK_DANGER), taxonomy.YES_NO, next_step,
+                      key="immediate_danger", on_answer=_emergency_if_yes)
+
+
+@dataclass(frozen=True)
+class PlaceStep(MunicipalityStep):
+    """The municipality question of a report; once someone in danger names the place, its
+    own emergency lines come before the next question."""
+
+    def take(self, state: State, event: StepEvent) -> Outcome:
+        outcome = super().take(state, event)
+        code = outcome.state.answers.get(self.key)
+        if outcome.goto is None or outcome.state.answers.get("immediate_danger") != "yes" \
+                or not isinstance(code, str):
+            return outcome
+        return replace(outcome, state=replace(outcome.state, pending=emergency_lines(code)))
 
 
 def threat_steps(catalog: Catalog) -> list[Step]:
     return [
-        MunicipalityStep(MUNICIPALITY, Msg(MSG_ASK_MUNICIPALITY), catalog, "threat.target"),
+        danger_step(DANGER, MUNICIPALITY),
+        PlaceStep(MUNICIPALITY, Msg(MSG_ASK_MUNICIPALITY), catalog, "threat.target"),
         ChoiceStep("threat.target", Msg(MSG_ASK_TARGET), taxonomy.TARGETS, "threat.type",
                    key="target"),
         ChoiceStep("threat.type", Msg(MSG_ASK_THREAT), taxonomy.THREATS, "threat.channel",
@@ -66,14 +86,13 @@ def threat_steps(catalog: Catalog) -> list[Step]:
                    key="when"),
         TextStep("threat.description", Msg(MSG_ASK_DESCRIPTION), "threat.evidence",
                  key="description", voice=True),
-        EvidenceStep("threat.evidence", "threat.danger"),
-        ChoiceStep("threat.danger", Msg(MSG_ASK_DANGER), taxonomy.YES_NO, "threat.notify",
-                   key="immediate_danger", on_answer=_emergency_if_yes),
+        EvidenceStep("threat.evidence", "threat.notify"),
         notify_step("threat.notify", "threat.confirm"),
         ConfirmStep(
             "threat.confirm",
             MSG_SUMMARY,
             (
+                coded_line(MSG_LINE_DANGER, "immediate_danger"),
                 municipality_line(catalog),
                 coded_line(MSG_LINE_TARGET, "target"),
                 coded_line(MSG_LINE_THREAT, "category"),
@@ -82,7 +101,6 @@ def threat_steps(catalog: Catalog) -> list[Step]:
                 coded_line(MSG_LINE_WHEN, "when"),
                 text_line(MSG_LINE_DESCRIPTION, "description"),
                 count_line(MSG_LINE_EVIDENCE, "evidence"),
-                coded_line(MSG_LINE_DANGER, "immediate_danger"),
                 coded_line(MSG_LINE_NOTIFY, "notify"),
             ),
         ),

@@ -26,7 +26,7 @@ from storage.routing import delete_rule, list_rules
 
 router = APIRouter(include_in_schema=False)
 RECIPIENT_ROLES = ("focal_point", "admin")
-CATEGORIES_BY_KIND = {"threat": taxonomy.THREATS, "stigma": taxonomy.STIGMA,
+CATEGORIES_BY_KIND = {"threat": taxonomy.THREAT_CATEGORIES, "stigma": taxonomy.STIGMA,
                       "priority": taxonomy.PRIORITIES}
 MSG_BAD_PLACE = N_("Escriba un código de departamento (2 dígitos) o de municipio (5 dígitos), "
                    "o deje el lugar vacío para todo el país. Revise:")

@@ -68,7 +68,7 @@ async def at_evidence_question(person: Person) -> None:
 
 async def test_a_question_that_takes_no_files_never_downloads_them(store: Store) -> None:
     person, files = Person(conversations(store), 9_100_001), Files()
-    await person.do([Command("start"), "threat"])
+    await person.do([Command("start"), "threat", "no"])
     for _ in range(10):
         turn = await person.send(files.offer(NINE_MB))
         assert texts(turn)[0] == "Aquí no puedo recibir archivos."

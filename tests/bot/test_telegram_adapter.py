@@ -149,4 +149,4 @@ async def test_a_button_press_advances_and_removes_the_old_keyboard(
     }})
     names = [name for name, _ in request.calls]
     assert "answerCallbackQuery" in names and "editMessageReplyMarkup" in names
-    assert request.sent()[-1]["text"] == "¿En qué municipio pasó? Escriba el nombre."
+    assert request.sent()[-1]["text"] == "¿Alguien está en peligro ahora?"

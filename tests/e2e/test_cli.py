@@ -95,12 +95,12 @@ def test_chat_completes_a_threat_report_in_the_terminal(tmp_path: Path) -> None:
     somos.run("init")
     answers = [
         "1",            # menu: report a threat
+        "2",            # ¿alguien está en peligro ahora? no
         "tumaco",
         "1",            # Sí, es Tumaco (Nariño)
         "1", "1", "2", "1", "1",   # yo, amenaza de muerte, panfleto, grupo armado, hoy
         "Me amenazaron en la puerta de la casa",
         "2",            # evidencia: omitir
-        "2",            # peligro inmediato: no
         "1",            # avisos por este chat: no
         "1",            # enviar
     ]
@@ -115,7 +115,7 @@ def test_audit_verify_passes_then_names_the_edited_entry(tmp_path: Path) -> None
     somos = Somos(tmp_path / "data", f"sqlite:///{database}")
     somos.run("init")
     somos.run("chat", input="\n".join([
-        "1", "tumaco", "1", "1", "1", "1", "1", "1", "Amenaza en la vereda", "2", "2", "1", "1",
+        "1", "2", "tumaco", "1", "1", "1", "1", "1", "1", "Amenaza en la vereda", "2", "1", "1",
     ]) + "\n")
     assert "Cadena de auditoría íntegra" in somos.run("audit", "verify")
     with sqlite3.connect(database) as connection:
@@ -175,7 +175,7 @@ def test_demo_seed_writes_through_the_real_path_and_refuses_real_data(tmp_path: 
     real = Somos(tmp_path / "real", f"sqlite:///{tmp_path / 'real' / 'somos.db'}")
     real.run("init")
     real.run("chat", input="\n".join([
-        "1", "tumaco", "1", "1", "1", "1", "1", "1", "Amenaza real", "2", "2", "1", "1",
+        "1", "2", "tumaco", "1", "1", "1", "1", "1", "1", "Amenaza real", "2", "1", "1",
     ]) + "\n")
     with pytest.raises(AssertionError, match="reportes reales"):
         real.run("demo", "seed", "--reports", "5")

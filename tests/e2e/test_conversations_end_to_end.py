@@ -21,10 +21,12 @@ from tests.support.media import GPS_IFD, PERSON, PLACE, gps_tagged_jpeg, ogg_opu
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("conversations")]
 
 
-def open_threat_report(user: FakeUser) -> None:
+def open_threat_report(user: FakeUser, danger: str = "No") -> None:
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")
     user.press("🚨 Reportar una amenaza o situación de riesgo")
+    user.wait_for_bot_message("¿Alguien está en peligro ahora?")
+    user.press(danger)
     user.wait_for_bot_message("¿En qué municipio pasó?")
     user.send_text("tumaco")
     user.wait_for_bot_message("¿Es Tumaco (Nariño)?")
@@ -52,8 +54,6 @@ def test_voice_description_and_gps_jpeg_document_reach_the_focal_point_clean(
                        mime_type="image/jpeg")
     user.wait_for_bot_message("Recibido")
     user.press("Listo")
-    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
-    user.press("No")
     user.wait_for_bot_message("¿Podemos avisarle")
     user.press("No")
     summary = user.wait_for_bot_message("Revise su reporte")
@@ -252,14 +252,11 @@ def test_linked_focal_point_gets_a_content_free_alert_and_consenting_reporter_ne
     staff_chat.wait_for_bot_message("Este chat recibirá avisos")
 
     reporter = deployment.user()
-    open_threat_report(reporter)
+    open_threat_report(reporter, danger="Sí")
     description = "Hombres armados rodean la casa ahora mismo"
     reporter.send_text(description)
     reporter.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
     reporter.press("Omitir")
-    reporter.wait_for_bot_message("¿Alguien está en peligro inmediato")
-    reporter.press("Sí")
-    reporter.wait_for_bot_message("123")
     reporter.wait_for_bot_message("¿Podemos avisarle")
     reporter.press("Sí")
     reporter.wait_for_bot_message("Revise su reporte")

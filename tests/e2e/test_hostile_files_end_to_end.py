@@ -52,6 +52,8 @@ def at_municipality_question(user: FakeUser) -> None:
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")
     user.press("🚨 Reportar una amenaza o situación de riesgo")
+    user.wait_for_bot_message("¿Alguien está en peligro ahora?")
+    user.press("No")
     user.wait_for_bot_message("¿En qué municipio pasó?")
 
 

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from bot.i18n import translations
 from flows.evidence import MSG_ASK_EVIDENCE
+from flows.menu import MSG_MENU, MSG_WELCOME
+from flows.municipality_step import MSG_ASK_MUNICIPALITY
+from flows.pleas import MSG_NOT_A_HOTLINE
 from flows.priorities import MSG_PRIORITY_SUMMARY
 from flows.reports import MSG_RECEIPT
-from flows.summary import MSG_SUMMARY
-from tests.support.botapi import FakeUser
+from flows.summary import MSG_ASK_NOTIFY, MSG_SUMMARY
+from flows.threat import MSG_ASK_DANGER, MSG_ASK_DESCRIPTION, MSG_LINE_DANGER
+from tests.support.botapi import ChatMessage, FakeUser
 from tests.support.harness import RECEIPT, Deployment
+from tests.support.places import TUMACO
 
 # One worker runs them all: they share one deployment (a module fixture).
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("menu_entries")]
@@ -32,6 +38,7 @@ class Person:
         self.user = user
         self.locale = locale
         self.t: Callable[[str], str] = translations(locale).gettext
+        self.mark = 0
 
     def settle(self) -> None:
         """Waits until the bot has answered everything, as a person waits to read."""
@@ -41,8 +48,19 @@ class Person:
         text = self.t(msgid).split("{")[0].strip()
         return self.user.wait_for_bot_message(text, timeout=timeout).text
 
+    def remember(self) -> None:
+        """Marks where the bot's answers to the next action begin."""
+        last = self.user.last_bot_message()
+        self.mark = last.message_id if last is not None else 0
+
+    def say(self, text: str) -> None:
+        self.settle()
+        self.remember()
+        self.user.send_text(text)
+
     def tap(self, msgid: str) -> None:
         self.settle()
+        self.remember()
         self.user.press(self.t(msgid))
         self.settle()
 
@@ -72,6 +90,29 @@ class Person:
         self.user.wait_for_bot_message(label)
         self.tap("Sí")
 
+    def new_messages(self, last: str) -> list[ChatMessage]:
+        """The bot's messages since this person's last action, up to the one with `last`."""
+        self.expect(last)
+        self.settle()
+        return [m for m in self.user.bot_messages() if m.message_id > self.mark]
+
+    def lines_then(self, msgid: str) -> None:
+        """The emergency lines come first, then the conversation goes on with `msgid`."""
+        said = self.new_messages(msgid)
+        assert "123" in said[0].text and "103" in said[0].text, said[0].text
+        assert said[1].text == self.t(MSG_NOT_A_HOTLINE)
+        assert said[-1].text.startswith(self.t(msgid).split("{")[0]), said[-1].text
+
+    def report_seen_by_the_focal_point(self, deployment: Deployment,
+                                       description: str) -> dict[str, Any]:
+        """The report as Nariño's focal point (Tumaco is in Nariño) reads it in the API."""
+        with deployment.api() as api:
+            items = api.get("/api/v1/reports", params={"kind": "threat"}).json()["items"]
+            details: list[dict[str, Any]] = [
+                api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
+        (mine,) = [d for d in details if d["answers"].get("description") == description]
+        return mine
+
     def receipt(self) -> str:
         text = self.expect(MSG_RECEIPT, timeout=30)
         match = RECEIPT.search(text)
@@ -79,27 +120,97 @@ class Person:
         return match.group(1).replace(" ", "")
 
 
+# What a person in danger might type, in each language.
+PLEA = {"es": "hola necesito ayuda me van a matar", "en": "help me they are going to kill me"}
+PLEA_DESCRIBED = {"es": "Nos van a matar si no nos vamos. Ayuda.",
+                  "en": "They will kill us if we do not leave. Help."}
+
+
 @pytest.mark.parametrize("locale", LOCALES)
-def test_threat_report(deployment: Deployment, locale: str) -> None:
+def test_threat_report_asks_about_danger_first_and_answers_pleas(
+    deployment: Deployment, locale: str
+) -> None:
     person = Person(deployment.user(), locale)
     person.open_menu()
+    person.settle()
+    person.say(PLEA[locale])  # at the menu
+    person.lines_then(MSG_MENU)
+
     person.tap("🚨 Reportar una amenaza o situación de riesgo")
-    person.expect("¿En qué municipio pasó? Escriba el nombre.")
-    person.municipality("Mompox", "Mompox (Bolívar)")
+    (first,) = person.new_messages(MSG_ASK_DANGER)
+    assert first.text == person.t(MSG_ASK_DANGER)  # the first question of the report
+    assert first.buttons()[:2] == [person.t("Sí"), person.t("No")]
+    person.tap("Sí")
+    said = person.new_messages(MSG_ASK_MUNICIPALITY)
+    assert "123" in said[0].text and "103" in said[0].text
+    assert said[-1].text == person.t(MSG_ASK_MUNICIPALITY)
+
+    person.say(PLEA[locale])  # at the municipality question
+    person.lines_then(MSG_ASK_MUNICIPALITY)
+    person.municipality("tumaco", "Tumaco (Nariño)")
+    # Someone in danger: Tumaco's own line as soon as the place is known.
+    person.user.wait_for_bot_message("602 727 0000")
     for question in ("¿Quién está en riesgo?", "¿Qué pasó?", "¿Cómo llegó la amenaza?",
                      "¿Quién está detrás, si lo sabe? No escriba nombres.", "¿Cuándo pasó?"):
         person.expect(question)
         person.tap_first_option()
-    person.settle()
-    person.user.send_text(f"threat {locale} {uuid.uuid4()}")
-    person.expect(MSG_ASK_EVIDENCE)
+    person.expect(MSG_ASK_DESCRIPTION)
+    description = f"{PLEA_DESCRIBED[locale]} {uuid.uuid4()}"
+    person.say(description)  # at the description: kept, and the lines shown
+    person.lines_then(MSG_ASK_EVIDENCE)
     person.tap("Omitir")
-    person.expect("¿Alguien está en peligro inmediato en este momento?")
+    person.expect(MSG_ASK_NOTIFY)
     person.tap("No")
-    person.tap("No")  # notify
-    person.expect(MSG_SUMMARY)
+    summary = person.expect(MSG_SUMMARY)
+    assert description in summary
+    assert person.t(MSG_LINE_DANGER).format(value=person.t("Sí")) in summary
+    asked = [m.text for m in person.user.bot_messages()].count(person.t(MSG_ASK_DANGER))
+    assert asked == 1  # danger is never asked twice
     person.tap("✅ Enviar reporte")
     assert len(person.receipt()) == 16
+
+    mine = person.report_seen_by_the_focal_point(deployment, description)
+    assert mine["urgency"] == "immediate" and mine["municipality_code"] == TUMACO
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_quick_report_in_five_actions_reaches_tumacos_focal_point(
+    deployment: Deployment, locale: str
+) -> None:
+    person = Person(deployment.user(), locale)
+    person.open_menu()
+    person.tap("⚡ Reporte rápido: pocas preguntas")
+    person.expect(MSG_ASK_DANGER)
+    said = f"quick {locale} {uuid.uuid4()}"
+    actions: list[Callable[[], object]] = [
+        lambda: person.tap("No"),
+        lambda: person.user.send_text("tumaco"),
+        lambda: person.tap("Sí"),  # ¿Es Tumaco (Nariño)?
+        lambda: person.user.send_text(said),
+        lambda: person.tap("✅ Enviar reporte"),
+    ]
+    for action in actions:
+        person.settle()
+        action()
+    assert len(actions) <= 5
+    assert len(person.receipt()) == 16
+
+    mine = person.report_seen_by_the_focal_point(deployment, said)
+    assert (mine["kind"], mine["category"]) == ("threat", "threat.unspecified")
+    assert mine["category_label"] == "Sin clasificar (reporte rápido)"
+    assert mine["municipality_code"] == TUMACO and mine["urgency"] == "normal"
+
+
+def test_a_plea_as_the_first_message_gets_the_lines_before_the_welcome(
+    deployment: Deployment,
+) -> None:
+    person = Person(deployment.user(), "es")
+    person.user.send_text("me van a matar ayuda")
+    person.user.wait_for_bot_message(person.t(MSG_MENU))
+    person.settle()
+    texts = [m.text for m in person.user.bot_messages()]
+    assert "123" in texts[0] and "103" in texts[0]
+    assert texts[2:] == [person.t(MSG_WELCOME), person.t(MSG_MENU)]
 
 
 @pytest.mark.parametrize("locale", LOCALES)

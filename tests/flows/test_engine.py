@@ -63,9 +63,9 @@ QUESTION = {
 }
 # The way to the summary; a str is a button code, pressed on the question that shows it.
 PATH: list[Event | str] = [
-    Command("start"), "threat", Text("tumaco"), f"mun:{TUMACO}", "target.self", "threat.extortion",
-    "channel.phone", "actor.unknown", "when.today", Text("Me dejaron un panfleto."), "skip", "no",
-    "no",
+    Command("start"), "threat", "no", Text("tumaco"), f"mun:{TUMACO}", "target.self",
+    "threat.extortion", "channel.phone", "actor.unknown", "when.today",
+    Text("Me dejaron un panfleto."), "skip", "no",
 ]  # fmt: skip
 
 
@@ -93,7 +93,7 @@ def test_start_shows_welcome_then_menu_without_nav_buttons() -> None:
     state, replies = advance(FLOW, None, Command("start"))
     assert msgids(replies) == [MSG_WELCOME, MSG_MENU]
     assert [c.code for c in replies[1].choices] == [
-        "threat", "stigma", "priority", "followup", "selfcare", "wipe", "lang", "help",
+        "threat", "quick", "stigma", "priority", "followup", "selfcare", "wipe", "lang", "help",
     ]  # fmt: skip
     assert state == State(step=MENU, status="active")
 
@@ -170,7 +170,8 @@ def test_engine_without_command_handler_enters_start() -> None:
 # --- Atrás and Cancelar ------------------------------------------------------------------------
 
 BACK = [
-    (MUN, MENU),
+    ("threat.danger", MENU),
+    (MUN, "threat.danger"),
     ("threat.target", MUN),
     ("threat.type", "threat.target"),
     ("threat.channel", "threat.type"),
@@ -178,8 +179,7 @@ BACK = [
     ("threat.when", "threat.actor"),
     ("threat.description", "threat.when"),
     ("threat.evidence", "threat.description"),
-    ("threat.danger", "threat.evidence"),
-    ("threat.notify", "threat.danger"),
+    ("threat.notify", "threat.evidence"),
     ("threat.confirm", "threat.notify"),
 ]
 
@@ -206,7 +206,7 @@ def test_answer_changed_after_back_replaces_the_old_one() -> None:
     assert asks(replies, "threat.type")
     assert state.answers["target"] == "target.leader"
     assert state.answers["municipality"] == TUMACO
-    assert state.history == ("menu", MUN, "threat.target")
+    assert state.history == ("menu", "threat.danger", MUN, "threat.target")
 
 
 @pytest.mark.parametrize("here", [*(step for step in QUESTION if step != MENU), "tumaco-pending"])

@@ -33,8 +33,10 @@ from flows.priorities import (
     MSG_PRIORITY_THANKS,
     priority_thanks_replies,
 )
+from flows.quick import QUICK_ANSWERS
 from flows.reports import receipt_replies
 from flows.selfcare import MSG_ASK_SELFCARE
+from flows.threat import MSG_ASK_DANGER
 from flows.wipe import AFTER_REPORT, MSG_AFTER_REPORT, MSG_ASK_WIPE, MSG_EXIT, after_report_state
 from tests.support.places import TUMACO
 from tests.support.walk import FLOW, Item, assert_well_formed, codes, last, msgids, press, trace
@@ -46,12 +48,13 @@ def menu() -> tuple[State, list[Reply]]:
     return advance(FLOW, None, Command("start"))
 
 
-def test_the_menu_lists_six_entries_then_language_and_help_without_nav() -> None:
+def test_the_menu_lists_seven_entries_then_language_and_help_without_nav() -> None:
     _, replies = menu()
     (reply,) = replies[1:]
     assert reply.step == MENU and reply.text == Msg(MSG_MENU)
     assert [(c.code, c.label) for c in reply.choices] == [
         ("threat", Msg("🚨 Reportar una amenaza o situación de riesgo")),
+        ("quick", Msg("⚡ Reporte rápido: pocas preguntas")),
         ("stigma", Msg("📢 Reportar estigmatización contra un líder o lideresa")),
         ("priority", Msg("🗳️ Prioridades de seguridad de mi comunidad")),
         ("followup", Msg("🔎 Seguimiento a mi reporte / solicitar protección")),
@@ -65,7 +68,8 @@ def test_the_menu_lists_six_entries_then_language_and_help_without_nav() -> None
 @pytest.mark.parametrize(
     ("entry", "step", "question"),
     [
-        ("threat", "threat.municipality", MSG_ASK_MUNICIPALITY),
+        ("threat", "threat.danger", MSG_ASK_DANGER),
+        ("quick", "quick.danger", MSG_ASK_DANGER),
         ("stigma", "stigma.municipality", MSG_ASK_MUNICIPALITY),
         ("priority", "priority.municipality", MSG_ASK_PRIORITY_MUNICIPALITY),
         ("followup", "followup.code", MSG_ASK_CODE),
@@ -78,7 +82,8 @@ def test_each_entry_asks_its_first_question_with_atras_and_cancelar(
 ) -> None:
     state, replies = last([Command("start"), entry])
     assert state.step == step and state.history == (MENU,)
-    assert state.answers == {"kind": entry}
+    # The quick report is a threat report whose category nobody chose.
+    assert state.answers == (QUICK_ANSWERS if entry == "quick" else {"kind": entry})
     assert replies[-1].text.msgid == question and replies[-1].step == step
     assert codes(replies[-1])[-2:] == [NAV_BACK, NAV_CANCEL]
     back, replies = advance(FLOW, state, press(replies, NAV_BACK))
@@ -86,7 +91,9 @@ def test_each_entry_asks_its_first_question_with_atras_and_cancelar(
 
 
 def test_every_entry_is_on_the_menu_in_the_order_of_the_design() -> None:
-    assert list(ENTRIES) == ["threat", "stigma", "priority", "followup", "selfcare", "wipe"]
+    assert list(ENTRIES) == [
+        "threat", "quick", "stigma", "priority", "followup", "selfcare", "wipe",
+    ]  # fmt: skip
 
 
 # --- Language ------------------------------------------------------------------------------------
@@ -100,7 +107,7 @@ def test_language_toggles_to_english_and_back_showing_the_menu_again() -> None:
     assert {c.code: c.label for c in replies[0].choices}["lang"] == Msg("🌐 Español")
     # The locale survives the draft, a report begun and cancelled, and /start.
     english = State.from_json(english.to_json())
-    state, replies = last(["threat", Text("tumaco"), NAV_CANCEL], english, replies)
+    state, replies = last(["threat", "no", Text("tumaco"), NAV_CANCEL], english, replies)
     assert state.locale == "en" and msgids(replies) == [MSG_CANCELLED, MSG_MENU]
     state, replies = advance(FLOW, state, Command("start"))
     assert state.locale == "en" and msgids(replies) == [MSG_WELCOME, MSG_MENU]
@@ -146,7 +153,8 @@ def test_wipe_no_goes_back_to_the_menu() -> None:
     "items",
     [
         pytest.param([Command("start")], id="menu"),
-        pytest.param([Command("start"), "threat", Text("tumaco"), f"mun:{TUMACO}"], id="threat"),
+        pytest.param([Command("start"), "threat", "no", Text("tumaco"), f"mun:{TUMACO}"],
+                     id="threat"),
         pytest.param([Command("start"), "followup", Text("1234567890123456")], id="pending"),
         pytest.param([Command("start"), "selfcare", "routes"], id="tip"),
         pytest.param([Command("start"), "wipe"], id="wipe-question"),
@@ -225,7 +233,9 @@ def test_priority_thanks_instead_of_a_receipt() -> None:
         ("video_note", MSG_UNSUPPORTED),
     ],
 )
-@pytest.mark.parametrize("where", [["threat", Text("tumaco"), f"mun:{TUMACO}"], ["selfcare"], []])
+@pytest.mark.parametrize(
+    "where", [["threat", "no", Text("tumaco"), f"mun:{TUMACO}"], ["selfcare"], []]
+)
 def test_unsupported_gets_a_reply_of_its_kind_and_the_question_again(
     kind: str, said: str, where: list[Item]
 ) -> None:

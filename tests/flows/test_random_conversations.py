@@ -56,7 +56,7 @@ TOWNS = ["tumaco", "Sucre", "san juan", "cordoba narino", "Tumacco"]  # all foun
 NAMES = [*TOWNS, "xyzzy", "Ninguno", "  ", "Sí"]
 CODES = ["1234 5678 9012 3456", "0000-0000-0000-0000", "1234", "abcd efgh ijkl mnop"]
 NAV = (NAV_BACK, NAV_CANCEL)
-CATEGORIES = {"threat": taxonomy.THREATS, "stigma": taxonomy.STIGMA,
+CATEGORIES = {"threat": taxonomy.THREAT_CATEGORIES, "stigma": taxonomy.STIGMA,
               "priority": taxonomy.PRIORITIES}  # fmt: skip
 
 files = st.builds(

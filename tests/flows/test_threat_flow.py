@@ -29,6 +29,7 @@ from flows.municipality_step import (
     MSG_MUNICIPALITY_RETRY,
     MSG_NONE_OF_THESE,
 )
+from flows.pleas import MSG_EMERGENCY, MSG_MARKED_URGENT
 from flows.reports import confirmed_report, urgency_of
 from flows.summary import (
     MSG_ASK_NOTIFY,
@@ -38,8 +39,8 @@ from flows.summary import (
     MSG_VOICE_NOTE,
 )
 from flows.threat import (
+    MSG_ASK_DANGER,
     MSG_ASK_TARGET,
-    MSG_EMERGENCY,
     MSG_LINE_DANGER,
     MSG_LINE_DESCRIPTION,
     MSG_LINE_EVIDENCE,
@@ -50,6 +51,7 @@ from tests.support.walk import (
     DESCRIPTION,
     FLOW,
     Item,
+    answer_emergency,
     assert_well_formed,
     msgs_of,
     press,
@@ -80,23 +82,28 @@ def test_threat_report_walk(target: str, category: str, danger: str, urgency: st
     seen = run_case(target, category, danger)
 
     assert [r.text.msgid for r in seen[0][1]] == [MSG_WELCOME, MSG_MENU]
+    # Danger first: the first question of the report.
+    assert [r.text.msgid for r in seen[1][1]] == [MSG_ASK_DANGER]
     for (_, step, question), (state, replies) in zip(table[:-1], seen[:-1], strict=True):
         assert state.status == "active"
         assert state.step == step
         assert replies[-1].text.msgid == question
         assert replies[-1].step == step  # its buttons belong to the current question
 
-    confirm_prompt = seen[2][1][-1]
+    confirm_prompt = seen[3][1][-1]
     assert confirm_prompt.text.params == {"municipality": "Tumaco (Nariño)"}
 
-    after_danger = [r.text.msgid for r in seen[-3][1]]
+    after_danger = [r.text.msgid for r in seen[2][1]]
     if danger == "yes":
         # The emergency lines come right away, before anything else is asked.
-        assert after_danger == [MSG_EMERGENCY, MSG_ASK_NOTIFY]
+        assert after_danger == [MSG_EMERGENCY, MSG_MARKED_URGENT, MSG_ASK_MUNICIPALITY]
         assert "123" in MSG_EMERGENCY and "103" in MSG_EMERGENCY
     else:
-        assert after_danger == [MSG_ASK_NOTIFY]
+        assert after_danger == [MSG_ASK_MUNICIPALITY]
+    # Nothing asks about danger again.
+    assert all(r.text.msgid != MSG_ASK_DANGER for _, replies in seen[2:] for r in replies)
     notify = seen[-3][1][-1]
+    assert notify.text.msgid == MSG_ASK_NOTIFY
     assert [c.code for c in notify.choices][:2] == ["no", "yes"]  # "No" is the default
 
     details = seen[-2][1][-1].text.params["details"]
@@ -134,7 +141,10 @@ def test_summary_shows_danger_answer_as_catalogued_label(danger: str) -> None:
 def test_changing_danger_answer_after_back_changes_urgency() -> None:
     seen = run_case("target.self", "threat.extortion", "yes")
     state, replies = seen[-2]  # on the summary
-    state, replies = trace([NAV_BACK, NAV_BACK, "no", "no", "confirm"], state, replies)[-1]
+    while state.step != "threat.danger":
+        state, replies = trace([NAV_BACK], state, replies)[-1]
+    again = [item for item, _, _ in threat_walk("target.self", "threat.extortion", "no")][2:]
+    state, replies = trace(again, state, replies)[-1]
     assert state.status == "submitted"
     assert confirmed_report(state).urgency == "normal"
 
@@ -162,7 +172,7 @@ def test_a_voice_note_answers_the_description(kind: str) -> None:
     assert state.answers["description_voice"] == {
         "kind": kind, "ref": "ref-1", "size": 9000, "mime": "audio/ogg",
     }  # fmt: skip
-    state, replies = trace(["done", "no", "no"], state, replies)[-1]
+    state, replies = trace(["done", "no"], state, replies)[-1]
     details = replies[-1].text.params["details"]
     assert isinstance(details, tuple)
     assert Msg(MSG_LINE_DESCRIPTION, {"value": Msg(MSG_VOICE_NOTE)}) in details
@@ -209,7 +219,7 @@ def test_evidence_counts_files_up_to_five_then_says_the_limit() -> None:
         "kind": "document", "ref": "ref-1", "size": 1001, "mime": "application/pdf",
     }  # fmt: skip
 
-    state, replies = trace(["done", "no", "yes"], state, replies)[-1]
+    state, replies = trace(["done", "yes"], state, replies)[-1]
     details = replies[-1].text.params["details"]
     assert isinstance(details, tuple)
     assert Msg(MSG_LINE_EVIDENCE, {"count": 5}) in details
@@ -238,7 +248,7 @@ def test_evidence_survives_going_back_and_forth() -> None:
 
 
 def at_municipality() -> tuple[State, list[Reply]]:
-    return trace([Command("start"), "threat"])[-1]
+    return trace([Command("start"), "threat", "no"])[-1]
 
 
 def test_tumaco_is_confirmed_before_moving_on() -> None:
@@ -320,10 +330,11 @@ def test_forged_municipality_pick_is_refused(items: list[Item], code: str) -> No
 
 SCENARIOS: list[list[Item]] = [
     *([item for item, _, _ in threat_walk(*map(str, case.values[:3]))] for case in CASES),
-    [Text("hola"), "threat", Text("Sucre"), "mun:none", Text("xyzzy"), Text("san juan")],
-    [Command("start"), "help", "threat", Text("tumaco"), f"mun:{TUMACO}", "target.self", NAV_BACK,
-     NAV_BACK, NAV_BACK, "threat", Text("cordoba narino"), "mun:52215", NAV_CANCEL],
-    [Command("start"), "threat", Text("tumaco"), f"mun:{TUMACO}", "target.leader",
+    [Text("hola"), "threat", "no", Text("Sucre"), "mun:none", Text("xyzzy"), Text("san juan")],
+    [Command("start"), "help", "threat", "no", Text("tumaco"), f"mun:{TUMACO}", "target.self",
+     NAV_BACK, NAV_BACK, NAV_BACK, NAV_BACK, "threat", "yes", Text("cordoba narino"),
+     "mun:52215", NAV_CANCEL],
+    [Command("start"), "threat", "yes", Text("tumaco"), f"mun:{TUMACO}", "target.leader",
      "threat.attack", Pick("target.self", "threat.target"), Text("?"), Pick("x", "threat.channel"),
      "channel.phone", "actor.other", "when.today", Text(""), Text("x" * 4001),
      Pick("foo", "threat.description"), Text("ok"), "skip", "yes", NAV_BACK, "no",
@@ -341,7 +352,7 @@ def test_state_json_round_trip_at_every_step(items: list[Item]) -> None:
     for item, (expected_state, expected_replies) in zip(items, direct, strict=True):
         assert expected_state == State.from_json(expected_state.to_json())
         event = press(replies, item) if isinstance(item, str) else item
-        state, replies = advance(FLOW, state, event)
+        state, replies = answer_emergency(*advance(FLOW, state, event))
         assert (state, replies) == (expected_state, expected_replies)
         state = State.from_json(state.to_json())
 

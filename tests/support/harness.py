@@ -129,6 +129,8 @@ def report_threat(user: FakeUser, description: str, place: str = "Tumaco",
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")
     user.press("🚨 Reportar una amenaza o situación de riesgo")
+    user.wait_for_bot_message("¿Alguien está en peligro ahora?")
+    user.press("No")
     user.wait_for_bot_message("¿En qué municipio pasó?")
     user.send_text(place)
     user.wait_for_bot_message(confirm)
@@ -149,12 +151,10 @@ def report_threat(user: FakeUser, description: str, place: str = "Tumaco",
 
 
 def finish_report(user: FakeUser, summary_shows: Callable[[str], bool] = lambda _: True) -> str:
-    """From the evidence question to the receipt (no files, no danger now, no news);
-    checks the summary with `summary_shows` and returns the 16 digits."""
+    """From the evidence question to the receipt (no files, no news); checks the summary
+    with `summary_shows` and returns the 16 digits."""
     user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
     user.press("Omitir")
-    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
-    user.press("No")
     user.wait_for_bot_message("¿Podemos avisarle")
     user.press("No")
     summary = user.wait_for_bot_message("Revise su reporte")

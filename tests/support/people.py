@@ -13,9 +13,9 @@ from tests.support.places import TUMACO
 PHOTO = File({"kind": "photo", "mime": "image/jpeg", "size": 9}, b"\xff\xd8\xff-photo")
 Items = list[Event | Upload | str]
 # A threat against a leader in Tumaco with a photo; no danger now; news: yes.
-THREAT: Items = [Command("start"), "threat", Text("tumaco"), f"mun:{TUMACO}", "target.leader",
-                 "threat.extortion", "channel.pamphlet", "actor.armed_group", "when.this_week",
-                 Text("Nos dejaron un panfleto."), Upload(PHOTO), "done", "no", "yes",
+THREAT: Items = [Command("start"), "threat", "no", Text("tumaco"), f"mun:{TUMACO}",
+                 "target.leader", "threat.extortion", "channel.pamphlet", "actor.armed_group",
+                 "when.this_week", Text("Nos dejaron un panfleto."), Upload(PHOTO), "done", "yes",
                  "confirm"]
 STIGMA: Items = [Command("start"), "stigma", Text("tumaco"), f"mun:{TUMACO}",
                  "leadership.afro_council", "stigma.by_public_official", "stigma_channel.media",

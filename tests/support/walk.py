@@ -9,7 +9,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from flows.conversation import build_flow
-from flows.engine import Command, Event, Msg, Pick, Reply, State, Text, advance
+from flows.engine import EMERGENCY, Command, Event, Msg, Pick, Reply, Result, State, Text, advance
 from flows.evidence import MSG_ASK_EVIDENCE
 from flows.menu import MENU, MSG_MENU
 from flows.municipalities import Catalog
@@ -48,9 +48,20 @@ def trace(
     seen = []
     for item in items:
         event = press(replies, item) if isinstance(item, str) else item
-        state, replies = advance(FLOW, state, event)
+        state, replies = answer_emergency(*advance(FLOW, state, event))
         seen.append((state, replies))
     return seen
+
+
+def answer_emergency(
+    state: State, replies: list[Reply], lines: Sequence[dict[str, str]] = ()
+) -> tuple[State, list[Reply]]:
+    """What the transport does with the emergency lines a step waits for (a municipality
+    known to someone in danger): looks them up, here `lines`, and answers at once."""
+    if state.pending is None or not state.pending.params.get(EMERGENCY):
+        return state, replies
+    state, more = advance(FLOW, state, Result("local_lines", {"lines": list(lines)}))
+    return state, [*replies, *more]
 
 
 def last(
@@ -113,7 +124,8 @@ def threat_walk(target: str, category: str, danger: str) -> list[tuple[Item, str
     lands on, the last question on screen)."""
     return [
         (Command("start"), MENU, MSG_MENU),
-        ("threat", "threat.municipality", MSG_ASK_MUNICIPALITY),
+        ("threat", "threat.danger", MSG_ASK_DANGER),
+        (danger, "threat.municipality", MSG_ASK_MUNICIPALITY),
         (Text("tumaco"), "threat.municipality", MSG_MUNICIPALITY_CONFIRM),
         (f"mun:{TUMACO}", "threat.target", MSG_ASK_TARGET),
         (target, "threat.type", MSG_ASK_THREAT),
@@ -122,8 +134,7 @@ def threat_walk(target: str, category: str, danger: str) -> list[tuple[Item, str
         ("actor.armed_group", "threat.when", MSG_ASK_WHEN),
         ("when.this_week", "threat.description", MSG_ASK_DESCRIPTION),
         (Text(DESCRIPTION), "threat.evidence", MSG_ASK_EVIDENCE),
-        ("skip", "threat.danger", MSG_ASK_DANGER),
-        (danger, "threat.notify", MSG_ASK_NOTIFY),
+        ("skip", "threat.notify", MSG_ASK_NOTIFY),
         ("no", "threat.confirm", MSG_SUMMARY),
         ("confirm", "threat.confirm", ""),
     ]
