@@ -18,34 +18,24 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 
 WORKDIR /src
-# requirements.lock (`make lock`: every dependency pinned with its hashes) is copied when
-# it exists; the pattern lets the build go on without it.
-COPY pyproject.toml README.md requirements.loc[k] ./
+# requirements.lock (`make lock`): every dependency pinned with its hashes.
+COPY pyproject.toml README.md requirements.lock ./
 COPY flows ./flows
 COPY bot ./bot
 COPY storage ./storage
 COPY api ./api
 COPY locales ./locales
 
-# With requirements.lock: exactly the locked versions, each checked against its hash, and
-# Somos itself with --no-deps. Without it: the ranges of pyproject.toml, as pip resolves
-# them today.
+# Exactly the locked versions, each checked against its hash; Somos itself with --no-deps.
 RUN python -m venv /opt/somos \
-    && if [ -f requirements.lock ]; then \
-        /opt/somos/bin/pip install --require-hashes -r requirements.lock; \
-    fi \
+    && /opt/somos/bin/pip install --require-hashes -r requirements.lock \
     && /opt/somos/bin/pip wheel --no-deps --wheel-dir /dist . \
-    && if [ -f requirements.lock ]; then \
-        /opt/somos/bin/pip install --no-deps /dist/somos-*.whl; \
-    else \
-        /opt/somos/bin/pip install /dist/somos-*.whl; \
-    fi \
+    && /opt/somos/bin/pip install --no-deps /dist/somos-*.whl \
     && /opt/somos/bin/pybabel compile -d locales -D messages \
     && mkdir -p /dist/locales \
     && cp -r locales/en locales/es /dist/locales/ \
     && find /dist/locales -type f ! -name '*.mo' -delete \
-    && /opt/somos/bin/pip freeze --exclude somos > /dist/installed.txt \
-    && if [ -f requirements.lock ]; then cp requirements.lock /dist/; fi
+    && cp requirements.lock /dist/
 
 # ---- runtime ------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b
@@ -69,16 +59,10 @@ RUN apt-get update \
 # Somos in /opt/somos, owned by root: the service user reads it and cannot change it. The
 # bytecode is compiled here, since nobody may write it later (a file a package ships that
 # does not compile, such as a template, is only reported).
-# Without a lock, the exact versions the build stage resolved (pip freeze there).
 RUN --mount=type=bind,from=build,source=/dist,target=/dist \
     python -m venv /opt/somos \
-    && if [ -f /dist/requirements.lock ]; then \
-        /opt/somos/bin/pip install --require-hashes -r /dist/requirements.lock \
-        && /opt/somos/bin/pip install --no-deps /dist/somos-*.whl; \
-    else \
-        /opt/somos/bin/pip install --no-deps -r /dist/installed.txt \
-        && /opt/somos/bin/pip install --no-deps /dist/somos-*.whl; \
-    fi \
+    && /opt/somos/bin/pip install --require-hashes -r /dist/requirements.lock \
+    && /opt/somos/bin/pip install --no-deps /dist/somos-*.whl \
     && cp -r /dist/locales /opt/somos/lib/python3.11/site-packages/locales \
     && { /opt/somos/bin/python -m compileall -q /opt/somos/lib/python3.11/site-packages \
         || echo "compileall: a file did not compile; Python reads it uncompiled."; } \

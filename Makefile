@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.somos-installed
 
-.PHONY: run test test-adversary install lint typecheck pytest locales extract update-catalogs compile-catalogs clean
+.PHONY: run test test-adversary install lock audit lint typecheck pytest locales extract update-catalogs compile-catalogs clean
 
 run: $(STAMP) compile-catalogs
 	$(BIN)/somos init
@@ -14,12 +14,33 @@ test: $(STAMP) compile-catalogs lint typecheck pytest
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly the locked versions (every file checked against its hash), then Somos
+# itself without resolving anything again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Somos necesita Python 3.11 o más reciente.")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# The lock files: requirements.lock (what the service runs: the container installs it) and
+# requirements-dev.lock (plus the test tools: `make run`, `make test`, CI). Versions already
+# locked are kept; `make lock UPGRADE=1` takes the newest that pyproject.toml allows.
+# Run `make test` before committing a new lock.
+LOCK_FLAGS = --generate-hashes --python-version 3.11 --native-tls --quiet --no-header \
+	$(if $(UPGRADE),--upgrade)
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test $(LOCK_FLAGS) -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -c requirements-dev.lock -o requirements.lock
+
+# Known vulnerabilities in the locked versions (needs the network: pip-audit asks PyPI's
+# and OSV's databases).
+audit: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements.lock
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements-dev.lock
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
