@@ -85,7 +85,7 @@ def test_threat_report(deployment: Deployment, locale: str) -> None:
     person.open_menu()
     person.tap("🚨 Reportar una amenaza o situación de riesgo")
     person.expect("¿En qué municipio pasó? Escriba el nombre.")
-    person.municipality("Mompox", "Mompox (Bolívar)")
+    person.municipality("Mompox", "Santa Cruz de Mompox (Bolívar)")
     for question in ("¿Quién está en riesgo?", "¿Qué pasó?", "¿Cómo llegó la amenaza?",
                      "¿Quién está detrás, si lo sabe? No escriba nombres.", "¿Cuándo pasó?"):
         person.expect(question)
@@ -110,7 +110,7 @@ def test_stigmatization_report_reaches_the_focal_point_as_stigma(
     said = f"Dijeron en la emisora que la lideresa es guerrillera {uuid.uuid4()}"
     person.open_menu()
     person.tap("📢 Reportar estigmatización contra un líder o lideresa")
-    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.municipality("tumaco", "San Andrés de Tumaco (Nariño)")
     person.expect("¿Qué tipo de líder o lideresa es la persona?")
     person.tap_first_option()
     person.expect("¿Quién señaló o habló mal del líder o la lideresa?")
@@ -142,7 +142,7 @@ def test_priorities_survey_has_no_receipt(deployment: Deployment, locale: str) -
     person = Person(deployment.user(), locale)
     person.open_menu()
     person.tap("🗳️ Prioridades de seguridad de mi comunidad")
-    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.municipality("tumaco", "San Andrés de Tumaco (Nariño)")
     chosen = [person.tap_first_option() for _ in range(3)]
     assert len(set(chosen)) == 3
     person.tap("Omitir")  # no comment
@@ -166,7 +166,7 @@ def test_self_care_shows_the_emergency_lines(deployment: Deployment, locale: str
     person.tap("🏠 Menú principal")
     person.tap("🛡️ Autoprotección y autocuidado")
     person.tap("📍 Líneas de mi municipio")
-    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.municipality("tumaco", "San Andrés de Tumaco (Nariño)")
     local = person.user.wait_for_bot_message("Personería de Tumaco").text
     assert "602 727 0000" in local
 
