@@ -67,7 +67,7 @@ test-adversary: $(STAMP) compile-catalogs
 # Translations: msgids are the Spanish source text (DESIGN.md §2).
 extract: $(STAMP)
 	$(BIN)/pybabel extract -F locales/babel.cfg --no-location --sort-output \
-		--project=Somos --copyright-holder="Somos" -k N_ -o locales/messages.pot .
+		--project=Somos --copyright-holder="Somos" -k N_ -k NP_:1,2 -o locales/messages.pot .
 
 update-catalogs: extract
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete

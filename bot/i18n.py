@@ -31,8 +31,14 @@ def _param(value: ParamValue, catalog: NullTranslations) -> str:
 
 
 def render(message: Msg, catalog: NullTranslations) -> str:
-    """Translates a Msg and fills its (recursively translated) parameters."""
-    template = catalog.gettext(message.msgid)
+    """Translates a Msg and fills its (recursively translated) parameters; a Msg with a
+    plural picks its form by the number in `params[count_param]` (ngettext)."""
+    if message.plural is None:
+        template = catalog.gettext(message.msgid)
+    else:
+        count = message.params.get(message.count_param)
+        number = count if isinstance(count, int) else 0
+        template = catalog.ngettext(message.msgid, message.plural, number)
     if not message.params:
         return template
     return template.format(**{key: _param(v, catalog) for key, v in message.params.items()})

@@ -21,10 +21,21 @@ ParamValue: TypeAlias = "str | int | Msg | tuple[Msg, ...]"
 
 @dataclass(frozen=True)
 class Msg:
-    """A translatable message id with its parameters (values may be Msg too)."""
+    """A translatable message id with its parameters (values may be Msg too).
+
+    With `plural` (both marked by `NP_`), `msgid` is the singular and the number
+    `params[count_param]` picks the form: "Recibido: 1 archivo." / "Recibido: 2 archivos.".
+    """
 
     msgid: str
     params: Mapping[str, ParamValue] = field(default_factory=dict)
+    plural: str | None = None
+    count_param: str = "count"
+
+    @classmethod
+    def counted(cls, forms: tuple[str, str], count: int, **params: ParamValue) -> Msg:
+        """The message for `count` things, from the (singular, plural) pair of `NP_`."""
+        return cls(forms[0], {"count": count, **params}, plural=forms[1])
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from flows.engine import (
     StepEvent,
     choices_with_nav,
 )
-from flows.messages import N_
+from flows.messages import N_, NP_
 from flows.steps import DONE, DONE_CHOICE, SKIP, SKIP_CHOICE, attachment_answer
 
 MAX_FILES = 5
@@ -27,8 +27,11 @@ MAX_FILES = 5
 MSG_ASK_EVIDENCE = N_(
     "¿Tiene fotos, documentos o audios? Envíelos ahora. Cuando termine, toque «Listo»."
 )
-MSG_EVIDENCE_RECEIVED = N_("Recibido: {count} archivo(s).")
-MSG_EVIDENCE_LIMIT = N_("Ya recibí {limit} archivos. Es el máximo. Toque «Listo» para seguir.")
+MSG_EVIDENCE_RECEIVED = NP_("Recibido: {count} archivo.", "Recibido: {count} archivos.")
+MSG_EVIDENCE_LIMIT = NP_(
+    "Ya recibí {count} archivo. Es el máximo. Toque «Listo» para seguir.",
+    "Ya recibí {count} archivos. Es el máximo. Toque «Listo» para seguir.",
+)
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,10 @@ class EvidenceStep(Step):
         if isinstance(event, FileSent):
             files = self.files(state)
             if len(files) >= self.limit:
-                said = Msg(MSG_EVIDENCE_LIMIT, {"limit": self.limit})
+                said = Msg.counted(MSG_EVIDENCE_LIMIT, self.limit)
                 return Outcome(state, (Reply(said, self.buttons(state), step=self.id),))
             new = state.answer(self.key, [*files, attachment_answer(event)])
-            said = Msg(MSG_EVIDENCE_RECEIVED, {"count": len(files) + 1})
+            said = Msg.counted(MSG_EVIDENCE_RECEIVED, len(files) + 1)
             return Outcome(new, (Reply(said, self.buttons(new), step=self.id),))
         if isinstance(event, Pick) and event.code in (DONE, SKIP):
             return Outcome(state, (), goto=self.following(state))

@@ -6,9 +6,10 @@ john-guerra/resultadosSegundaVuelta2022_historia (MIT License, (c) 2018 John Ale
 Gómez), itself derived from DANE's open data. Known errors of that file are corrected at load
 time in ``_NAME_FIXES`` (see ``flows/data/README.md``).
 
-Search is accent/case/punctuation-insensitive, knows everyday names (``Tumaco``, ``Mompox``,
-``Tolú``, ``Carmen de Bolívar``...), tolerates small typos, recognizes a trailing department
-(``"Córdoba, Bolívar"``) and flags names shared by several departments as ``ambiguous``.
+Names shown are DANE's. Search is accent/case/punctuation-insensitive, knows the names people
+use (``Tumaco``, ``Mompox``, ``Quilichao``... in ``flows/data/aliases.csv``), tolerates small
+typos, recognizes a trailing department (``"Córdoba, Bolívar"``) and flags names shared by
+several departments as ``ambiguous``.
 """
 
 from __future__ import annotations
@@ -30,46 +31,40 @@ _CSV_PATH = Path(__file__).with_name("data") / "divipola.csv"
 _MAX_INPUT = 120  # characters of user text considered at all
 _MAX_FUZZY = 40  # normalized length above which typo matching is skipped
 
-# Corrections to the source file (see data/README.md): two rows carry another municipality's name
-# (copied from Boyacá), the rest lost accents or use a non-official spelling.
+# Corrections to the source file (see data/README.md), to DANE's current spelling: two rows carry
+# another municipality's name (copied from Boyacá), the rest lost accents, were shortened, or
+# were renamed by DANE since (DIVIPOLA 2019: Mompox, Cúcuta, Cuaspud Carlosama, Toluviejo…).
 _NAME_FIXES: dict[str, str] = {
     "13670": "San Pablo", "85325": "San Luis de Palenque", "05360": "Itagüí",
-    "05264": "Entrerríos", "05665": "San Pedro de Urabá", "19760": "Sotará",
+    "05264": "Entrerríos", "05665": "San Pedro de Urabá", "19760": "Sotará - Paispamba",
     "19821": "Toribío", "54003": "Ábrego", "27025": "Alto Baudó", "27099": "Bojayá",
     "27150": "Carmen del Darién", "47258": "El Piñón", "47660": "Sabanas de San Ángel",
     "73616": "Rioblanco", "86865": "Valle del Guamuez",
     "91460": "Mirití-Paraná", "18094": "Belén de los Andaquíes", "97161": "Carurú",
     "15109": "Buenavista",
+    # The covered departments, checked name by name against DANE's DIVIPOLA.
+    "05042": "Santa Fé de Antioquia", "05044": "Anzá", "05237": "Donmatías",
+    "05658": "San José de la Montaña", "05664": "San Pedro de los Milagros",
+    "05674": "San Vicente Ferrer", "13001": "Cartagena de Indias",
+    "13468": "Santa Cruz de Mompox", "19418": "López de Micay", "19548": "Piendamó - Tunía",
+    "23586": "Purísima de la Concepción", "23670": "San Andrés de Sotavento",
+    "52036": "Ancuya", "52207": "Consacá", "52224": "Cuaspud Carlosama",
+    "54001": "San José de Cúcuta", "54128": "Cáchira", "70204": "Colosó",
+    "70823": "San José de Toluviejo",
 }
 _DEPARTMENT_NAMES: dict[str, str] = {"88": "San Andrés y Providencia"}
 
-# Name people actually use, shown by Municipality.display_name / label (also searchable).
-_EVERYDAY: dict[str, str] = {
-    "52835": "Tumaco", "13244": "Carmen de Bolívar", "13468": "Mompox", "70820": "Tolú",
-    "70742": "Sincé", "70823": "Toluviejo", "76111": "Buga", "11001": "Bogotá",
-    "25843": "Ubaté",
-}
-# Extra searchable names. Official and everyday names are always searchable, as is a name
-# minus a leading "El " when 7+ letters remain ("Santuario", not "Carmen": that one is a
-# prefix search, which lists Carmen de Bolívar first).
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "13001": ("Cartagena de Indias",), "54001": ("San José de Cúcuta",),
-    "13468": ("Mompos", "Santa Cruz de Mompox", "Santa Cruz de Mompós"),
-    "11001": ("Bogotá DC", "Santa Fe de Bogotá", "Bogotá Distrito Capital"),
-    "70678": ("San Benito",), "23417": ("Santa Cruz de Lorica",),
-    "23670": ("San Andrés de Sotavento",), "23682": ("Uré",),
-    "05042": ("Santa Fe de Antioquia",), "05607": ("El Retiro",), "05541": ("El Peñol",),
-    "19532": ("El Bordo",), "19517": ("Belalcázar",), "52490": ("Bocas de Satinga", "Satinga"),
-    "52520": ("Salahonda",), "52427": ("Magüí Payán",), "52699": ("Guachavés",),
-    "52258": ("El Tablón",), "13780": ("Talaigua",), "13042": ("Arenal del Sur",),
-    "76001": ("Santiago de Cali",), "86573": ("Puerto Leguízamo",),
-}
+# Names people use besides DANE's (short forms, former names, cabeceras): searchable, never
+# shown. One line per name, "code,alias"; tests/flows/test_municipalities.py checks them.
+_ALIASES_PATH = _CSV_PATH.with_name("aliases.csv")
 # Extra department names recognized at the end of a query ("Córdoba, Bolívar").
 _DEPARTMENT_ALIASES: dict[str, tuple[str, ...]] = {
     "11": ("Bogotá", "Bogotá DC", "Distrito Capital"), "44": ("Guajira",), "76": ("Valle",),
     "54": ("Norte Santander", "N de Santander", "Nte de Santander"),
     "88": ("San Andrés", "Archipiélago de San Andrés, Providencia y Santa Catalina"),
 }
+# Small words a person may leave out or put in: "San Andrés Sotavento", "Barranco Loba".
+_LINKS = frozenset({"de", "del"})
 
 
 def normalize(text: str) -> str:
@@ -96,12 +91,12 @@ class Municipality:
 
     @property
     def display_name(self) -> str:
-        """Everyday name without department: "Tumaco" for "San Andrés de Tumaco"."""
-        return _EVERYDAY.get(self.code, self.name)
+        """DANE's name without department: "San Andrés de Tumaco", never an alias."""
+        return self.name
 
     @property
     def label(self) -> str:
-        """Everyday name with department: "Tumaco (Nariño)"; Bogotá is "Bogotá D.C."."""
+        """DANE's name with department: "San Andrés de Tumaco (Nariño)"; Bogotá is "Bogotá D.C."."""
         if self.department_code == "11":
             return self.department
         return f"{self.display_name} ({self.department})"
@@ -130,11 +125,27 @@ def _all_municipalities() -> Mapping[str, Municipality]:
     return result
 
 
-def _keys_for(m: Municipality) -> set[str]:
-    names = [m.name, m.display_name, *_ALIASES.get(m.code, ())]
-    keys = {normalize(n) for n in names}
+@functools.lru_cache(maxsize=1)
+def aliases() -> Mapping[str, tuple[str, ...]]:
+    """The names people use besides DANE's, by municipality code (flows/data/aliases.csv)."""
+    found: dict[str, list[str]] = {}
+    with _ALIASES_PATH.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            found.setdefault(row["code"].strip(), []).append(row["alias"].strip())
+    return {code: tuple(names) for code, names in found.items()}
+
+
+def official_keys(m: Municipality) -> set[str]:
+    """What finds a municipality without the aliases file: its name, minus a leading "El "
+    when 7+ letters remain ("Santuario", not "Carmen"), and with "de"/"del" left out."""
+    keys = {normalize(m.name)}
     keys |= {k[3:] for k in keys if k.startswith("el ") and len(k) >= 10}
+    keys |= {" ".join(w for w in k.split() if w not in _LINKS) for k in keys}
     return keys - {""}
+
+
+def _keys_for(m: Municipality) -> set[str]:
+    return official_keys(m) | ({normalize(a) for a in aliases().get(m.code, ())} - {""})
 
 
 @dataclass(frozen=True)

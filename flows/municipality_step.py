@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,12 +22,11 @@ from flows.engine import (
 )
 from flows.messages import N_
 from flows.municipalities import Catalog, Municipality
+from flows.paging import MAX_CHOICES, page_count, page_of, pager, parse_page
 from flows.steps import clean_text
 
-PAGE_SIZE = 10
 PICK_PREFIX = "mun:"
 DEPARTMENT_PREFIX = "dep:"
-PAGE_PREFIX = "page:"
 LIST = PICK_PREFIX + "list"
 NONE = PICK_PREFIX + "none"
 DEPARTMENTS = "departments"  # scratch["list"] while the departments are on screen
@@ -47,33 +46,20 @@ MSG_PICK_FROM_LIST = N_("Municipios de {department} (página {page} de {pages}).
 MSG_NONE_OF_THESE = N_("Ninguno de estos")
 LIST_CHOICE = Choice(LIST, Msg(N_("📋 Elegir de una lista")))
 OTHER_DEPARTMENT_CHOICE = Choice(LIST, Msg(N_("📋 Otro departamento")))
-MSG_MORE = N_("Más ▶")
-MSG_PREVIOUS = N_("◀ Anterior")
-
-
-def _page_of(items: Sequence[Any], page: int) -> Sequence[Any]:
-    return items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-
-
-def _pages(count: int) -> int:
-    return max(1, -(-count // PAGE_SIZE))
-
-
-def _pager(page: int, count: int) -> list[Choice]:
-    buttons = []
-    if page > 0:
-        buttons.append(Choice(f"{PAGE_PREFIX}{page - 1}", Msg(MSG_PREVIOUS)))
-    if page + 1 < _pages(count):
-        buttons.append(Choice(f"{PAGE_PREFIX}{page + 1}", Msg(MSG_MORE)))
-    return buttons
+# A list of municipalities shares the screen with "Otro departamento"; search candidates
+# with "Ninguno de estos".
+LIST_ROOM = MAX_CHOICES - 1
+CANDIDATES = MAX_CHOICES - 1
 
 
 @dataclass(frozen=True)
 class MunicipalityStep(Step):
     """Asks for a municipality by name and confirms the match before moving on.
 
-    A name not found, or the "Elegir de una lista" button, offers the covered departments
-    and then that department's municipalities, ten per page. Only the final code is kept.
+    One match is confirmed ("¿Es Santander de Quilichao (Cauca)?"), several are offered as
+    buttons. A name not found, or the "Elegir de una lista" button, offers the covered
+    departments and then that department's municipalities, in pages of at most eight
+    choices (flows/paging.py). Only the final code is kept.
     """
 
     id: str
@@ -90,10 +76,10 @@ class MunicipalityStep(Step):
             return self._take_pick(state, event)
         if not isinstance(event, Text):
             return Outcome(state, self.ask(state))
-        result = self.catalog.search(clean_text(event.text))
+        result = self.catalog.search(clean_text(event.text), limit=CANDIDATES)
         if not result.matches:
             return self._departments(state, 0, MSG_MUNICIPALITY_NOT_FOUND)
-        if result.confident and not result.ambiguous:
+        if len(result.matches) == 1:  # the only one found: confirm it, never "varios"
             found = result.matches[0]
             scratch = {"candidates": [found.code]}
             prompt = Msg(MSG_MUNICIPALITY_CONFIRM, {"municipality": found.label})
@@ -121,8 +107,8 @@ class MunicipalityStep(Step):
             department = code.removeprefix(DEPARTMENT_PREFIX)
             if len(department) == 2 and self.catalog.in_department(department):
                 return self._municipalities(state, department, 0)
-        if code.startswith(PAGE_PREFIX) and isinstance(listing, str):
-            page = self._valid_page(listing, code.removeprefix(PAGE_PREFIX))
+        if isinstance(listing, str):
+            page = parse_page(code, self._list_pages(listing))
             if page is not None and listing == DEPARTMENTS:
                 return self._departments(state, page, MSG_PICK_DEPARTMENT)
             if page is not None:
@@ -134,35 +120,32 @@ class MunicipalityStep(Step):
             return Outcome(new, (), goto=self.following(new))
         return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))
 
-    def _valid_page(self, listing: str, raw: str) -> int | None:
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 4:
-            return None
+    def _list_pages(self, listing: str) -> int:
+        """Pages of the list on screen: the departments, or a department's municipalities."""
         if listing == DEPARTMENTS:
-            count = len(self.catalog.departments())
-        else:
-            count = len(self.catalog.in_department(listing))
-        page = int(raw)
-        return page if count and page < _pages(count) else None
+            return page_count(len(self.catalog.departments()))
+        everyone = self.catalog.in_department(listing)
+        return page_count(len(everyone), LIST_ROOM) if everyone else 0
 
     def _departments(self, state: State, page: int, msgid: str) -> Outcome:
         departments = self.catalog.departments()
         choices = [
-            Choice(DEPARTMENT_PREFIX + d.code, d.name) for d in _page_of(departments, page)
+            Choice(DEPARTMENT_PREFIX + d.code, d.name) for d in page_of(departments, page)
         ]
-        choices += _pager(page, len(departments))
+        choices += pager(page, page_count(len(departments)))
         scratch: Mapping[str, Any] = {"list": DEPARTMENTS, "page": page}
         reply = Reply(Msg(msgid), choices_with_nav(choices), step=self.id)
         return Outcome(replace(state, scratch=scratch), (reply,))
 
     def _municipalities(self, state: State, department: str, page: int) -> Outcome:
         everyone = self.catalog.in_department(department)
-        shown = _page_of(everyone, page)
+        pages = page_count(len(everyone), LIST_ROOM)
+        shown = page_of(everyone, page, LIST_ROOM)
         choices = [Choice(PICK_PREFIX + m.code, m.display_name) for m in shown]
-        choices += [*_pager(page, len(everyone)), OTHER_DEPARTMENT_CHOICE]
+        choices += [OTHER_DEPARTMENT_CHOICE, *pager(page, pages)]
         prompt = Msg(
             MSG_PICK_FROM_LIST,
-            {"department": everyone[0].department, "page": page + 1,
-             "pages": _pages(len(everyone))},
+            {"department": everyone[0].department, "page": page + 1, "pages": pages},
         )
         scratch = {"list": department, "page": page, "candidates": [m.code for m in shown]}
         reply = Reply(prompt, choices_with_nav(choices), step=self.id)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
+    MSG_STALE_BUTTON,
     Choice,
     Msg,
     Next,
@@ -20,6 +21,7 @@ from flows.engine import (
     choices_with_nav,
 )
 from flows.messages import N_
+from flows.paging import paged, turned
 from flows.steps import DONE, DONE_CHOICE
 
 RESET = "reset"
@@ -62,16 +64,27 @@ class MultiChoiceStep(Step):
     key: str
     exclusive: str | None = None
 
-    def ask(self, state: State) -> tuple[Reply, ...]:
+    def _screen(self, state: State) -> tuple[list[Choice], list[Choice]]:
         chosen = _chosen(state, self.key, self.options)
         choices = [
             Choice(code, Msg(MSG_CHOSEN, {"label": Msg(label)}) if code in chosen else Msg(label))
             for code, label in self.options.items()
         ]
-        return (Reply(self.prompt, choices_with_nav([*choices, DONE_CHOICE]), step=self.id),)
+        return paged(choices, state, extras=1)
+
+    def ask(self, state: State) -> tuple[Reply, ...]:
+        shown, pages = self._screen(state)
+        choices = choices_with_nav([*shown, DONE_CHOICE, *pages])
+        return (Reply(self.prompt, choices, step=self.id),)
 
     def take(self, state: State, event: StepEvent) -> Outcome:
         chosen = _chosen(state, self.key, self.options)
+        shown, pages = self._screen(state)
+        if isinstance(event, Pick) and (other := turned(state, event.code, pages)) is not None:
+            return Outcome(other, self.ask(other))
+        if isinstance(event, Pick) and event.code in self.options \
+                and event.code not in {choice.code for choice in shown}:
+            return Outcome(state, (Reply(Msg(MSG_STALE_BUTTON)), *self.ask(state)))
         if isinstance(event, Pick) and event.code in self.options:
             code = event.code
             if code in chosen:
@@ -105,26 +118,41 @@ class RankingStep(Step):
     key: str
     most: int = 3
 
+    def _screen(self, state: State) -> tuple[list[Choice], list[Choice]]:
+        """The options left on screen and the page buttons (none once `most` are chosen)."""
+        chosen = _chosen(state, self.key, self.options)
+        if len(chosen) >= self.most:
+            return [], []
+        left = [Choice(c, Msg(label)) for c, label in self.options.items() if c not in chosen]
+        return paged(left, state, extras=2 if chosen else 0)
+
     def ask(self, state: State) -> tuple[Reply, ...]:
         chosen = _chosen(state, self.key, self.options)
+        shown, pages = self._screen(state)
         if not chosen:
-            choices = [Choice(code, Msg(label)) for code, label in self.options.items()]
-            return (Reply(self.prompt, choices_with_nav(choices), step=self.id),)
+            return (Reply(self.prompt, choices_with_nav([*shown, *pages]), step=self.id),)
         order = ranked_list(chosen, self.options)
         if len(chosen) >= self.most:
             prompt = Msg(MSG_RANK_FULL, {"order": order})
             return (Reply(prompt, choices_with_nav((DONE_CHOICE, RESET_CHOICE)), self.id),)
-        left = [Choice(c, Msg(label)) for c, label in self.options.items() if c not in chosen]
         prompt = Msg(MSG_RANK_SO_FAR, {"order": order})
-        return (Reply(prompt, choices_with_nav([*left, DONE_CHOICE, RESET_CHOICE]), self.id),)
+        choices = choices_with_nav([*shown, DONE_CHOICE, RESET_CHOICE, *pages])
+        return (Reply(prompt, choices, self.id),)
 
     def take(self, state: State, event: StepEvent) -> Outcome:
         chosen = _chosen(state, self.key, self.options)
         if not isinstance(event, Pick):
             return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))
         code = event.code
+        shown, pages = self._screen(state)
+        if (other := turned(state, code, pages)) is not None:
+            return Outcome(other, self.ask(other))
+        if code in self.options and code not in chosen and len(chosen) < self.most \
+                and code not in {choice.code for choice in shown}:
+            return Outcome(state, (Reply(Msg(MSG_STALE_BUTTON)), *self.ask(state)))
         if code in self.options and code not in chosen and len(chosen) < self.most:
-            new = state.answer(self.key, [*chosen, code])
+            # The options left are paged anew: start again from their first page.
+            new = replace(state.answer(self.key, [*chosen, code]), scratch={})
             if len(chosen) + 1 >= self.most:
                 return Outcome(new, (), goto=self.following(new))
             return Outcome(new, self.ask(new))

@@ -9,6 +9,7 @@ from typing import Any
 
 from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
+    MSG_STALE_BUTTON,
     Choice,
     FileSent,
     Msg,
@@ -23,6 +24,7 @@ from flows.engine import (
     choices_with_nav,
 )
 from flows.messages import N_
+from flows.paging import paged, turned
 
 MAX_TEXT_LENGTH = 4000
 VOICE_KINDS = frozenset({"voice", "audio"})
@@ -59,15 +61,24 @@ class ChoiceStep(Step):
     key: str = ""
     on_answer: Callable[[str], tuple[Reply, ...]] | None = None
 
+    def _screen(self, state: State) -> tuple[list[Choice], list[Choice]]:
+        return paged([Choice(code, Msg(label)) for code, label in self.options.items()], state)
+
     def ask(self, state: State) -> tuple[Reply, ...]:
-        choices = [Choice(code, Msg(label)) for code, label in self.options.items()]
-        return (Reply(self.prompt, choices_with_nav(choices), step=self.id),)
+        shown, pages = self._screen(state)
+        return (Reply(self.prompt, choices_with_nav([*shown, *pages]), step=self.id),)
 
     def take(self, state: State, event: StepEvent) -> Outcome:
-        if isinstance(event, Pick) and event.code in self.options:
-            extra = self.on_answer(event.code) if self.on_answer else ()
-            new = state.answer(self.key or self.id, event.code)
-            return Outcome(new, extra, goto=self.following(new))
+        if isinstance(event, Pick):
+            shown, pages = self._screen(state)
+            if (other := turned(state, event.code, pages)) is not None:
+                return Outcome(other, self.ask(other))
+            if event.code in {choice.code for choice in shown}:
+                extra = self.on_answer(event.code) if self.on_answer else ()
+                new = state.answer(self.key or self.id, event.code)
+                return Outcome(new, extra, goto=self.following(new))
+            if event.code in self.options:  # left on a page no longer on screen
+                return Outcome(state, (Reply(Msg(MSG_STALE_BUTTON)), *self.ask(state)))
         return Outcome(state, (Reply(Msg(MSG_DIDNT_UNDERSTAND)), *self.ask(state)))
 
 

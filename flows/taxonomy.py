@@ -47,7 +47,7 @@ THREATS: Taxonomy = _taxonomy(
     ("threat.surveillance", N_("Seguimiento o vigilancia")),
     ("threat.digital", N_("Amenaza por redes o por teléfono")),
     ("threat.sexual_violence", N_("Violencia sexual o amenaza de violencia sexual")),
-    ("threat.confinement", N_("Confinamiento o restricción de movilidad")),
+    ("threat.confinement", N_("Confinamiento: no dejan salir ni moverse")),
     ("threat.other", N_("Otra situación de riesgo")),
 )
 
@@ -70,7 +70,7 @@ CHANNELS: Taxonomy = _taxonomy(
 ACTORS: Taxonomy = _taxonomy(
     ("actor.armed_group", N_("Un grupo armado")),
     ("actor.public_official", N_("Un funcionario público")),
-    ("actor.security_forces", N_("Fuerza pública")),
+    ("actor.security_forces", N_("Policía, Ejército o Armada")),
     ("actor.other", N_("Otro")),
     ("actor.unknown", N_("No sé / prefiero no decir")),
 )
@@ -108,7 +108,7 @@ LEADERSHIP: Taxonomy = _taxonomy(
 # Who stigmatized: the category of a stigmatization report.
 STIGMA: Taxonomy = _taxonomy(
     ("stigma.by_public_official", N_("Un funcionario público")),
-    ("stigma.by_security_forces", N_("Fuerza pública")),
+    ("stigma.by_security_forces", N_("Policía, Ejército o Armada")),
     ("stigma.by_armed_group", N_("Un grupo armado")),
     ("stigma.by_media", N_("Un medio de comunicación")),
     ("stigma.by_social_media", N_("Cuentas en redes sociales")),
@@ -154,7 +154,7 @@ PRIORITIES: Taxonomy = _taxonomy(
 )
 
 PROTECTION_NEEDS: Taxonomy = _taxonomy(
-    ("need.risk_assessment", N_("Estudio de riesgo ante la UNP")),
+    ("need.risk_assessment", N_("Que la UNP estudie mi riesgo")),
     ("need.collective_protection", N_("Protección para la comunidad u organización")),
     ("need.self_protection_support", N_("Acompañamiento para cuidarse")),
     ("need.leave_the_area", N_("Apoyo para salir del lugar por un tiempo")),

@@ -24,8 +24,9 @@ TEMPLATE = LOCALES_DIR / "messages.pot"
 MAPPING = LOCALES_DIR / "babel.cfg"
 DOMAIN = "messages"
 LANGUAGES = ("es", "en")
-# The same keywords as `pybabel extract -k N_` (the defaults plus N_).
-KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "N_": None}
+# The same keywords as `pybabel extract -k N_ -k NP_:1,2` (the defaults, N_ and NP_ with a
+# plural).
+KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "N_": None, "NP_": (1, 2)}
 HOW_TO_FIX = "Run `make update-catalogs`, then translate the new entries of every language."
 
 Key = tuple[str, str | None]  # (msgid, msgctxt)
@@ -105,6 +106,27 @@ def test_every_msgid_is_translated(locale: str, template: dict[Key, Message]) ->
         if key not in entries or not all(form.strip() for form in _strings(entries[key]))
     ]
     assert not untranslated, f"{locale}: empty msgstr for:{_show(untranslated)}"
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_plural_entries_have_every_form_of_the_language(
+    locale: str, template: dict[Key, Message]
+) -> None:
+    catalog = _catalog(locale)
+    # The header says how many forms the language has and which one a number takes.
+    assert catalog.plural_forms.startswith(f"nplurals={catalog.num_plurals};"), locale
+    plurals = {key for key, message in template.items() if message.pluralizable}
+    assert plurals, "no plural entries: is NP_ extracted (-k NP_:1,2)?"
+    entries = _entries(catalog)
+    problems = []
+    for key in sorted(plurals & entries.keys()):
+        message = entries[key]
+        forms = _strings(message)
+        if not message.pluralizable or _ids(message) != _ids(template[key]):
+            problems.append(f"\n  {key[0]!r}: msgid_plural differs from messages.pot")
+        elif len(forms) != catalog.num_plurals or not all(form.strip() for form in forms):
+            problems.append(f"\n  {key[0]!r}: {len(forms)} forms, {catalog.num_plurals} needed")
+    assert not problems, f"{locale}: incomplete plural entries:" + "".join(problems)
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)

@@ -46,7 +46,7 @@ async def test_focal_point_sees_queue_and_decrypted_detail(
     page = (await client.get("/api/v1/reports", headers=headers)).json()
     assert [item["id"] for item in page["items"]] == [report_id]
     item = page["items"][0]
-    assert item["municipality"] == "Tumaco (Nariño)"
+    assert item["municipality"] == "San Andrés de Tumaco (Nariño)"
     assert "description" not in item and "answers" not in item
 
     detail = (await client.get(f"/api/v1/reports/{report_id}", headers=headers)).json()

@@ -21,6 +21,7 @@ from bot.conversations import (
 )
 from flows.conversation import build_flow
 from flows.engine import Command, Msg
+from flows.evidence import MSG_EVIDENCE_RECEIVED
 from flows.municipalities import Catalog
 from storage.attachments import MAX_ATTACHMENT_BYTES, File
 from storage.models import DraftAttachment
@@ -82,7 +83,7 @@ async def test_a_file_past_the_questions_cap_is_not_downloaded(store: Store) -> 
     await at_evidence_question(person)
     for _ in range(5):
         turn = await person.send(files.offer(1024))
-        assert texts(turn)[0] == "Recibido: {count} archivo(s)."
+        assert texts(turn)[0] == MSG_EVIDENCE_RECEIVED[0]
     stored = await stored_files(store)
     for _ in range(5):
         turn = await person.send(files.offer(1024))
@@ -97,7 +98,7 @@ async def test_one_reports_files_and_one_hours_files_have_a_ceiling(store: Store
     kept = DRAFT_FILE_BYTES // NINE_MB  # two files of 9 MB fit in one report
     for _ in range(kept):
         turn = await person.send(files.offer(NINE_MB))
-        assert texts(turn)[0] == "Recibido: {count} archivo(s)."
+        assert texts(turn)[0] == MSG_EVIDENCE_RECEIVED[0]
     stored = await stored_files(store)
     turn = await person.send(files.offer(NINE_MB))
     assert texts(turn)[0].startswith("Ya recibí {megabytes} MB de archivos para este reporte")

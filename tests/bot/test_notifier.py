@@ -10,8 +10,8 @@ from tests.support.places import BARBACOAS, CACERES, MOMPOX, TIMBIQUI, TUMACO
 
 
 @pytest.mark.parametrize(("locale", "expected"), [
-    ("es", "⏰ Un reporte de Tumaco (Nariño) pasó su plazo sin atención."),
-    ("en", "⏰ A report from Tumaco (Nariño) passed its deadline without attention."),
+    ("es", "⏰ Un reporte de San Andrés de Tumaco (Nariño) pasó su plazo sin atención."),
+    ("en", "⏰ A report from San Andrés de Tumaco (Nariño) passed its deadline without attention."),
 ])
 def test_one_overdue_report_names_its_place(locale: str, expected: str) -> None:
     catalog = translations(locale)
@@ -23,8 +23,10 @@ def test_one_overdue_report_names_its_place(locale: str, expected: str) -> None:
 def test_a_batch_of_overdue_reports_is_one_message() -> None:
     codes = [TUMACO, TUMACO, TUMACO, MOMPOX, MOMPOX, BARBACOAS, TIMBIQUI, CACERES]
     text = render(_message("overdue", {"municipalities": codes}), translations("es"))
-    assert text == ("⏰ 8 reportes pasaron su plazo sin atención (Tumaco (Nariño), "
-                    "Mompox (Bolívar), Cáceres (Antioquia) y 2 más). Revise la bandeja.")
+    assert text == ("⏰ 8 reportes pasaron su plazo sin atención (San Andrés de Tumaco "
+                    "(Nariño), Santa Cruz de Mompox (Bolívar), Cáceres (Antioquia) y 2 más). "
+                    "Revise la bandeja.")
     english = render(_message("overdue", {"municipalities": codes[:5]}), translations("en"))
     assert english == ("⏰ 5 reports passed their deadline without attention "
-                       "(Tumaco (Nariño), Mompox (Bolívar)). Check your queue.")
+                       "(San Andrés de Tumaco (Nariño), Santa Cruz de Mompox (Bolívar)). "
+                       "Check your queue.")

@@ -97,7 +97,7 @@ def test_chat_completes_a_threat_report_in_the_terminal(tmp_path: Path) -> None:
         "1",            # menu: report a threat
         "2",            # ¿alguien está en peligro ahora? no
         "tumaco",
-        "1",            # Sí, es Tumaco (Nariño)
+        "1",            # Sí, es San Andrés de Tumaco (Nariño)
         "1", "1", "2", "1", "1",   # yo, amenaza de muerte, panfleto, grupo armado, hoy
         "Me amenazaron en la puerta de la casa",
         "2",            # evidencia: omitir
@@ -105,7 +105,7 @@ def test_chat_completes_a_threat_report_in_the_terminal(tmp_path: Path) -> None:
         "1",            # enviar
     ]
     out = somos.run("chat", input="\n".join(answers) + "\n")
-    assert "¿Es Tumaco (Nariño)?" in out
+    assert "¿Es San Andrés de Tumaco (Nariño)?" in out
     assert "Descripción: Me amenazaron en la puerta de la casa" in out
     assert RECEIPT.search(out), out
 

@@ -29,7 +29,7 @@ def open_threat_report(user: FakeUser, danger: str = "No") -> None:
     user.press(danger)
     user.wait_for_bot_message("¿En qué municipio pasó?")
     user.send_text("tumaco")
-    user.wait_for_bot_message("¿Es Tumaco (Nariño)?")
+    user.wait_for_bot_message("¿Es San Andrés de Tumaco (Nariño)?")
     user.press("Sí")
     for question, answer in [
         ("¿Quién está en riesgo?", "Yo"),
@@ -292,8 +292,8 @@ def test_a_leader_asks_for_protection_from_the_case(deployment: Deployment) -> N
     user.wait_for_bot_message("¿Qué quiere hacer con su caso?", timeout=20)
     user.press("🛡️ Solicitar protección")
     user.wait_for_bot_message("¿Qué necesita?")
-    user.press("Estudio de riesgo ante la UNP")
-    user.wait_for_bot_message(lambda m: "✅ Estudio de riesgo ante la UNP" in m.buttons())
+    user.press("Que la UNP estudie mi riesgo")
+    user.wait_for_bot_message(lambda m: "✅ Que la UNP estudie mi riesgo" in m.buttons())
     user.press("Listo")
     user.wait_for_bot_message("¿Cómo puede el equipo ponerse en contacto")
     user.press("Solo por este chat, sin revelar quién soy")

@@ -60,7 +60,7 @@ def at_municipality_question(user: FakeUser) -> None:
 def at_evidence_question(user: FakeUser) -> None:
     at_municipality_question(user)
     user.send_text("tumaco")
-    user.wait_for_bot_message("¿Es Tumaco (Nariño)?")
+    user.wait_for_bot_message("¿Es San Andrés de Tumaco (Nariño)?")
     user.press("Sí")
     for question, answer in [("¿Quién está en riesgo?", "Yo"), ("¿Qué pasó?", "Extorsión"),
                              ("¿Cómo llegó la amenaza?", "En persona"),

@@ -147,7 +147,7 @@ def test_threat_report_asks_about_danger_first_and_answers_pleas(
 
     person.say(PLEA[locale])  # at the municipality question
     person.lines_then(MSG_ASK_MUNICIPALITY)
-    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.municipality("tumaco", "San Andrés de Tumaco (Nariño)")
     # Someone in danger: Tumaco's own line as soon as the place is known.
     person.user.wait_for_bot_message("602 727 0000")
     for question in ("¿Quién está en riesgo?", "¿Qué pasó?", "¿Cómo llegó la amenaza?",
@@ -221,7 +221,7 @@ def test_stigmatization_report_reaches_the_focal_point_as_stigma(
     said = f"Dijeron en la emisora que la lideresa es guerrillera {uuid.uuid4()}"
     person.open_menu()
     person.tap("📢 Reportar estigmatización contra un líder o lideresa")
-    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.municipality("tumaco", "San Andrés de Tumaco (Nariño)")
     person.expect("¿Qué tipo de líder o lideresa es la persona?")
     person.tap_first_option()
     person.expect("¿Quién señaló o habló mal del líder o la lideresa?")
@@ -253,7 +253,7 @@ def test_priorities_survey_has_no_receipt(deployment: Deployment, locale: str) -
     person = Person(deployment.user(), locale)
     person.open_menu()
     person.tap("🗳️ Prioridades de seguridad de mi comunidad")
-    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.municipality("tumaco", "San Andrés de Tumaco (Nariño)")
     chosen = [person.tap_first_option() for _ in range(3)]
     assert len(set(chosen)) == 3
     person.tap("Omitir")  # no comment
@@ -277,7 +277,7 @@ def test_self_care_shows_the_emergency_lines(deployment: Deployment, locale: str
     person.tap("🏠 Menú principal")
     person.tap("🛡️ Autoprotección y autocuidado")
     person.tap("📍 Líneas de mi municipio")
-    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.municipality("tumaco", "San Andrés de Tumaco (Nariño)")
     local = person.user.wait_for_bot_message("Personería de Tumaco").text
     assert "602 727 0000" in local
 

@@ -14,7 +14,9 @@ from flows.municipalities import (
     Department,
     Municipality,
     SearchResult,
+    aliases,
     normalize,
+    official_keys,
 )
 from tests.support.places import CARTAGENA, MEDELLIN, MOMPOX, TUMACO
 
@@ -167,7 +169,7 @@ def test_prefix_gives_several_unconfident_matches() -> None:
     result = DEFAULT.search("San Juan")
     assert not result.confident and not result.ambiguous
     assert {"05659", "13657", "70702"} <= set(codes(result))
-    assert all(normalize(m.name).startswith("san juan") for m in result.matches)
+    assert "52001" in codes(result)  # Pasto: "San Juan de Pasto"
 
 
 def test_carmen_alone_is_not_confident() -> None:
@@ -222,7 +224,7 @@ def test_labels_and_data_fixes() -> None:
     tumaco = COUNTRY.get(TUMACO)
     assert tumaco is not None
     assert tumaco.name == "San Andrés de Tumaco"
-    assert tumaco.label == "Tumaco (Nariño)"
+    assert tumaco.label == "San Andrés de Tumaco (Nariño)"
     assert COUNTRY.search("Bogotá").matches[0].label == "Bogotá D.C."
     assert DEFAULT.get("13670") == Municipality("13670", "San Pablo", "13", "Bolívar")
     assert COUNTRY.search("San Luis de Palenque").matches[0].code == "85325"
@@ -262,3 +264,126 @@ def test_every_official_name_finds_itself() -> None:
         result = COUNTRY.search(m.name.upper(), department_code=m.department_code)
         assert result.confident and result.matches == (m,), m
         assert COUNTRY.search(m.label).matches[0] == m, m
+
+
+# What people call their municipality besides DANE's name (flows/data/aliases.csv and the
+# rules for "El" and "de"), and names from the issue: each finds exactly its municipality.
+EVERYDAY = [
+    # Antioquia
+    ("Medallo", MEDELLIN), ("Carmen de Viboral", "05148"), ("Santuario", "05697"),
+    ("Bagre", "05250"), ("Santa Fe de Antioquia", "05042"), ("Don Matías", "05237"),
+    ("Entre Ríos", "05264"), ("Yarumal", "05887"), ("Ituango", "05361"),
+    ("Caucasia", "05154"), ("El Retiro", "05607"), ("San Pedro de Los Milagros", "05664"),
+    # Bolívar
+    ("Mompox", MOMPOX), ("Mompós", MOMPOX), ("Carmen de Bolívar", "13244"),
+    ("Cartagena", CARTAGENA), ("La Heroica", CARTAGENA), ("Córdoba Tetón", "13212"),
+    ("Talaigua", "13780"), ("Maria La Baja", "13442"), ("Barranco Loba", "13074"),
+    # Cauca
+    ("Santander", "19698"), ("Quilichao", "19698"), ("Santander Quilichao", "19698"),
+    ("El Bordo", "19532"), ("Piendamó", "19548"), ("Coconuco", "19585"), ("López", "19418"),
+    ("Guapí", "19318"), ("Sotará", "19760"), ("Toribio", "19821"),
+    # Córdoba
+    ("Tierra Alta", "23807"), ("Tierralta", "23807"), ("San Andrés Sotavento", "23670"),
+    ("Sotavento", "23670"), ("Santa Cruz de Lorica", "23417"), ("Uré", "23682"),
+    ("Purísima", "23586"), ("Monte Líbano", "23466"), ("Montelíbano", "23466"),
+    ("Puerto Libertador", "23580"),
+    # Nariño
+    ("Tumaco", TUMACO), ("Magui", "52427"), ("Magüí Payán", "52427"), ("San José", "52621"),
+    ("Roberto Payán", "52621"), ("Satinga", "52490"), ("Salahonda", "52520"),
+    ("Iscuandé", "52696"), ("Guachavés", "52699"), ("Charco", "52250"),
+    ("El Charco", "52250"), ("Barbacoas", "52079"), ("Carlosama", "52224"),
+    ("Cuaspud", "52224"), ("San Juan de Pasto", "52001"), ("Ancuyá", "52036"),
+    # Norte de Santander
+    ("Cúcuta", "54001"), ("cucuta", "54001"), ("Tarra", "54250"), ("El Tarra", "54250"),
+    ("Zulia", "54261"), ("Abrego", "54003"), ("Cachira", "54128"), ("Ocaña", "54498"),
+    ("Tibú", "54810"), ("Salazar de Las Palmas", "54660"),
+    # Sucre
+    ("Tolú", "70820"), ("Toluviejo", "70823"), ("Tolú Viejo", "70823"), ("Sincé", "70742"),
+    ("Coloso", "70204"), ("San Benito", "70678"), ("San Onofre", "70713"),
+    ("Ovejas", "70508"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "code"), EVERYDAY)
+def test_everyday_names_find_exactly_their_municipality(text: str, code: str) -> None:
+    result = DEFAULT.search(text)
+    assert codes(result) == [code], [m.label for m in result.matches]
+    assert result.confident and not result.ambiguous
+
+
+def test_every_covered_department_has_everyday_names_in_the_table() -> None:
+    per_department = {d: 0 for d in DEFAULT_DEPARTMENTS}
+    for text, code in EVERYDAY:
+        found = DEFAULT.get(code)
+        assert found is not None
+        if normalize(text) != normalize(found.name):
+            per_department[code[:2]] += 1
+    assert min(per_department.values()) >= 5, per_department
+
+
+# Aliases that are also another place's name or alias: the person is asked which department.
+SHARED_ON_PURPOSE = {
+    "el penol": ["05541", "52254"], "san pedro": ["05664", "70717", "76670"],
+    "el carmen": ["13244", "54245"], "guamo": ["13248", "73319"],
+    "san martin": ["13667", "20770", "50689"], "belalcazar": ["17088", "19517"],
+    "san bernardo": ["23675", "25649", "52685"], "san jose": ["17665", "52621"],
+    "cartago": ["52694", "76147"], "san benito": ["68673", "70678"],
+    "betulia": ["05093", "68092", "70702"],
+}  # fmt: skip
+
+
+def test_aliases_name_existing_municipalities_and_add_a_name_each() -> None:
+    shared_seen = set()
+    for code, names in aliases().items():
+        m = COUNTRY.get(code)
+        assert m is not None, f"aliases.csv: no municipality {code}"
+        for name in names:
+            key = normalize(name)
+            own = {k.replace(" ", "") for k in official_keys(m)}
+            assert key.replace(" ", "") not in own, f"{name!r} is already found as {m.name!r}"
+            result = COUNTRY.search(name)
+            if key in SHARED_ON_PURPOSE:
+                shared_seen.add(key)
+                assert result.ambiguous and sorted(codes(result)) == SHARED_ON_PURPOSE[key]
+            else:
+                assert result.confident and codes(result) == [code], (name, codes(result))
+    assert shared_seen == SHARED_ON_PURPOSE.keys()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("El Carmen", ["13244", "54245"]),  # El Carmen de Bolívar, or El Carmen (N. de S.)
+        ("Betulia", ["05093", "70702"]),  # Antioquia's, or San Juan de Betulia (Sucre)
+        ("El Peñol", ["05541", "52254"]),
+        ("San Bernardo", ["23675", "52685"]),  # del Viento (Córdoba), or Nariño's
+        ("San Pedro", ["05664", "70717"]),
+    ],
+)
+def test_shared_everyday_names_ask_the_department(text: str, expected: list[str]) -> None:
+    result = DEFAULT.search(text)
+    assert result.ambiguous and codes(result) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [
+        ("70204", "Colosó (Sucre)"),
+        ("23670", "San Andrés de Sotavento (Córdoba)"),
+        ("52835", "San Andrés de Tumaco (Nariño)"),
+        ("13468", "Santa Cruz de Mompox (Bolívar)"),
+        ("54001", "San José de Cúcuta (Norte de Santander)"),
+        ("54128", "Cáchira (Norte de Santander)"),
+        ("52207", "Consacá (Nariño)"),
+        ("52224", "Cuaspud Carlosama (Nariño)"),
+        ("70823", "San José de Toluviejo (Sucre)"),
+        ("05237", "Donmatías (Antioquia)"),
+        ("05664", "San Pedro de los Milagros (Antioquia)"),
+        ("19548", "Piendamó - Tunía (Cauca)"),
+        ("23586", "Purísima de la Concepción (Córdoba)"),
+        ("13001", "Cartagena de Indias (Bolívar)"),
+    ],
+)
+def test_shown_names_are_danes_spelling(code: str, shown: str) -> None:
+    found = COUNTRY.get(code)
+    assert found is not None and found.label == shown and found.display_name == found.name

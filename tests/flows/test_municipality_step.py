@@ -1,4 +1,4 @@
-"""Choosing a municipality from a list: departments, then ten municipalities per page."""
+"""Choosing a municipality from a list: departments, then seven municipalities per screen."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from flows.engine import (
 from flows.municipalities import Catalog
 from flows.municipality_step import (
     MSG_ASK_MUNICIPALITY,
+    MSG_MUNICIPALITY_CONFIRM,
+    MSG_MUNICIPALITY_PICK,
     MSG_MUNICIPALITY_RETRY,
     MSG_PICK_DEPARTMENT,
     MSG_PICK_FROM_LIST,
@@ -52,31 +54,31 @@ def test_the_list_offers_the_covered_departments_by_name() -> None:
     assert [c.label for c in reply.choices[:2]] == ["Antioquia", "Bolívar"]
 
 
-def test_pages_of_ten_with_more_and_previous_then_only_the_code_is_kept() -> None:
-    everyone = CATALOG.in_department("52")  # Nariño, 64 municipalities: 7 pages
+def test_pages_of_seven_with_more_and_previous_then_only_the_code_is_kept() -> None:
+    everyone = CATALOG.in_department("52")  # Nariño, 64 municipalities: 10 screens
     state, replies = last(["mun:list", "dep:52"], *at_municipality())
     assert replies[-1].text == Msg(
-        MSG_PICK_FROM_LIST, {"department": "Nariño", "page": 1, "pages": 7}
+        MSG_PICK_FROM_LIST, {"department": "Nariño", "page": 1, "pages": 10}
     )
     assert codes(replies[-1]) == [
-        *(f"mun:{m.code}" for m in everyone[:10]), "page:1", "mun:list", NAV_BACK, NAV_CANCEL,
+        *(f"mun:{m.code}" for m in everyone[:7]), "mun:list", "page:1", NAV_BACK, NAV_CANCEL,
     ]  # fmt: skip
-    assert [c.label for c in replies[-1].choices[:10]] == [m.display_name for m in everyone[:10]]
+    assert [c.label for c in replies[-1].choices[:7]] == [m.name for m in everyone[:7]]
 
-    state, replies = last(["page:1"], state, replies)
-    assert codes(replies[-1])[:12] == [
-        *(f"mun:{m.code}" for m in everyone[10:20]), "page:0", "page:2",
-    ]  # fmt: skip
-    for page in range(2, 7):
+    listed = []
+    for page in range(1, 10):
+        listed += [c for c in codes(replies[-1]) if c.startswith("mun:") and c != "mun:list"]
         state, replies = last([f"page:{page}"], state, replies)
-    assert replies[-1].text.params["page"] == 7
-    last_page = [f"mun:{m.code}" for m in everyone[60:]]
-    assert codes(replies[-1]) == [*last_page, "page:5", "mun:list", NAV_BACK, NAV_CANCEL]
+        assert replies[-1].text.params["page"] == page + 1
+        assert "page:" + str(page - 1) in codes(replies[-1])
+    last_page = [c for c in codes(replies[-1]) if c.startswith("mun:") and c != "mun:list"]
+    assert listed + last_page == [f"mun:{m.code}" for m in everyone]  # each once, in order
+    assert codes(replies[-1]) == [*last_page, "mun:list", "page:8", NAV_BACK, NAV_CANCEL]
     assert_well_formed(replies)
 
     state, replies = last([last_page[0]], state, replies)
     assert state.step == "threat.target"
-    assert state.answers["municipality"] == everyone[60].code
+    assert state.answers["municipality"] == everyone[63].code
     assert state.scratch == {}
 
 
@@ -95,7 +97,7 @@ def test_other_department_goes_back_to_the_departments() -> None:
         (["mun:list"], "dep:5"),
         (["mun:list"], "dep:11"),  # Bogotá: not covered
         (["mun:list", "dep:52"], "dep:70"),  # municipalities on screen now
-        (["mun:list", "dep:52"], "page:7"),
+        (["mun:list", "dep:52"], "page:10"),
         (["mun:list", "dep:52"], "page:-1"),
         (["mun:list", "dep:52"], "page:٣"),
         (["mun:list", "dep:52"], "page:"),
@@ -125,11 +127,39 @@ def test_a_whole_country_catalog_pages_the_departments_too() -> None:
     state, replies = advance(flow, state, press(replies, "threat"))
     state, replies = advance(flow, state, press(replies, "no"))  # nobody in danger now
     state, replies = advance(flow, state, press(replies, "mun:list"))
-    assert len([c for c in replies[-1].choices if c.code.startswith("dep:")]) == 10
+    # 33 departments: five screens of seven, the last of five.
+    assert len([c for c in replies[-1].choices if c.code.startswith("dep:")]) == 7
     assert "page:1" in codes(replies[-1])
-    for page in (1, 2, 3):
+    for page in (1, 2, 3, 4):
         state, replies = advance(flow, state, press(replies, f"page:{page}"))
-    assert len([c for c in replies[-1].choices if c.code.startswith("dep:")]) == 3
-    assert "page:4" not in codes(replies[-1])
+    assert len([c for c in replies[-1].choices if c.code.startswith("dep:")]) == 5
+    assert "page:5" not in codes(replies[-1])
     state, replies = advance(flow, state, press(replies, "dep:99"))  # Vichada
     assert replies[-1].text.params["department"] == "Vichada"
+
+
+@pytest.mark.parametrize(
+    ("typed", "code", "shown"),
+    [
+        ("Quilichao", "19698", "Santander de Quilichao (Cauca)"),  # a name people use
+        ("quilich", "19698", "Santander de Quilichao (Cauca)"),  # the start of a word
+        ("Coloso", "70204", "Colosó (Sucre)"),  # DANE's spelling, accent and all
+        ("Sotavento", "23670", "San Andrés de Sotavento (Córdoba)"),
+        ("Tumaco", TUMACO, "San Andrés de Tumaco (Nariño)"),
+    ],
+)
+def test_the_only_match_is_confirmed_by_its_dane_name(typed: str, code: str, shown: str) -> None:
+    state, replies = last([Text(typed)], *at_municipality())
+    (reply,) = replies
+    assert reply.text == Msg(MSG_MUNICIPALITY_CONFIRM, {"municipality": shown})
+    assert codes(reply) == [f"mun:{code}", "mun:none", NAV_BACK, NAV_CANCEL]
+    state, _ = last([f"mun:{code}"], state, replies)
+    assert state.answers["municipality"] == code
+
+
+def test_several_matches_fit_one_screen_with_none_of_these() -> None:
+    state, replies = last([Text("san")], *at_municipality())  # dozens start with "San"
+    (reply,) = replies
+    assert reply.text == Msg(MSG_MUNICIPALITY_PICK)
+    assert len(reply.choices) == 7 + 1 + 2  # seven places, "Ninguno de estos", navigation
+    assert codes(reply)[-3:] == ["mun:none", NAV_BACK, NAV_CANCEL]

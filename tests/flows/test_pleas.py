@@ -148,7 +148,7 @@ def test_a_description_that_pleads_is_kept_and_the_report_goes_on() -> None:
     after, replies = advance(FLOW, after, Result("local_lines", lines))
     assert msgids(replies) == [MSG_LOCAL_LINES, MSG_ASK_EVIDENCE]
     assert replies[0].text.params == {
-        "municipality": "Tumaco (Nariño)",
+        "municipality": "San Andrés de Tumaco (Nariño)",
         "lines": (Msg(MSG_LINE, {"number": "602 727 0000", "name": "Personería de Tumaco"}),),
     }
     assert after.answers["description"] == plea and after.pending is None

@@ -7,6 +7,7 @@ import pytest
 from flows import taxonomy
 from flows.engine import (
     MSG_DIDNT_UNDERSTAND,
+    MSG_STALE_BUTTON,
     NAV_BACK,
     NAV_CANCEL,
     Command,
@@ -49,8 +50,15 @@ def at_concerns() -> tuple[State, list[Reply]]:
 def test_all_concerns_are_offered_without_listo_at_first() -> None:
     state, replies = at_concerns()
     assert state.step == CONCERNS and replies[-1].text == Msg(MSG_ASK_CONCERNS)
-    assert codes(replies[-1]) == [*taxonomy.PRIORITIES, NAV_BACK, NAV_CANCEL]
-    assert len(taxonomy.PRIORITIES) == 15
+    assert len(taxonomy.PRIORITIES) == 15  # in two screens: eight, then seven
+    everything = list(taxonomy.PRIORITIES)
+    assert codes(replies[-1]) == [*everything[:8], "page:1", NAV_BACK, NAV_CANCEL]
+    state, replies = last(["page:1"], state, replies)
+    assert replies[-1].text == Msg(MSG_ASK_CONCERNS)
+    assert codes(replies[-1]) == [*everything[8:], "page:0", NAV_BACK, NAV_CANCEL]
+    # A concern of the first screen, pressed on an older message, is not taken from here.
+    after, replies = advance(FLOW, state, Pick(everything[0], CONCERNS))
+    assert after == state and replies[0].text == Msg(MSG_STALE_BUTTON)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +91,7 @@ def test_priorities_walk(presses: list[str], concerns: list[str]) -> None:
     assert summary.choices[0].label == Msg(MSG_SEND_ANSWER)
     details = summary.text.params["details"]
     assert details == (
-        Msg(MSG_LINE_MUNICIPALITY, {"value": "Tumaco (Nariño)"}),
+        Msg(MSG_LINE_MUNICIPALITY, {"value": "San Andrés de Tumaco (Nariño)"}),
         Msg(MSG_LINE_CONCERNS, {"value": ranked(*concerns)}),
         Msg(MSG_LINE_COMMENT, {"value": "Los robos son de noche."}),
     )
@@ -105,7 +113,8 @@ def test_each_press_shows_the_order_and_removes_the_pressed_concern() -> None:
     assert state.step == CONCERNS
     assert replies[-1].text == Msg(MSG_RANK_SO_FAR, {"order": ranked("priority.drug_dealing")})
     left = [c for c in taxonomy.PRIORITIES if c != "priority.drug_dealing"]
-    assert codes(replies[-1]) == [*left, "done", "reset", NAV_BACK, NAV_CANCEL]
+    # Fourteen left beside "Listo" and "Volver a elegir": three screens of five, five, four.
+    assert codes(replies[-1]) == [*left[:5], "done", "reset", "page:1", NAV_BACK, NAV_CANCEL]
     state, replies = last(["priority.kidnapping"], state, replies)
     assert replies[-1].text == Msg(
         MSG_RANK_SO_FAR, {"order": ranked("priority.drug_dealing", "priority.kidnapping")}

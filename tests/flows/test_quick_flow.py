@@ -38,7 +38,7 @@ def test_a_quick_report_is_sent_in_five_actions(danger: str, urgency: str) -> No
     assert summary.text.msgid == MSG_SUMMARY
     assert summary.text.params["details"] == (
         Msg(MSG_LINE_DANGER, {"value": Msg(taxonomy.YES_NO[danger])}),
-        Msg(MSG_LINE_MUNICIPALITY, {"value": "Tumaco (Nariño)"}),
+        Msg(MSG_LINE_MUNICIPALITY, {"value": "San Andrés de Tumaco (Nariño)"}),
         Msg(MSG_LINE_DESCRIPTION, {"value": SAID}),
     )
     for _, replies in seen:

@@ -37,6 +37,8 @@ from tests.support.walk import FLOW, assert_well_formed, codes, last, msgids, pr
 LOCAL = "selfcare.local_lines"
 PAGE_BUTTONS = [NAV_BACK, "menu"]
 
+TUMACO_LABEL = "San Andrés de Tumaco (Nariño)"
+
 
 def at_selfcare() -> tuple[State, list[Reply]]:
     return last([Command("start"), "selfcare"])
@@ -122,7 +124,7 @@ def test_local_lines_show_the_municipality_lines_then_the_national_ones() -> Non
     state, replies = advance(FLOW, state, Result("local_lines", {"lines": lines}))
     assert state.pending is None and state.step == LOCAL
     local, shown_national = replies
-    assert local.text == Msg(MSG_LOCAL_LINES, {"municipality": "Tumaco (Nariño)", "lines": (
+    assert local.text == Msg(MSG_LOCAL_LINES, {"municipality": TUMACO_LABEL, "lines": (
         # Local names are data: shown as given, never translated.
         Msg(MSG_LINE, {"number": "602 727 0000", "name": "Personería de Tumaco"}),
         Msg(MSG_LINE, {"number": "300 000 0000", "name": "Defensoría regional"}),
@@ -154,7 +156,7 @@ def test_no_local_lines_says_so_and_shows_the_national_ones(data: dict[str, Any]
     state, _ = chosen_municipality()
     state, replies = advance(FLOW, state, Result("local_lines", data))
     assert [r.text for r in replies] == [
-        Msg(MSG_NO_LOCAL_LINES, {"municipality": "Tumaco (Nariño)"}),
+        Msg(MSG_NO_LOCAL_LINES, {"municipality": TUMACO_LABEL}),
         national(),
     ]
 

@@ -54,6 +54,7 @@ from tests.support.walk import (
     answer_emergency,
     assert_well_formed,
     msgs_of,
+    page_to,
     press,
     threat_walk,
     trace,
@@ -91,7 +92,7 @@ def test_threat_report_walk(target: str, category: str, danger: str, urgency: st
         assert replies[-1].step == step  # its buttons belong to the current question
 
     confirm_prompt = seen[3][1][-1]
-    assert confirm_prompt.text.params == {"municipality": "Tumaco (Nariño)"}
+    assert confirm_prompt.text.params == {"municipality": "San Andrés de Tumaco (Nariño)"}
 
     after_danger = [r.text.msgid for r in seen[2][1]]
     if danger == "yes":
@@ -108,7 +109,7 @@ def test_threat_report_walk(target: str, category: str, danger: str, urgency: st
 
     details = seen[-2][1][-1].text.params["details"]
     assert isinstance(details, tuple)
-    assert Msg(MSG_LINE_MUNICIPALITY, {"value": "Tumaco (Nariño)"}) in details
+    assert Msg(MSG_LINE_MUNICIPALITY, {"value": "San Andrés de Tumaco (Nariño)"}) in details
     assert Msg(MSG_LINE_DESCRIPTION, {"value": DESCRIPTION}) in details
     assert Msg(MSG_LINE_THREAT, {"value": Msg(taxonomy.THREATS[category])}) in details
     assert Msg(MSG_LINE_NOTIFY, {"value": Msg(taxonomy.YES_NO["no"])}) in details
@@ -208,12 +209,12 @@ def test_evidence_counts_files_up_to_five_then_says_the_limit() -> None:
     for count, file in enumerate(files, 1):
         state, replies = advance(FLOW, state, file)
         assert state.step == "threat.evidence"
-        assert [r.text for r in replies] == [Msg(MSG_EVIDENCE_RECEIVED, {"count": count})]
+        assert [r.text for r in replies] == [Msg.counted(MSG_EVIDENCE_RECEIVED, count)]
         # Once files came, "Listo" is the way on; "Omitir" would only confuse.
         assert [c.code for c in replies[0].choices] == ["done", NAV_BACK, NAV_CANCEL]
     full, replies = advance(FLOW, state, FileSent("photo", "ref-6", 1, "image/jpeg"))
     assert full == state
-    assert [r.text for r in replies] == [Msg(MSG_EVIDENCE_LIMIT, {"limit": 5})]
+    assert [r.text for r in replies] == [Msg.counted(MSG_EVIDENCE_LIMIT, 5)]
     assert [f["ref"] for f in state.answers["evidence"]] == [f"ref-{i}" for i in range(5)]
     assert state.answers["evidence"][1] == {
         "kind": "document", "ref": "ref-1", "size": 1001, "mime": "application/pdf",
@@ -255,7 +256,8 @@ def test_tumaco_is_confirmed_before_moving_on() -> None:
     state, replies = trace([Text("tumaco")], at_municipality()[0])[-1]
     assert state.step == MUN and "municipality" not in state.answers
     (reply,) = replies
-    assert reply.text == Msg(MSG_MUNICIPALITY_CONFIRM, {"municipality": "Tumaco (Nariño)"})
+    shown = "San Andrés de Tumaco (Nariño)"
+    assert reply.text == Msg(MSG_MUNICIPALITY_CONFIRM, {"municipality": shown})
     labels = {c.code: c.label for c in reply.choices}
     assert labels[f"mun:{TUMACO}"] == Msg("Sí")
     assert labels["mun:none"] == Msg("No")
@@ -351,6 +353,9 @@ def test_state_json_round_trip_at_every_step(items: list[Item]) -> None:
     replies: list[Reply] = []
     for item, (expected_state, expected_replies) in zip(items, direct, strict=True):
         assert expected_state == State.from_json(expected_state.to_json())
+        if isinstance(item, str):
+            state, replies = page_to(item, state, replies)
+            state = State.from_json(state.to_json()) if state is not None else None
         event = press(replies, item) if isinstance(item, str) else item
         state, replies = answer_emergency(*advance(FLOW, state, event))
         assert (state, replies) == (expected_state, expected_replies)

@@ -124,7 +124,7 @@ def start_server(somos: Somos, log_path: Path) -> Server:
 
 
 def report_threat(user: FakeUser, description: str, place: str = "Tumaco",
-                  confirm: str = "¿Es Tumaco (Nariño)?") -> str:
+                  confirm: str = "¿Es San Andrés de Tumaco (Nariño)?") -> str:
     """Walks the threat report like a person would and returns the receipt code."""
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")

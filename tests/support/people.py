@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from bot.conversations import Conversations, Offer, Turn, Upload
 from flows.engine import Command, Event, Pick, Reply, Text
+from flows.paging import PAGE_PREFIX
 from storage.attachments import File
 from tests.support.places import TUMACO
 
@@ -34,6 +35,7 @@ class Person:
 
     async def send(self, item: Event | Upload | Offer | str) -> Turn:
         if isinstance(item, str):
+            await self._page_to(item)
             offered = {c.code: r.step for r in self.shown for c in r.choices}
             assert item in offered, f"{item!r} not on screen: {sorted(offered)}"
             item = Pick(item, offered[item])
@@ -43,6 +45,18 @@ class Person:
                                                update_id=self.update_id, chat_id=self.chat_id)
         self.shown = list(turn.replies)
         return turn
+
+    async def _page_to(self, code: str) -> None:
+        """Turns pages ("Más opciones ▸", then "◂ Anteriores") until `code` is on screen."""
+        tried: set[str] = set()
+        while code not in {c.code for r in self.shown for c in r.choices}:
+            pages = sorted((c.code for r in self.shown for c in r.choices
+                            if c.code.startswith(PAGE_PREFIX) and c.code not in tried),
+                           key=lambda page: int(page.removeprefix(PAGE_PREFIX)), reverse=True)
+            if not pages:
+                return
+            tried.add(pages[0])
+            await self.send(pages[0])
 
     async def do(self, items: Sequence[Event | Upload | str]) -> Turn:
         turn = None

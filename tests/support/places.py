@@ -21,7 +21,7 @@ MEDELLIN = "05001"
 
 # Bolívar
 CARTAGENA = "13001"
-MOMPOX = "13468"  # Santa Cruz de Mompox, "Mompós" in the catalog
+MOMPOX = "13468"  # Santa Cruz de Mompox ("Mompox", "Mompós")
 
 # Cauca
 TIMBIQUI = "19809"

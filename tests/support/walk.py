@@ -9,11 +9,24 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from flows.conversation import build_flow
-from flows.engine import EMERGENCY, Command, Event, Msg, Pick, Reply, Result, State, Text, advance
+from flows.engine import (
+    EMERGENCY,
+    Command,
+    Event,
+    Flow,
+    Msg,
+    Pick,
+    Reply,
+    Result,
+    State,
+    Text,
+    advance,
+)
 from flows.evidence import MSG_ASK_EVIDENCE
 from flows.menu import MENU, MSG_MENU
 from flows.municipalities import Catalog
 from flows.municipality_step import MSG_ASK_MUNICIPALITY, MSG_MUNICIPALITY_CONFIRM
+from flows.paging import PAGE_PREFIX
 from flows.summary import MSG_ASK_NOTIFY, MSG_SUMMARY
 from flows.threat import (
     MSG_ASK_ACTOR,
@@ -39,14 +52,33 @@ def press(replies: Sequence[Reply], code: str) -> Pick:
     return Pick(code, offered[code])
 
 
+def page_to(
+    code: str, state: State | None, replies: list[Reply], flow: Flow = FLOW
+) -> tuple[State | None, list[Reply]]:
+    """Presses "Más opciones ▸" (then "◂ Anteriores") until the button `code` is on screen,
+    as a person looks for an option on the next screens; stops where it is if none has it."""
+    tried: set[str] = set()
+    while state is not None and code not in {c.code for r in replies for c in r.choices}:
+        pages = sorted((c.code for r in replies for c in r.choices
+                        if c.code.startswith(PAGE_PREFIX) and c.code not in tried),
+                       key=lambda page: int(page.removeprefix(PAGE_PREFIX)), reverse=True)
+        if not pages:
+            break
+        tried.add(pages[0])
+        state, replies = advance(flow, state, press(replies, pages[0]))
+    return state, replies
+
+
 def trace(
     items: Sequence[Item], state: State | None = None, shown: Sequence[Reply] = ()
 ) -> list[tuple[State, list[Reply]]]:
-    """Runs the items one by one from `state` with `shown` on screen; returns the state and
-    replies after each."""
+    """Runs the items one by one from `state` with `shown` on screen (turning pages to find a
+    button); returns the state and replies after each."""
     replies = list(shown)
     seen = []
     for item in items:
+        if isinstance(item, str):
+            state, replies = page_to(item, state, replies)
         event = press(replies, item) if isinstance(item, str) else item
         state, replies = answer_emergency(*advance(FLOW, state, event))
         seen.append((state, replies))
