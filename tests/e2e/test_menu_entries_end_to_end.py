@@ -16,6 +16,7 @@ from flows.evidence import MSG_ASK_EVIDENCE
 from flows.priorities import MSG_PRIORITY_SUMMARY
 from flows.reports import MSG_RECEIPT
 from flows.summary import MSG_SUMMARY
+from flows.wipe import MSG_BY_HAND, MSG_EXIT
 from tests.support.botapi import FakeUser
 from tests.support.harness import RECEIPT, Deployment
 
@@ -178,9 +179,10 @@ def test_delete_the_conversation(deployment: Deployment, locale: str) -> None:
     person.tap("🧹 Borrar esta conversación")
     person.expect("¿Borrar de este teléfono todos los mensajes de esta conversación?")
     person.tap("Sí, borrar")
-    person.expect("Conversación cerrada.")
+    answer = person.expect(MSG_EXIT)
     deployment.double.wait_until_idle()
-    assert [m.text for m in person.user.messages()] == [person.t("Conversación cerrada.")]
+    assert [m.text for m in person.user.messages()] == [answer]
+    assert person.t(MSG_BY_HAND) in answer
 
 
 def test_language_is_remembered_for_the_next_visit(deployment: Deployment) -> None:
