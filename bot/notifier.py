@@ -91,9 +91,8 @@ async def deliver_due(*, store: Store, bot: Any, now: datetime, locale: str = "e
             continue
         text = render(_message(kind, payload), catalog)
         try:
-            # protect_content: no forwarding or saving (the application's Defaults say so
-            # too; a bare Bot handed in by a caller has none).
-            await bot.send_message(chat_id=chat_id, text=text, protect_content=True)
+            # Not forwardable or savable: the application's Defaults (bot/telegram.py).
+            await bot.send_message(chat_id=chat_id, text=text)
         except Forbidden as error:  # the person blocked the bot: retrying will not help
             outcomes.append((pending.row, type(error).__name__, False))
         except TelegramError as error:
