@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from telegram.error import TelegramError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.background import start_background
@@ -50,9 +51,10 @@ from api.web import (
 from api.web.render import STATIC
 from api.web.security import with_page_headers
 from bot.conversations import Conversations
-from bot.telegram import build_application
+from bot.telegram import build_application, register_commands
 from flows.conversation import build_flow
 from flows.municipalities import Catalog
+from flows.reports import Promise
 from storage.migrate import current_revision, head_revision
 from storage.store import Store, open_store
 
@@ -72,10 +74,11 @@ def build_conversations(
     settings: Settings, store: Store, metrics: Metrics | None = None
 ) -> Conversations:
     catalog = Catalog.load(departments=settings.covered_departments)
+    promise = Promise(organization=settings.organization_name)
     conversations = Conversations(
-        store=store, flow=build_flow(catalog),
+        store=store, flow=build_flow(catalog, promise),
         draft_ttl=timedelta(minutes=settings.draft_ttl_minutes),
-        default_locale=settings.locale,
+        default_locale=settings.locale, promise=promise,
     )
     if metrics is None:
         return conversations
@@ -106,6 +109,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             conversations=build_conversations(settings, store, app_metrics),
         )
         await application.initialize()
+        try:
+            await register_commands(application.bot)
+        except TelegramError as error:  # the menu can wait; the conversations cannot
+            log.warning("setMyCommands failed: %s", type(error).__name__)
         await application.start()
         if settings.webhook_url:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

@@ -47,7 +47,7 @@ async def expire(store: Store, now: datetime | None = None) -> None:
     begins the day's chat epoch and destroys those past their window, with their rows."""
     now = now or datetime.now(UTC)
     async with store.transaction() as session:
-        expired = await expire_drafts(session=session, now=now)
+        expired = await expire_drafts(session=session, keyring=store.keyring, now=now)
         await expire_draft_attachments(session=session, now=now)
         await expire_chat_bookkeeping(session=session, now=now)
         await open_epoch(session=session, keyring=store.keyring, now=now)

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Web pages: a session unused this long is gone (the absolute limit is session_hours).
     web_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     departments: str = "05,13,19,23,52,54,70"
+    # Who reads the reports, as the bot names it after each report and in its welcome
+    # ("el equipo de protección de <name> en su municipio"); empty: the team is not named.
+    organization_name: str = Field(default="", max_length=80)
     locale: str = "es"
     # Lower Argon2 cost: only for the test suite, never in production.
     fast_kdf: bool = False

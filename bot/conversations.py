@@ -29,7 +29,13 @@ from flows.engine import (
 from flows.engine import Flow as FlowDefinition
 from flows.messages import N_
 from flows.priorities import priority_thanks_replies
-from flows.reports import MSG_SUBMIT_FAILED, confirmed_report, receipt_replies
+from flows.reports import (
+    MSG_SUBMIT_FAILED,
+    Promise,
+    confirmed_report,
+    receipt_replies,
+    unfinished_report,
+)
 from flows.wipe import after_report_state
 from storage.attachments import (
     MAX_ATTACHMENT_BYTES,
@@ -40,7 +46,7 @@ from storage.attachments import (
     read_draft_attachments,
 )
 from storage.chats import claim_update, count_attempt, get_locale, set_locale
-from storage.drafts import delete_draft, load_draft, save_draft
+from storage.drafts import delete_draft, open_draft, save_draft
 from storage.epochs import carry_draft_over
 from storage.followup import followup_handle, open_followup_handle, open_with_receipt
 from storage.lines import lines_for
@@ -57,6 +63,12 @@ from storage.triage import (
 
 log = logging.getLogger("somos.bot")
 
+# Said to the first message after an unfinished report expired; the welcome and the menu
+# follow, to start again.
+MSG_DRAFT_EXPIRED = N_(
+    "Pasaron más de {minutes} minutos sin actividad, así que, para su seguridad, borré su "
+    "reporte sin terminar. No se envió. Puede empezar de nuevo cuando quiera."
+)
 MSG_SLOW_DOWN = N_("Está enviando muchos mensajes seguidos. Espere un minuto, por favor.")
 # A person tapping quickly through a report sends about one update a second.
 MESSAGES_PER_MINUTE = 60
@@ -122,6 +134,8 @@ class Conversations:
     flow: FlowDefinition
     draft_ttl: timedelta = timedelta(minutes=30)
     default_locale: str = "es"
+    # Who reads reports, named after each one (SOMOS_ORGANIZATION_NAME).
+    promise: Promise = field(default_factory=Promise)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # Told the outcome of every update (processed, duplicate, throttled, failed): a count
     # for the operator's metrics, never the event or the chat.
@@ -189,9 +203,10 @@ class Conversations:
                 session=session, key=f"{pseudonym}:messages", window=timedelta(minutes=1),
                 now=now,
             )
-            raw = await load_draft(
+            found = await open_draft(
                 session=session, keyring=self.store.keyring, pseudonym=pseudonym, now=now
             )
+            raw = found.state
             saved_locale = await get_locale(session=session, pseudonym=pseudonym)
             before = State.from_json(raw) if raw else State(
                 locale=saved_locale or self.default_locale
@@ -229,6 +244,9 @@ class Conversations:
             state, more = advance(self.flow, state, Result(state.pending.name, data))
             replies += more
 
+        if found.expired and not (state.pending is not None
+                                  and state.pending.name == "wipe_chat"):
+            replies = [self._expired_notice(), *replies]
         turn = Turn(state, replies)
         if state.status == "submitted":
             turn = await self._submit(pseudonym, state, replies, chat_id, now)
@@ -246,6 +264,7 @@ class Conversations:
                 await save_draft(
                     session=session, keyring=self.store.keyring, pseudonym=pseudonym,
                     state_json=turn.state.to_json(), now=now, ttl=self.draft_ttl,
+                    unfinished=unfinished_report(turn.state),
                 )
         if state.status == "cancelled":
             return replace(turn, wipe=state.pending is not None
@@ -272,6 +291,10 @@ class Conversations:
             log.info("file refused: draft quota")
             return Msg(MSG_FILES_THIS_REPORT, {"megabytes": DRAFT_FILE_BYTES // 2**20})
         return None
+
+    def _expired_notice(self) -> Reply:
+        minutes = int(self.draft_ttl.total_seconds() // 60)
+        return Reply(Msg(MSG_DRAFT_EXPIRED, {"minutes": minutes}))
 
     def _ask_again(self, state: State) -> tuple[Reply, ...]:
         if state.step is None or state.step not in self.flow.steps:
@@ -373,7 +396,8 @@ class Conversations:
             )
         if submitted.receipt_code is None:
             return Turn(state, [*replies, *priority_thanks_replies()])
-        receipt = receipt_replies(format_receipt_code(submitted.receipt_code))
+        receipt = receipt_replies(format_receipt_code(submitted.receipt_code),
+                                  urgency=submission.urgency, promise=self.promise)
         return Turn(after_report_state(state.locale), [*replies, *receipt])
 
 

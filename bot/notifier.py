@@ -16,6 +16,7 @@ from bot.i18n import render, translations
 from flows.engine import Msg
 from flows.messages import N_
 from flows.municipalities import Catalog
+from flows.summary import MSG_NEWS_PING
 from storage.models import OutboxMessage, User
 from storage.outbox import NO_CHAT, due_messages, mark_failed, mark_sent
 from storage.store import Store
@@ -30,9 +31,8 @@ MESSAGES: Mapping[str, str] = {
         "⏰ {count} reportes pasaron su plazo sin atención ({places}). Revise la bandeja."
     ),
     "protection_request": N_("🛡️ Solicitud de protección en un reporte de {municipality}."),
-    "reporter_news": N_(
-        "Tiene novedades sobre su reporte. Abra «Seguimiento» en el menú y escriba su código."
-    ),
+    # Neutral on a lock screen; the consent question quotes it word for word.
+    "reporter_news": MSG_NEWS_PING,
 }
 
 
@@ -56,6 +56,8 @@ def _message(kind: str, payload: Mapping[str, Any]) -> Msg:
         if len(ranked) > DIGEST_PLACES:
             places = Msg(MSG_MORE_PLACES, {"places": named, "more": len(ranked) - DIGEST_PLACES})
         return Msg(MESSAGES["overdue_digest"], {"count": len(codes), "places": places})
+    if kind == "reporter_news":
+        return Msg(MESSAGES[kind])  # nothing of the report, not even its place
     code = codes[0] if codes else str(payload.get("municipality", ""))
     return Msg(MESSAGES[kind], {"municipality": _municipality(code)})
 
@@ -89,6 +91,7 @@ async def deliver_due(*, store: Store, bot: Any, now: datetime, locale: str = "e
             continue
         text = render(_message(kind, payload), catalog)
         try:
+            # Not forwardable or savable: the application's Defaults (bot/telegram.py).
             await bot.send_message(chat_id=chat_id, text=text)
         except Forbidden as error:  # the person blocked the bot: retrying will not help
             outcomes.append((pending.row, type(error).__name__, False))

@@ -13,20 +13,28 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 from telegram.request import BaseRequest
 
 from bot.commands import event_from_text
 from bot.conversations import Conversations, Offer, Turn, Upload
 from bot.evidence import EvidenceError, refusal
-from bot.i18n import render, render_label, translations
+from bot.i18n import SUPPORTED, render, render_label, translations
 from bot.sandbox import EvidenceSandbox
 from bot.updates import PerChatOrder
 from flows.engine import Event, Msg, Pick, Reply, Unsupported
 from flows.messages import N_
+from flows.wipe import wipe_replies
 from storage.attachments import File
 from storage.chats import record_messages, take_messages
 from storage.users import link_chat
@@ -42,8 +50,63 @@ MSG_LINKED = N_("Listo. Este chat recibirá avisos de Somos, sin el contenido de
 MSG_LINK_FAILED = N_("Ese código no sirve o ya venció. Pida uno nuevo en Somos.")
 
 
+# The Bot API's limits: text after entities (counted in UTF-16 code units, as Telegram
+# counts), callback data in bytes.
+MAX_MESSAGE_LENGTH = 4096
+MAX_CALLBACK_BYTES = 64
+# The commands Telegram shows in the chat's menu (setMyCommands), in every language.
+MENU_COMMANDS = (
+    ("start", N_("Menú principal")),
+    ("salir", N_("Cerrar y borrar esta conversación")),
+    ("ayuda", N_("Cómo funciona")),
+)
+
+
 def encode_callback(step: str | None, code: str) -> str:
-    return f"{step or ''}{CALLBACK_SEPARATOR}{code}"[:64]
+    data = f"{step or ''}{CALLBACK_SEPARATOR}{code}"
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        # A cut code would answer another button or none: a flow bug, never the person's.
+        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
+    return data
+
+
+def telegram_length(text: str) -> int:
+    """The length Telegram counts: UTF-16 code units (an emoji may count two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    """The text in as few messages as fit, cut at paragraphs, else lines, else spaces,
+    else anywhere; nothing is lost but the whitespace at a cut."""
+    if telegram_length(text) <= limit:
+        return [text]
+    head = _fitting(text, limit)
+    for separator in ("\n\n", "\n", " "):
+        cut = head.rfind(separator)
+        if cut > 0:
+            head = head[:cut]
+            break
+    rest = text[len(head):].lstrip()
+    return [head.rstrip() or head, *(split_text(rest, limit) if rest else [])]
+
+
+def _fitting(text: str, limit: int) -> str:
+    """The longest start of `text` within `limit` UTF-16 code units."""
+    size = 0
+    for end, char in enumerate(text):
+        size += 2 if ord(char) > 0xFFFF else 1
+        if size > limit:
+            return text[:end]
+    return text
+
+
+async def register_commands(bot: Any) -> None:
+    """Lists /start, /salir and /ayuda in the chat's menu: Spanish for everyone, English
+    for Telegram apps set to English."""
+    for locale in SUPPORTED:
+        catalog = translations(locale)
+        commands = [BotCommand(name, render(Msg(msgid), catalog)) for name, msgid in MENU_COMMANDS]
+        await bot.set_my_commands(commands, language_code=None if locale == "es" else locale)
 
 
 def decode_callback(data: str) -> Pick:
@@ -89,14 +152,19 @@ class TelegramTransport:
         self.sandbox = sandbox or EvidenceSandbox()
 
     async def send(self, bot: Any, chat_id: int, replies: list[Reply], locale: str) -> list[int]:
+        """Sends each reply (protected from forwarding and saving by the application's
+        Defaults), split into several messages where its text is past Telegram's limit;
+        the buttons go under the last part."""
         catalog = translations(locale)
         sent: list[int] = []
         for reply in replies:
-            message = await bot.send_message(
-                chat_id=chat_id, text=render(reply.text, catalog),
-                reply_markup=keyboard(reply, locale),
-            )
-            sent.append(message.message_id)
+            parts = split_text(render(reply.text, catalog))
+            for number, part in enumerate(parts, start=1):
+                message = await bot.send_message(
+                    chat_id=chat_id, text=part,
+                    reply_markup=keyboard(reply, locale) if number == len(parts) else None,
+                )
+                sent.append(message.message_id)
         return sent
 
     async def remember(self, pseudonym: str, message_ids: list[int]) -> None:
@@ -106,9 +174,10 @@ class TelegramTransport:
                 message_ids=message_ids, now=datetime.now(UTC),
             )
 
-    async def wipe(self, bot: Any, chat_id: int, also: list[int]) -> None:
+    async def wipe(self, bot: Any, chat_id: int, also: list[int]) -> int:
         """Deletes every message of the chat the bot still can (its own and the person's),
-        recorded under any epoch of the last 48 hours."""
+        recorded under any epoch of the last 48 hours; returns how many Telegram refused
+        to delete (past its 48-hour window)."""
         pseudonyms = await self.conversations.chat_pseudonyms(chat_id)
         tracked: list[int] = []
         async with self.conversations.store.transaction() as session:
@@ -117,9 +186,17 @@ class TelegramTransport:
                     session=session, keyring=self.conversations.store.keyring,
                     pseudonym=pseudonym, now=datetime.now(UTC),
                 )
+        left = 0
         for message_id in sorted({*tracked, *also}, reverse=True):
-            with contextlib.suppress(TelegramError):
+            try:
                 await bot.delete_message(chat_id=chat_id, message_id=message_id)
+            except BadRequest as error:
+                # "Message can't be deleted (for everyone)": too old. "Not found": the
+                # person deleted it already, which is no trace.
+                left += "can't be deleted" in error.message.lower()
+            except TelegramError:
+                left += 1
+        return left
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Feeds a private message (text, command, file or anything else) to the flow."""
@@ -212,10 +289,12 @@ class TelegramTransport:
         )
         if turn.duplicate:
             return
+        replies = turn.replies
         if turn.wipe:
-            await self.wipe(context.bot, chat_id, incoming)
+            left = await self.wipe(context.bot, chat_id, incoming)
             incoming = []
-        sent = await self.send(context.bot, chat_id, turn.replies, turn.state.locale)
+            replies = list(wipe_replies(left))
+        sent = await self.send(context.bot, chat_id, replies, turn.state.locale)
         await self.remember(pseudonym, [*incoming, *sent])
 
     async def decline_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -245,6 +324,9 @@ def build_application(
     builder = (
         Application.builder().token(token).base_url(base_url).base_file_url(base_file_url)
         .concurrent_updates(PerChatOrder())
+        # Every message the bot sends (replies and the notifier's pings alike) cannot be
+        # forwarded or saved from the chat.
+        .defaults(Defaults(protect_content=True))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

@@ -13,6 +13,7 @@ from flows.priorities import MUNICIPALITY as PRIORITY_START
 from flows.priorities import priority_steps
 from flows.protection import protection_steps
 from flows.quick import QUICK, QUICK_ANSWERS, quick_steps
+from flows.reports import Promise
 from flows.selfcare import SELFCARE, selfcare_steps
 from flows.stigma import MUNICIPALITY as STIGMA_START
 from flows.stigma import stigma_steps
@@ -32,20 +33,21 @@ TARGETS = {
 }
 
 
-def _on_command(flow: Flow) -> Flow:
+def _on_command(flow: Flow, promise: Promise) -> Flow:
     def handle(state: State, command: Command) -> tuple[State, tuple[Reply, ...]]:
         """/salir wipes the chat; /ayuda explains; anything else (/start) greets."""
         if command.name == "salir":
             return wiped(state)
         new, menu = enter(flow, State(locale=state.locale), MENU, remember=False)
-        intro = MSG_HELP if command.name == "ayuda" else MSG_WELCOME
-        return new, (Reply(Msg(intro)), *menu)
+        intro = Msg(MSG_HELP) if command.name == "ayuda" else Msg(MSG_WELCOME, promise.params())
+        return new, (Reply(intro), *menu)
 
     return replace(flow, on_command=handle)
 
 
-def build_flow(catalog: Catalog) -> Flow:
-    """Builds the conversation over a municipality catalog (coverage is the caller's)."""
+def build_flow(catalog: Catalog, promise: Promise | None = None) -> Flow:
+    """Builds the conversation over a municipality catalog (coverage is the caller's);
+    `promise` names who reads reports in the welcome and the help."""
     steps: list[Step] = [
         MenuStep(TARGETS, presets={"quick": QUICK_ANSWERS}),
         *threat_steps(catalog),
@@ -64,4 +66,5 @@ def build_flow(catalog: Catalog) -> Flow:
     if len(by_id) != len(steps):
         raise ValueError("two steps share an id")
     alarm = Emergency(catalog, default_pleas())
-    return _on_command(Flow(name="somos", steps=by_id, start=MENU, alarm=alarm))
+    return _on_command(Flow(name="somos", steps=by_id, start=MENU, alarm=alarm),
+                       promise or Promise())

@@ -28,7 +28,10 @@ LOCALES = ("es", "en")
 MSG_WELCOME = N_(
     "Hola. Este es un canal seguro y anónimo para reportar amenazas y riesgos.\n"
     "No le vamos a preguntar su nombre ni su teléfono.\n"
-    "Al final puede borrar esta conversación de su teléfono."
+    "Sus reportes los lee {reader}, en un plazo de {soonest} a {latest} según la urgencia; "
+    "con su código puede volver a consultar.\n"
+    "Esto no es una línea de emergencia: si está en peligro, llame al 123.\n"
+    "Escriba /salir en cualquier momento para cerrar y borrar esta conversación."
 )
 MSG_MENU = N_("¿Qué quiere hacer?")
 MSG_HELP = N_(
@@ -39,6 +42,7 @@ MSG_HELP = N_(
     "• Consultar su reporte con su código.\n"
     "Lo que envía se guarda cifrado. Solo el equipo de protección de su municipio lo lee.\n"
     "No guardamos quién lo envió.\n"
+    "Esto no es una línea de emergencia: si está en peligro, llame al 123.\n"
     "En cualquier momento escriba /salir para cerrar y borrar esta conversación."
 )
 

@@ -144,6 +144,30 @@ class TextStep(Step):
 
 
 SummaryLine = Callable[[Mapping[str, Any]], Msg | None]
+MSG_SHORTENED = N_("{text}…")
+# What the chat's summary shows of one free text: a description may have 4,000 characters,
+# and the whole summary must fit in one Telegram message (4,096).
+SUMMARY_TEXT_LENGTH = 800
+
+
+def shortened(message: Msg, limit: int = SUMMARY_TEXT_LENGTH) -> Msg:
+    """The message with every text parameter longer than `limit` cut (at a space if one
+    is near) and ended with «…»."""
+
+    def cut(value: Any) -> Any:
+        if isinstance(value, Msg):
+            return shortened(value, limit)
+        if isinstance(value, tuple):
+            return tuple(shortened(item, limit) for item in value)
+        if not isinstance(value, str) or len(value) <= limit:
+            return value
+        head = value[:limit]
+        space = head.rfind(" ")
+        return Msg(MSG_SHORTENED, {"text": head[:space] if space > limit * 3 // 4 else head})
+
+    if not message.params:
+        return message
+    return replace(message, params={key: cut(v) for key, v in message.params.items()})
 
 
 @dataclass(frozen=True)
@@ -158,7 +182,8 @@ class ConfirmStep(Step):
 
     def ask(self, state: State) -> tuple[Reply, ...]:
         details = tuple(
-            line for line in (render(state.answers) for render in self.lines) if line is not None
+            shortened(line) for line in (render(state.answers) for render in self.lines)
+            if line is not None
         )
         choices = (Choice("confirm", Msg(self.send_label)),)
         return (Reply(Msg(self.prompt, {"details": details}), choices_with_nav(choices), self.id),)

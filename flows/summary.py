@@ -13,8 +13,13 @@ from flows.selection import ranked_list
 from flows.steps import ChoiceStep, SummaryLine
 
 MSG_SUMMARY = N_("Revise su reporte antes de enviarlo:\n{details}")
+# The whole news ping (bot/notifier.py sends it): a lock screen shows it to whoever holds
+# the phone, so it names no report, threat, code or organization.
+MSG_NEWS_PING = N_("Hay un mensaje nuevo para usted. Escriba /start para verlo.")
 MSG_ASK_NOTIFY = N_(
-    "¿Podemos avisarle por este chat cuando haya novedades? No enviaremos el contenido."
+    "¿Podemos avisarle por este chat cuando haya novedades? El aviso dirá solo esto:\n"
+    "«{ping}»\n"
+    "Para leer la novedad, escriba /start, elija «Seguimiento» y escriba su código."
 )
 MSG_LINE_MUNICIPALITY = N_("Municipio: {value}")
 MSG_LINE_NOTIFY = N_("Avisos por este chat: {value}")
@@ -24,7 +29,8 @@ MSG_BULLET = N_("• {item}")
 
 def notify_step(step_id: str, next_step: Next) -> ChoiceStep:
     """May we write here when there is news? "No" comes first: it is the default."""
-    return ChoiceStep(step_id, Msg(MSG_ASK_NOTIFY), taxonomy.NO_YES, next_step, key="notify")
+    ask = Msg(MSG_ASK_NOTIFY, {"ping": Msg(MSG_NEWS_PING)})
+    return ChoiceStep(step_id, ask, taxonomy.NO_YES, next_step, key="notify")
 
 
 def coded_line(msgid: str, key: str) -> SummaryLine:
@@ -60,7 +66,9 @@ def ranked_line(msgid: str, key: str, options: Mapping[str, str]) -> SummaryLine
 
 
 def text_line(msgid: str, key: str) -> SummaryLine:
-    """Free text as written, or "(nota de voz)" when a voice note answered instead."""
+    """Free text as written, or "(nota de voz)" when a voice note answered instead (the
+    chat's summary shortens long texts: `flows.steps.ConfirmStep`; the focal point's page
+    shows them whole)."""
 
     def line(answers: Mapping[str, Any]) -> Msg | None:
         value = answers.get(key)

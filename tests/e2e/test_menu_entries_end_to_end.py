@@ -21,6 +21,7 @@ from flows.priorities import MSG_PRIORITY_SUMMARY
 from flows.reports import MSG_RECEIPT
 from flows.summary import MSG_ASK_NOTIFY, MSG_SUMMARY
 from flows.threat import MSG_ASK_DANGER, MSG_ASK_DESCRIPTION, MSG_LINE_DANGER
+from flows.wipe import MSG_BY_HAND, MSG_EXIT
 from tests.support.botapi import ChatMessage, FakeUser
 from tests.support.harness import RECEIPT, Deployment
 from tests.support.places import TUMACO
@@ -289,9 +290,10 @@ def test_delete_the_conversation(deployment: Deployment, locale: str) -> None:
     person.tap("🧹 Borrar esta conversación")
     person.expect("¿Borrar de este teléfono todos los mensajes de esta conversación?")
     person.tap("Sí, borrar")
-    person.expect("Conversación cerrada.")
+    answer = person.expect(MSG_EXIT)
     deployment.double.wait_until_idle()
-    assert [m.text for m in person.user.messages()] == [person.t("Conversación cerrada.")]
+    assert [m.text for m in person.user.messages()] == [answer]
+    assert person.t(MSG_BY_HAND) in answer
 
 
 def test_language_is_remembered_for_the_next_visit(deployment: Deployment) -> None:

@@ -34,14 +34,21 @@ from flows.priorities import (
     priority_thanks_replies,
 )
 from flows.quick import QUICK_ANSWERS
-from flows.reports import receipt_replies
+from flows.reports import MSG_WHAT_NEXT, receipt_replies
 from flows.selfcare import MSG_ASK_SELFCARE
 from flows.threat import MSG_ASK_DANGER
-from flows.wipe import AFTER_REPORT, MSG_AFTER_REPORT, MSG_ASK_WIPE, MSG_EXIT, after_report_state
+from flows.wipe import (
+    AFTER_REPORT,
+    MSG_AFTER_REPORT,
+    MSG_ASK_WIPE,
+    MSG_EXIT,
+    after_report_state,
+    wipe_replies,
+)
 from tests.support.places import TUMACO
 from tests.support.walk import FLOW, Item, assert_well_formed, codes, last, msgids, press, trace
 
-WIPED = (State(status="cancelled", pending=Effect("wipe_chat")), [Reply(Msg(MSG_EXIT))])
+WIPED = (State(status="cancelled", pending=Effect("wipe_chat")), list(wipe_replies()))
 
 
 def menu() -> tuple[State, list[Reply]]:
@@ -175,24 +182,25 @@ def test_after_a_wipe_the_next_message_starts_over() -> None:
 
 
 def test_receipt_offers_wiping_first_then_the_menu_on_the_after_report_step() -> None:
-    receipt, after = receipt_replies("1234 5678 9012 3456")
+    receipt, what_next, after = receipt_replies("1234 5678 9012 3456")
     assert receipt.text.params == {"code": "1234 5678 9012 3456"} and not receipt.choices
+    assert what_next.text.msgid == MSG_WHAT_NEXT and not what_next.choices
     assert after.step == AFTER_REPORT and after.text == Msg(MSG_AFTER_REPORT)
     assert [(c.code, c.label) for c in after.choices] == [
         ("wipe", Msg("🧹 Borrar esta conversación (recomendado)")),
         ("menu", Msg("Volver al menú")),
     ]
-    assert_well_formed([receipt, after])
+    assert_well_formed([receipt, what_next, after])
 
 
 def test_after_report_state_is_where_the_receipt_buttons_work() -> None:
     saved = after_report_state("en")
     assert saved == State(step=AFTER_REPORT, status="active", locale="en")
     assert State.from_json(saved.to_json()) == saved
-    _, after = receipt_replies("1234")
+    *_, after = receipt_replies("1234")
     state, replies = advance(FLOW, saved, press([after], "wipe"))
     assert state == State(status="cancelled", locale="en", pending=Effect("wipe_chat"))
-    assert replies == [Reply(Msg(MSG_EXIT))]
+    assert replies == list(wipe_replies())
     state, replies = advance(FLOW, saved, press([after], "menu"))
     assert state == State(step=MENU, status="active", locale="en")
     assert msgids(replies) == [MSG_MENU]
@@ -204,7 +212,7 @@ def test_anything_else_after_a_report_asks_again(event: Text | Pick) -> None:
     state, replies = advance(FLOW, saved, event)
     assert state == saved
     assert msgids(replies) == [MSG_DIDNT_UNDERSTAND, MSG_AFTER_REPORT]
-    assert replies[-1].choices == receipt_replies("1")[1].choices
+    assert replies[-1].choices == receipt_replies("1")[-1].choices
 
 
 def test_priority_thanks_instead_of_a_receipt() -> None:

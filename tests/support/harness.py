@@ -167,6 +167,8 @@ def finish_report(user: FakeUser, summary_shows: Callable[[str], bool] = lambda 
 
 
 FOCAL_PASSWORD = "contraseña del punto focal de Nariño"
+# SOMOS_ORGANIZATION_NAME of every deployment: named after each report, never in a ping.
+ORGANIZATION = "Red Comunitaria del Pacífico"
 _user_ids = itertools.count(7_100_000_001)
 
 
@@ -209,6 +211,7 @@ def deploy(root: Path) -> Iterator[Deployment]:
     with BotApiDouble() as double:
         somos = Somos(root / "data", f"sqlite:///{root / 'data' / 'somos.db'}", {
             "TELEGRAM_BOT_TOKEN": double.token, "SOMOS_TELEGRAM_API_URL": double.base_url,
+            "SOMOS_ORGANIZATION_NAME": ORGANIZATION,
         })
         somos.run("init")
         secret = somos.add_user("narino", "--role", "focal_point", "--department", NARINO,
