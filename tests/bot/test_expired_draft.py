@@ -21,7 +21,7 @@ from tests.support.people import THREAT, Person
 from tests.support.places import TUMACO
 
 CHAT = 7_300_000_111
-HALF_A_REPORT = [Command("start"), "threat", Text("tumaco"), f"mun:{TUMACO}", "target.leader"]
+HALF_A_REPORT = [Command("start"), "threat", "no", Text("tumaco"), f"mun:{TUMACO}", "target.leader"]
 
 
 class Clock:

@@ -10,7 +10,7 @@ from flows.evidence import MSG_EVIDENCE_LIMIT
 from tests.support.walk import FLOW, last, threat_walk
 
 # Up to the evidence question of a threat report.
-TO_EVIDENCE = [item for item, _, _ in threat_walk("target.self", "threat.other", "no")[:10]]
+TO_EVIDENCE = [item for item, _, _ in threat_walk("target.self", "threat.other", "no")[:11]]
 
 
 @pytest.mark.parametrize(
