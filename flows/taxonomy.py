@@ -51,6 +51,13 @@ THREATS: Taxonomy = _taxonomy(
     ("threat.other", N_("Otra situación de riesgo")),
 )
 
+# A leader's request for protection made without an earlier report (flows.protection): a
+# threat against a leader of its own category, never offered in the threat's own question.
+PROTECTION_REQUEST = "threat.protection_request"
+REQUESTS: Taxonomy = _taxonomy(
+    (PROTECTION_REQUEST, N_("Solicitud de protección de un líder o lideresa")),
+)
+
 CHANNELS: Taxonomy = _taxonomy(
     ("channel.in_person", N_("En persona")),
     ("channel.pamphlet", N_("Panfleto o escrito")),
@@ -169,6 +176,7 @@ ALL: Mapping[str, Taxonomy] = MappingProxyType(
         "urgency": URGENCIES,
         "target": TARGETS,
         "threat": THREATS,
+        "request": REQUESTS,
         "channel": CHANNELS,
         "actor": ACTORS,
         "when": WHEN,
