@@ -177,29 +177,31 @@ def _emergency_if_yes(code: str) -> tuple[Reply, ...]:
 
 
 @dataclass(frozen=True)
-class NewRequestConfirmStep(ConfirmStep):
-    """The summary of a request made without a report; on "send" it becomes a threat
-    against a leader (kind, target and category fixed here), submitted like any report."""
+class RequestDangerStep(ChoiceStep):
+    """The first question; its answer also fixes what the request is (`REQUEST_ANSWERS`),
+    so the summary shows exactly what is sent."""
 
     def take(self, state: State, event: StepEvent) -> Outcome:
-        if isinstance(event, Pick) and event.code == "confirm":
-            answers = {**state.answers, **REQUEST_ANSWERS}
-            return Outcome(replace(state, answers=answers, status="submitted"))
-        return super().take(state, event)
+        outcome = super().take(state, event)
+        if outcome.goto is None:
+            return outcome
+        answers = {**outcome.state.answers, **REQUEST_ANSWERS}
+        return replace(outcome, state=replace(outcome.state, answers=answers))
 
 
 def request_steps(catalog: Catalog) -> list[Step]:
     """Asking for protection without an earlier report (the menu entry `MENU_CODE`)."""
     return [
-        ChoiceStep(REQUEST_START, Msg(MSG_ASK_DANGER), taxonomy.YES_NO, REQUEST_MUNICIPALITY,
-                   key="immediate_danger", on_answer=_emergency_if_yes),
+        RequestDangerStep(REQUEST_START, Msg(MSG_ASK_DANGER), taxonomy.YES_NO,
+                          REQUEST_MUNICIPALITY, key="immediate_danger",
+                          on_answer=_emergency_if_yes),
         MunicipalityStep(REQUEST_MUNICIPALITY, Msg(MSG_ASK_REQUEST_MUNICIPALITY), catalog,
                          REQUEST_LEADERSHIP),
         ChoiceStep(REQUEST_LEADERSHIP, Msg(MSG_ASK_REQUEST_LEADERSHIP), taxonomy.LEADERSHIP,
                    REQUEST_NEEDS, key="leadership"),
         *_request_questions(REQUEST_NEEDS, REQUEST_CONTACT, REQUEST_DETAILS, REQUEST_NOTIFY),
         notify_step(REQUEST_NOTIFY, REQUEST_CONFIRM),
-        NewRequestConfirmStep(
+        ConfirmStep(
             REQUEST_CONFIRM,
             MSG_CONFIRM_NEW_REQUEST,
             (
