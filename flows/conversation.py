@@ -10,7 +10,7 @@ from flows.menu import MENU, MSG_HELP, MSG_WELCOME, MenuStep
 from flows.municipalities import Catalog
 from flows.priorities import MUNICIPALITY as PRIORITY_START
 from flows.priorities import priority_steps
-from flows.protection import protection_steps
+from flows.protection import REQUEST_START, protection_steps, request_steps
 from flows.selfcare import SELFCARE, selfcare_steps
 from flows.stigma import MUNICIPALITY as STIGMA_START
 from flows.stigma import stigma_steps
@@ -21,6 +21,7 @@ from flows.wipe import WIPE_CONFIRM, AfterReportStep, WipeStep, wiped
 # Where each menu entry starts.
 TARGETS = {
     "threat": THREAT_START,
+    "protection": REQUEST_START,
     "stigma": STIGMA_START,
     "priority": PRIORITY_START,
     "followup": FOLLOWUP,
@@ -52,6 +53,7 @@ def build_flow(catalog: Catalog) -> Flow:
         CaseStep(),
         ReplyStep(),
         *protection_steps(),
+        *request_steps(catalog),
         *selfcare_steps(catalog),
         WipeStep(),
         AfterReportStep(),

@@ -44,6 +44,7 @@ MSG_HELP = N_(
 # The six entries, in this order; the code is also answers["kind"] for the reports.
 ENTRIES: Mapping[str, str] = {
     "threat": N_("🚨 Reportar una amenaza o situación de riesgo"),
+    "protection": N_("🛡️ Pedir protección para un líder o lideresa"),
     "stigma": N_("📢 Reportar estigmatización contra un líder o lideresa"),
     "priority": N_("🗳️ Prioridades de seguridad de mi comunidad"),
     "followup": N_("🔎 Seguimiento a mi reporte / solicitar protección"),

@@ -93,7 +93,8 @@ def test_start_shows_welcome_then_menu_without_nav_buttons() -> None:
     state, replies = advance(FLOW, None, Command("start"))
     assert msgids(replies) == [MSG_WELCOME, MSG_MENU]
     assert [c.code for c in replies[1].choices] == [
-        "threat", "stigma", "priority", "followup", "selfcare", "wipe", "lang", "help",
+        "threat", "protection", "stigma", "priority", "followup", "selfcare", "wipe", "lang",
+        "help",
     ]  # fmt: skip
     assert state == State(step=MENU, status="active")
 

@@ -52,6 +52,7 @@ def test_the_menu_lists_six_entries_then_language_and_help_without_nav() -> None
     assert reply.step == MENU and reply.text == Msg(MSG_MENU)
     assert [(c.code, c.label) for c in reply.choices] == [
         ("threat", Msg("🚨 Reportar una amenaza o situación de riesgo")),
+        ("protection", Msg("🛡️ Pedir protección para un líder o lideresa")),
         ("stigma", Msg("📢 Reportar estigmatización contra un líder o lideresa")),
         ("priority", Msg("🗳️ Prioridades de seguridad de mi comunidad")),
         ("followup", Msg("🔎 Seguimiento a mi reporte / solicitar protección")),
@@ -86,7 +87,8 @@ def test_each_entry_asks_its_first_question_with_atras_and_cancelar(
 
 
 def test_every_entry_is_on_the_menu_in_the_order_of_the_design() -> None:
-    assert list(ENTRIES) == ["threat", "stigma", "priority", "followup", "selfcare", "wipe"]
+    assert list(ENTRIES) == ["threat", "protection", "stigma", "priority", "followup",
+                             "selfcare", "wipe"]
 
 
 # --- Language ------------------------------------------------------------------------------------
