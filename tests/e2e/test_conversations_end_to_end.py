@@ -225,7 +225,8 @@ def test_focal_point_and_reporter_talk_through_the_receipt_code(
     user.wait_for_bot_message("Escriba su código de seguimiento")
     user.send_text(code)
     shown = user.wait_for_bot_message("Mensajes de su caso", timeout=20)
-    assert "Equipo de protección: ¿Está en un lugar seguro? Podemos llamarle." in shown.text
+    assert "el equipo de protección escribió: ¿Está en un lugar seguro? Podemos llamarle." \
+        in shown.text
     user.wait_for_bot_message("¿Qué quiere hacer con su caso?")
     user.press("✍️ Responder o agregar información")
     user.wait_for_bot_message("Escriba su mensaje")
