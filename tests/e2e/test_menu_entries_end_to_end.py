@@ -103,6 +103,33 @@ def test_threat_report(deployment: Deployment, locale: str) -> None:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
+def test_protection_request_without_a_report(deployment: Deployment, locale: str) -> None:
+    person = Person(deployment.user(), locale)
+    details = f"Piden protección {locale} {uuid.uuid4()}"
+    person.open_menu()
+    person.tap("🛡️ Pedir protección para un líder o lideresa")
+    person.expect("¿Alguien está en peligro inmediato en este momento?")
+    person.tap("No")
+    person.expect("¿En qué municipio está la persona en riesgo? Escriba el nombre del municipio.")
+    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.expect("¿Qué tipo de líder o lideresa es la persona en riesgo?")
+    person.tap_first_option()
+    person.expect("¿Qué necesita? Marque todo lo que aplique y luego toque «Listo».")
+    person.tap_first_option()
+    person.tap("Listo")
+    person.expect("¿Cómo puede el equipo ponerse en contacto con usted?")
+    person.tap_first_option()
+    person.settle()
+    person.user.send_text(details)
+    person.tap("No")  # notify
+    summary = person.expect(
+        "Revise su solicitud antes de enviarla. Le daremos un código para seguirla:\n{details}")
+    assert details in summary
+    person.tap("✅ Enviar solicitud")
+    assert len(person.receipt()) == 16
+
+
+@pytest.mark.parametrize("locale", LOCALES)
 def test_stigmatization_report_reaches_the_focal_point_as_stigma(
     deployment: Deployment, locale: str
 ) -> None:
