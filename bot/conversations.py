@@ -13,7 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
+
+from bot.i18n import DEFAULT_LOCALE, SUPPORTED
 from bot.refusals import MSG_TOO_LARGE
 from flows.engine import (
     Effect,
@@ -29,6 +33,7 @@ from flows.engine import (
 from flows.engine import Flow as FlowDefinition
 from flows.messages import N_
 from flows.priorities import priority_thanks_replies
+from flows.protection import PROTECTION_REQUEST, protection_request
 from flows.reports import (
     MSG_SUBMIT_FAILED,
     Promise,
@@ -48,20 +53,26 @@ from storage.attachments import (
 from storage.chats import claim_update, count_attempt, get_locale, set_locale
 from storage.drafts import delete_draft, open_draft, save_draft
 from storage.epochs import carry_draft_over
-from storage.followup import followup_handle, open_followup_handle, open_with_receipt
+from storage.followup import (
+    case_view,
+    followup_handle,
+    open_followup_handle,
+    open_with_receipt,
+)
 from storage.lines import lines_for
 from storage.receipts import format_receipt_code
 from storage.reports import NewReport, submit_report
 from storage.store import Store
 from storage.triage import (
     add_reporter_evidence,
-    list_events,
+    protection_request_report,
     reporter_replies,
     request_protection,
     revoke_contact,
 )
 
 log = logging.getLogger("somos.bot")
+BOGOTA = ZoneInfo("America/Bogota")
 
 # Said to the first message after an unfinished report expired; the welcome and the menu
 # follow, to start again.
@@ -321,16 +332,14 @@ class Conversations:
                 )
                 if opened is None:
                     return {"outcome": "not_found"}, False
-                events = await list_events(
-                    session=session, opened=opened, kinds=("to_reporter", "from_reporter")
-                )
-            messages = [
-                {"from": "reporter" if e["kind"] == "from_reporter" else "team",
-                 "text": e.get("text", "")}
-                for e in events
-            ]
-            return {"outcome": "found", "status": opened.report.status,
-                    "kind": opened.report.kind, "messages": messages,
+                case = await case_view(session=session, opened=opened)
+            locale = str(effect.params.get("locale") or self.default_locale)
+            messages = [{"from": m.author, "text": m.text, "day": _day(m.at, locale)}
+                        for m in case.messages]
+            referral = ({"entity": case.referral[0], "reference": case.referral[1]}
+                        if case.referral else None)
+            return {"outcome": "found", "status": case.status, "kind": case.kind,
+                    "referral": referral, "messages": messages,
                     "access": followup_handle(opened)}, False
         if effect.name in ("reply_to_team", "request_protection", "revoke_news", "add_evidence"):
             async with self.store.transaction() as session:  # the report's rows only
@@ -394,11 +403,24 @@ class Conversations:
                 # Kept (sealed) only when the person said yes to news in this chat.
                 contact_chat_id=chat_id if submission.answers.get("notify") == "yes" else None,
             )
+            if submission.category == PROTECTION_REQUEST:
+                await protection_request_report(
+                    session=session, report_id=submitted.report_id,
+                    data_key=submitted.data_key, request=protection_request(submission.answers),
+                    now=now,
+                )
         if submitted.receipt_code is None:
             return Turn(state, [*replies, *priority_thanks_replies()])
         receipt = receipt_replies(format_receipt_code(submitted.receipt_code),
                                   urgency=submission.urgency, promise=self.promise)
         return Turn(after_report_state(state.locale), [*replies, *receipt])
+
+
+def _day(moment: datetime, locale: str) -> str:
+    """The day of a message in the person's language, "2 de diciembre": the day on the
+    Colombian calendar, never the hour (the reporter's own times are kept to the hour)."""
+    return format_skeleton("MMMMd", moment.astimezone(BOGOTA).date(),
+                           locale=locale if locale in SUPPORTED else DEFAULT_LOCALE)
 
 
 def _kind(event: Upload | Offer) -> str:

@@ -11,7 +11,7 @@ from flows.municipalities import Catalog
 from flows.pleas import Emergency, default_pleas
 from flows.priorities import MUNICIPALITY as PRIORITY_START
 from flows.priorities import priority_steps
-from flows.protection import protection_steps
+from flows.protection import REQUEST_START, protection_steps, request_steps
 from flows.quick import QUICK, QUICK_ANSWERS, quick_steps
 from flows.reports import Promise
 from flows.selfcare import SELFCARE, selfcare_steps
@@ -25,6 +25,7 @@ from flows.wipe import WIPE_CONFIRM, AfterReportStep, WipeStep, wiped
 TARGETS = {
     "threat": THREAT_START,
     "quick": QUICK,
+    "protection": REQUEST_START,
     "stigma": STIGMA_START,
     "priority": PRIORITY_START,
     "followup": FOLLOWUP,
@@ -58,6 +59,7 @@ def build_flow(catalog: Catalog, promise: Promise | None = None) -> Flow:
         CaseStep(),
         ReplyStep(),
         *protection_steps(),
+        *request_steps(catalog),
         *selfcare_steps(catalog),
         WipeStep(),
         AfterReportStep(),

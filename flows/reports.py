@@ -21,7 +21,7 @@ HIGH_URGENCY_CATEGORIES = frozenset(
     {"threat.death_threat", "threat.attack", "threat.recruitment", "threat.sexual_violence"}
 )
 MSG_RECEIPT = N_(
-    "Su reporte quedó guardado y cifrado.\n"
+    "Su reporte quedó guardado de forma segura.\n"
     "Su código de seguimiento es:\n\n{code}\n\n"
     "Anótelo en un papel y guárdelo lejos del teléfono. "
     "Con este código puede consultar su caso. Solo usted lo tiene."

@@ -51,11 +51,14 @@ THREATS: Taxonomy = _taxonomy(
     ("threat.other", N_("Otra situación de riesgo")),
 )
 
-# Every category a threat report may have: the ones offered as buttons, and the one of a
-# quick report (flows/quick.py), where nobody chose one.
+# Every category a threat report may have: the ones offered as buttons, the one of a quick
+# report (flows/quick.py), where nobody chose one, and a leader's request for protection made
+# without an earlier report (flows/protection.py), never offered in the threat's question.
 UNSPECIFIED_THREAT = "threat.unspecified"
+PROTECTION_REQUEST = "threat.protection_request"
 THREAT_CATEGORIES: Taxonomy = _taxonomy(
-    *THREATS.items(), (UNSPECIFIED_THREAT, N_("Sin clasificar (reporte rápido)"))
+    *THREATS.items(), (UNSPECIFIED_THREAT, N_("Sin clasificar (reporte rápido)")),
+    (PROTECTION_REQUEST, N_("Solicitud de protección de un líder o lideresa")),
 )
 
 CHANNELS: Taxonomy = _taxonomy(

@@ -46,14 +46,15 @@ MSG_LINE_EVIDENCE = N_("Archivos: {count}")
 MSG_LINE_DANGER = N_("Peligro inmediato: {value}")
 
 
-def _emergency_if_yes(code: str) -> tuple[Reply, ...]:
+def emergency_if_yes(code: str) -> tuple[Reply, ...]:
+    """The emergency lines (and that this chat is not an emergency line) after «Sí»."""
     return danger_replies() if code == "yes" else ()
 
 
 def danger_step(step_id: str, next_step: str) -> ChoiceStep:
     """Danger first: "Sí" shows 123 and 103 at once and makes the report `immediate`."""
     return ChoiceStep(step_id, Msg(MSG_ASK_DANGER), taxonomy.YES_NO, next_step,
-                      key="immediate_danger", on_answer=_emergency_if_yes)
+                      key="immediate_danger", on_answer=emergency_if_yes)
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.keyfile import Keyring
 from storage.models import Report
 from storage.reports import Opened, find_by_receipt
-from storage.triage import open_for_reporter
+from storage.triage import list_events, open_for_reporter
 
 
 async def open_with_receipt(
@@ -50,3 +52,42 @@ async def open_followup_handle(*, session: AsyncSession, handle: str) -> Opened 
         return None
     report = await session.get(Report, report_id)
     return None if report is None else Opened(report, key)
+
+
+@dataclass(frozen=True)
+class CaseMessage:
+    """A message of the case as the reporter reads it: who wrote it, the text, and when
+    (exact for the team's, rounded down to the hour for the reporter's own)."""
+
+    author: str  # "team" or "reporter"
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the reporter sees of their case after typing the receipt code."""
+
+    status: str
+    kind: str
+    # The last referral's entity code and the reference the focal point wrote, if any.
+    referral: tuple[str, str] | None
+    # In the order they were written: by the events' sequence, not by their times.
+    messages: list[CaseMessage]
+
+
+async def case_view(*, session: AsyncSession, opened: Opened) -> CaseView:
+    """The status, the last referral (its entity and reference are read from the status
+    event, encrypted under the report's key) and the messages, in order."""
+    events = await list_events(session=session, opened=opened,
+                               kinds=("status", "to_reporter", "from_reporter"))
+    referral = None
+    for event in events:
+        if event["kind"] == "status" and event.get("to") == "referred" and event.get("entity"):
+            referral = (str(event["entity"]), str(event.get("reference") or ""))
+    messages = [
+        CaseMessage("reporter" if e["kind"] == "from_reporter" else "team",
+                    str(e.get("text", "")), e["at"])
+        for e in events if e["kind"] != "status"
+    ]
+    return CaseView(opened.report.status, opened.report.kind, referral, messages)

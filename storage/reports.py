@@ -57,6 +57,8 @@ class Submitted:
     report_id: str
     receipt_code: str | None
     recipients: tuple[str, ...]
+    # The report's data key, for what the same transaction adds to the report (events).
+    data_key: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,8 @@ async def submit_reports(
                     "recipients": len(submission.recipients),
                     "attachments": len(submission.files)},
         ))
-        results.append(Submitted(report_id, code, tuple(u.id for u in submission.recipients)))
+        results.append(Submitted(report_id, code, tuple(u.id for u in submission.recipients),
+                                 sealed.data_key))
 
     await session.exec(insert(Report.__table__), params=report_rows)  # type: ignore[attr-defined]
     for submission, submitted in zip(submissions, results, strict=True):

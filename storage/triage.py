@@ -340,25 +340,44 @@ async def _ping_recipients(
                                "municipality": opened.report.municipality_code})
 
 
+def _protection_body(request: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "needs": [str(need) for need in request.get("needs", [])][:10],
+        "contact": str(request.get("contact") or ""),
+        "text": str(request.get("details") or "")[:MAX_TEXT],
+    }
+
+
 async def request_protection(
     *, session: AsyncSession, keyring: Keyring, opened: Opened, request: Mapping[str, Any],
     now: datetime,
 ) -> ReportEvent:
     """A leader's request for protection follow-up: needs and how they may be contacted."""
     hour = floor_hour(now)
-    body = {
-        "needs": [str(need) for need in request.get("needs", [])][:10],
-        "contact": str(request.get("contact") or ""),
-        "text": str(request.get("details") or "")[:MAX_TEXT],
-    }
     event = await add_event(session=session, opened=opened, kind="protection",
-                            actor="reporter", body=body, at=hour)
+                            actor="reporter", body=_protection_body(request), at=hour)
     await _ping_recipients(session=session, keyring=keyring, opened=opened,
                            kind="protection_request", now=now)
     defer_audit_entries(session=session, events=[AuditEvent(
         actor="reporter", action="report.protection_requested", report_id=opened.report.id,
         at=hour)])
     return event
+
+
+async def protection_request_report(
+    *, session: AsyncSession, report_id: str, data_key: bytes, request: Mapping[str, Any],
+    now: datetime,
+) -> ReportEvent:
+    """A request for protection made without an earlier report: it is the report just
+    submitted in this transaction (whose recipients were already told of a new report),
+    and its request is recorded as the case's protection event, where focal points read
+    requests made from a case too."""
+    report = await session.get(Report, report_id)
+    if report is None:
+        raise TriageError("not-found", MSG_NOT_IN_QUEUE)
+    return await add_event(session=session, opened=Opened(report, data_key), kind="protection",
+                           actor="reporter", body=_protection_body(request),
+                           at=floor_hour(now))
 
 
 async def revoke_contact(*, session: AsyncSession, opened: Opened, now: datetime) -> None:

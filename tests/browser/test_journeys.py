@@ -146,7 +146,7 @@ def test_focal_point_refers_a_telegram_report_to_the_unp_and_writes_to_the_repor
     deployment.double.wait_until_idle()
     resident.send_command("/start")
     resident.wait_for_bot_message("¿Qué quiere hacer?")
-    resident.press("🔎 Seguimiento a mi reporte / solicitar protección")
+    resident.press("🔎 Consultar mi reporte con el código")
     resident.wait_for_bot_message("Escriba su código de seguimiento")
     resident.send_text(code)
     shown = resident.wait_for_bot_message("Mensajes de su caso", timeout=20)

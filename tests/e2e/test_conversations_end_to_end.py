@@ -173,7 +173,7 @@ def test_follow_up_finds_the_report_and_wrong_codes_are_rate_limited(
     def ask(code_text: str, expect: str) -> str:
         user.send_command("/start")
         user.wait_for_bot_message("¿Qué quiere hacer?")
-        user.press("🔎 Seguimiento a mi reporte / solicitar protección")
+        user.press("🔎 Consultar mi reporte con el código")
         user.wait_for_bot_message("Escriba su código de seguimiento")
         user.send_text(code_text)
         return user.wait_for_bot_message(expect, timeout=20).text
@@ -221,11 +221,12 @@ def test_focal_point_and_reporter_talk_through_the_receipt_code(
     deployment.double.wait_until_idle()
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🔎 Seguimiento a mi reporte / solicitar protección")
+    user.press("🔎 Consultar mi reporte con el código")
     user.wait_for_bot_message("Escriba su código de seguimiento")
     user.send_text(code)
     shown = user.wait_for_bot_message("Mensajes de su caso", timeout=20)
-    assert "Equipo de protección: ¿Está en un lugar seguro? Podemos llamarle." in shown.text
+    assert "el equipo de protección escribió: ¿Está en un lugar seguro? Podemos llamarle." \
+        in shown.text
     user.wait_for_bot_message("¿Qué quiere hacer con su caso?")
     user.press("✍️ Responder o agregar información")
     user.wait_for_bot_message("Escriba su mensaje")
@@ -286,7 +287,7 @@ def test_a_leader_asks_for_protection_from_the_case(deployment: Deployment) -> N
 
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🔎 Seguimiento a mi reporte / solicitar protección")
+    user.press("🔎 Consultar mi reporte con el código")
     user.wait_for_bot_message("Escriba su código de seguimiento")
     user.send_text(code)
     user.wait_for_bot_message("¿Qué quiere hacer con su caso?", timeout=20)

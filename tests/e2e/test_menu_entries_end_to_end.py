@@ -81,6 +81,8 @@ class Person:
         self.user.send_command("/start")
         self.user.wait_for_bot_message(translations("es").gettext("¿Qué quiere hacer?"))
         if self.locale == "en":
+            self.user.press("Más opciones ▸")  # language, self-care and help: screen two
+            self.user.wait_for_bot_message(lambda m: "🌐 English" in m.buttons())
             self.user.press("🌐 English")
             menu = self.user.wait_for_bot_message("What would you like to do?")
             assert "🌐 Español" in menu.buttons()
@@ -215,13 +217,40 @@ def test_a_plea_as_the_first_message_gets_the_lines_before_the_welcome(
 
 
 @pytest.mark.parametrize("locale", LOCALES)
+def test_protection_request_without_a_report(deployment: Deployment, locale: str) -> None:
+    person = Person(deployment.user(), locale)
+    details = f"Piden protección {locale} {uuid.uuid4()}"
+    person.open_menu()
+    person.tap("🛡️ Pedir protección para un líder o lideresa")
+    person.expect("¿Alguien está en peligro inmediato en este momento?")
+    person.tap("No")
+    person.expect("¿En qué municipio está la persona en riesgo? Escriba el nombre del municipio.")
+    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.expect("¿Qué tipo de líder o lideresa es la persona en riesgo?")
+    person.tap_first_option()
+    person.expect("¿Qué necesita? Marque todo lo que aplique y luego toque «Listo».")
+    person.tap_first_option()
+    person.tap("Listo")
+    person.expect("¿Cómo puede el equipo ponerse en contacto con usted?")
+    person.tap_first_option()
+    person.settle()
+    person.user.send_text(details)
+    person.tap("No")  # notify
+    summary = person.expect(
+        "Revise su solicitud antes de enviarla. Le daremos un código para seguirla:\n{details}")
+    assert details in summary
+    person.tap("✅ Enviar solicitud")
+    assert len(person.receipt()) == 16
+
+
+@pytest.mark.parametrize("locale", LOCALES)
 def test_stigmatization_report_reaches_the_focal_point_as_stigma(
     deployment: Deployment, locale: str
 ) -> None:
     person = Person(deployment.user(), locale)
     said = f"Dijeron en la emisora que la lideresa es guerrillera {uuid.uuid4()}"
     person.open_menu()
-    person.tap("📢 Reportar estigmatización contra un líder o lideresa")
+    person.tap("📢 Señalan o hablan mal de un líder o lideresa")
     person.municipality("tumaco", "San Andrés de Tumaco (Nariño)")
     person.expect("¿Qué tipo de líder o lideresa es la persona?")
     person.tap_first_option()
@@ -269,14 +298,16 @@ def test_priorities_survey_has_no_receipt(deployment: Deployment, locale: str) -
 def test_self_care_shows_the_emergency_lines(deployment: Deployment, locale: str) -> None:
     person = Person(deployment.user(), locale)
     person.open_menu()
-    person.tap("🛡️ Autoprotección y autocuidado")
+    person.tap("Más opciones ▸")
+    person.tap("💚 Cómo cuidarse y cuidar a otros")
     person.tap("☎️ Líneas de emergencia")
     lines = person.user.wait_for_bot_message("103").text
     for number in ("123", "155", "141", "122", "165", "103"):
         assert number in lines
     assert person.t("Policía") in lines
     person.tap("🏠 Menú principal")
-    person.tap("🛡️ Autoprotección y autocuidado")
+    person.tap("Más opciones ▸")
+    person.tap("💚 Cómo cuidarse y cuidar a otros")
     person.tap("📍 Líneas de mi municipio")
     person.municipality("tumaco", "San Andrés de Tumaco (Nariño)")
     local = person.user.wait_for_bot_message("Personería de Tumaco").text

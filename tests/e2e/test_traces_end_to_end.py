@@ -144,7 +144,7 @@ def test_a_long_conversation_with_the_team_is_shown_whole(deployment: Deployment
     before = len(user.bot_messages())
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🔎 Seguimiento a mi reporte / solicitar protección")
+    user.press("🔎 Consultar mi reporte con el código")
     user.wait_for_bot_message("Escriba su código de seguimiento")
     user.send_text(code)
     user.wait_for_bot_message("¿Qué quiere hacer con su caso?", timeout=20)

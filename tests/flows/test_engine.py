@@ -93,7 +93,7 @@ def test_start_shows_welcome_then_menu_without_nav_buttons() -> None:
     state, replies = advance(FLOW, None, Command("start"))
     assert msgids(replies) == [MSG_WELCOME, MSG_MENU]
     assert [c.code for c in replies[1].choices] == [
-        "threat", "quick", "stigma", "priority", "followup", "selfcare", "wipe", "lang", "help",
+        "threat", "quick", "protection", "stigma", "priority", "followup", "wipe", "page:1",
     ]  # fmt: skip
     assert state == State(step=MENU, status="active")
 

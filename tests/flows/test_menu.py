@@ -13,6 +13,7 @@ from flows.engine import (
     NAV_BACK,
     NAV_CANCEL,
     UNSUPPORTED,
+    Choice,
     Command,
     Effect,
     FileSent,
@@ -55,18 +56,24 @@ def menu() -> tuple[State, list[Reply]]:
     return advance(FLOW, None, Command("start"))
 
 
-def test_the_menu_lists_seven_entries_then_language_and_help_without_nav() -> None:
-    _, replies = menu()
+def test_the_menu_shows_eight_choices_a_screen_without_nav() -> None:
+    state, replies = menu()
     (reply,) = replies[1:]
     assert reply.step == MENU and reply.text == Msg(MSG_MENU)
-    assert [(c.code, c.label) for c in reply.choices] == [
+    state, more = advance(FLOW, state, Pick("page:1", MENU))
+    (second,) = more
+    shown = [*reply.choices[:-1], *second.choices[:-1]]
+    assert reply.choices[-1] == Choice("page:1", Msg("Más opciones ▸"))
+    assert second.choices[-1] == Choice("page:0", Msg("◂ Anteriores"))
+    assert [(c.code, c.label) for c in shown] == [
         ("threat", Msg("🚨 Reportar una amenaza o situación de riesgo")),
         ("quick", Msg("⚡ Reporte rápido: pocas preguntas")),
-        ("stigma", Msg("📢 Reportar estigmatización contra un líder o lideresa")),
+        ("protection", Msg("🛡️ Pedir protección para un líder o lideresa")),
+        ("stigma", Msg("📢 Señalan o hablan mal de un líder o lideresa")),
         ("priority", Msg("🗳️ Prioridades de seguridad de mi comunidad")),
-        ("followup", Msg("🔎 Seguimiento a mi reporte / solicitar protección")),
-        ("selfcare", Msg("🛡️ Autoprotección y autocuidado")),
+        ("followup", Msg("🔎 Consultar mi reporte con el código")),
         ("wipe", Msg("🧹 Borrar esta conversación")),
+        ("selfcare", Msg("💚 Cómo cuidarse y cuidar a otros")),
         ("lang", Msg("🌐 English")),
         ("help", Msg("❓ ¿Cómo funciona?")),
     ]
@@ -99,7 +106,7 @@ def test_each_entry_asks_its_first_question_with_atras_and_cancelar(
 
 def test_every_entry_is_on_the_menu_in_the_order_of_the_design() -> None:
     assert list(ENTRIES) == [
-        "threat", "quick", "stigma", "priority", "followup", "selfcare", "wipe",
+        "threat", "quick", "protection", "stigma", "priority", "followup", "wipe", "selfcare",
     ]  # fmt: skip
 
 

@@ -31,8 +31,10 @@ from flows.engine import (
     Unsupported,
     advance,
 )
+from flows.menu import MENU
 from flows.municipality_step import MunicipalityStep
 from flows.priorities import priority_thanks_replies
+from flows.protection import PROTECTION_REQUEST, REQUEST_ANSWERS
 from flows.reports import confirmed_report, receipt_replies
 from flows.selfcare import LocalLinesStep
 from flows.steps import TextStep
@@ -241,7 +243,12 @@ class Conversation(RuleBasedStateMachine):
             assert len(submission.answers.get("evidence", ())) <= 5
         if state.status == "active":
             for step_id in state.history:
-                assert state.answers.get(ANSWER_KEY[step_id]) == self.left[step_id], step_id
+                left = self.left[step_id]
+                if step_id == MENU and state.answers.get("category") == PROTECTION_REQUEST:
+                    # A request for protection says what it is once its first question
+                    # is answered: a threat against a leader.
+                    left = REQUEST_ANSWERS["kind"]
+                assert state.answers.get(ANSWER_KEY[step_id]) == left, step_id
 
     def check_effects(self) -> None:
         """Effects are the three the transport knows; the receipt code is never kept."""
