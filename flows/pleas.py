@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from flows.engine import Msg, Reply, State, Step
-from flows.followup import ReplyStep
 from flows.lines import local_items, local_lines
 from flows.messages import N_
 from flows.municipalities import Catalog
@@ -190,6 +189,10 @@ class Emergency:
     def keeps(self, step: Step, state: State, text: str) -> bool:
         """Free text that is the answer stays the answer: a description, a message to the
         team, and a municipality's name (Socorro, in Santander)."""
+        # Imported here: the follow-up flow imports the protection request, which asks the
+        # threat's danger question, whose answer imports this module.
+        from flows.followup import ReplyStep
+
         if isinstance(step, TextStep | ReplyStep):
             return True
         if isinstance(step, MunicipalityStep):

@@ -58,7 +58,7 @@ async def test_a_draft_begun_before_the_epoch_turns_goes_on_after_it(store: Stor
         return turn
 
     before = await conversations.chat_pseudonym(CHAT)
-    for item in (Command("start"), LANGUAGE, "threat", "no", Text("tumaco")):
+    for item in (Command("start"), "page:1", LANGUAGE, "threat", "no", Text("tumaco")):
         await press(before, item)
     clock.now = boundary + timedelta(minutes=2)
     after = await conversations.chat_pseudonym(CHAT)

@@ -43,7 +43,7 @@ from flows.threat import (
 )
 from flows.wipe import MSG_EXIT, wipe_replies
 from tests.support.places import TUMACO
-from tests.support.walk import FLOW, msgids, press
+from tests.support.walk import FLOW, msgids, page_to, press
 
 MUN = "threat.municipality"
 
@@ -116,6 +116,7 @@ def test_ayuda_shows_help_then_menu_and_help_button_too() -> None:
     state, replies = advance(FLOW, state, Command("ayuda"))
     assert msgids(replies) == [MSG_HELP, MSG_MENU]
     assert state.step == MENU and state.answers == {}
+    state, replies = page_to("help", state, replies)  # on the menu's second screen
     state, replies = advance(FLOW, state, press(replies, "help"))
     assert msgids(replies) == [MSG_HELP, MSG_MENU]
     assert state.step == MENU and state.history == ()

@@ -47,7 +47,17 @@ from flows.wipe import (
     wipe_replies,
 )
 from tests.support.places import TUMACO
-from tests.support.walk import FLOW, Item, assert_well_formed, codes, last, msgids, press, trace
+from tests.support.walk import (
+    FLOW,
+    Item,
+    assert_well_formed,
+    codes,
+    last,
+    msgids,
+    page_to,
+    press,
+    trace,
+)
 
 WIPED = (State(status="cancelled", pending=Effect("wipe_chat")), list(wipe_replies()))
 
@@ -114,24 +124,27 @@ def test_every_entry_is_on_the_menu_in_the_order_of_the_design() -> None:
 
 
 def test_language_toggles_to_english_and_back_showing_the_menu_again() -> None:
-    state, replies = menu()
+    state, replies = page_to("lang", *menu())
     english, replies = advance(FLOW, state, press(replies, "lang"))
     assert english == State(step=MENU, status="active", locale="en")
     assert msgids(replies) == [MSG_MENU]
-    assert {c.code: c.label for c in replies[0].choices}["lang"] == Msg("🌐 Español")
+    _, shown = page_to("lang", english, replies)
+    assert {c.code: c.label for c in shown[0].choices}["lang"] == Msg("🌐 Español")
     # The locale survives the draft, a report begun and cancelled, and /start.
     english = State.from_json(english.to_json())
     state, replies = last(["threat", "no", Text("tumaco"), NAV_CANCEL], english, replies)
     assert state.locale == "en" and msgids(replies) == [MSG_CANCELLED, MSG_MENU]
     state, replies = advance(FLOW, state, Command("start"))
     assert state.locale == "en" and msgids(replies) == [MSG_WELCOME, MSG_MENU]
+    state, replies = page_to("lang", state, replies)
     spanish, replies = advance(FLOW, state, press(replies, "lang"))
     assert spanish == State(step=MENU, status="active", locale="es")
-    assert {c.code: c.label for c in replies[0].choices}["lang"] == Msg("🌐 English")
+    _, shown = page_to("lang", spanish, replies)
+    assert {c.code: c.label for c in shown[0].choices}["lang"] == Msg("🌐 English")
 
 
 def test_salir_keeps_the_language_for_the_next_conversation() -> None:
-    state, replies = menu()
+    state, replies = page_to("lang", *menu())
     state, _ = advance(FLOW, state, press(replies, "lang"))
     closed, _ = advance(FLOW, state, Command("salir"))
     assert closed.locale == "en"

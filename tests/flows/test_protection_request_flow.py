@@ -10,6 +10,7 @@ from flows import taxonomy
 from flows.engine import Command, Msg, State, Text
 from flows.followup import NO_CODE
 from flows.municipality_step import MSG_MUNICIPALITY_CONFIRM
+from flows.pleas import MSG_EMERGENCY, MSG_MARKED_URGENT
 from flows.protection import (
     MENU_CODE,
     MSG_ASK_CONTACT,
@@ -23,7 +24,7 @@ from flows.protection import (
 )
 from flows.reports import confirmed_report
 from flows.summary import MSG_ASK_NOTIFY
-from flows.threat import MSG_ASK_DANGER, MSG_EMERGENCY
+from flows.threat import MSG_ASK_DANGER
 from tests.support.places import TUMACO
 from tests.support.walk import Item, assert_well_formed, codes, last, msgids, trace
 
@@ -42,7 +43,7 @@ def test_danger_is_asked_first_and_a_yes_gives_the_emergency_lines_at_once() -> 
     state, replies = last([Command("start"), MENU_CODE])
     assert state.step == REQUEST_START and msgids(replies) == [MSG_ASK_DANGER]
     state, replies = last(["yes"], state, replies)
-    assert msgids(replies) == [MSG_EMERGENCY, MSG_ASK_REQUEST_MUNICIPALITY]
+    assert msgids(replies) == [MSG_EMERGENCY, MSG_MARKED_URGENT, MSG_ASK_REQUEST_MUNICIPALITY]
 
 
 @pytest.mark.parametrize("start", [FROM_MENU, FROM_FOLLOWUP], ids=["menu", "no-code"])
@@ -66,9 +67,9 @@ def test_the_summary_shows_the_request_and_no_phone_number_is_ever_asked() -> No
     state, replies = last(walk(FROM_MENU))
     summary = render(replies[-1].text, translations("es"))
     assert summary.startswith("Revise su solicitud antes de enviarla.")
-    for shown in ("Peligro inmediato: No", "Municipio: Tumaco (Nariño)",
+    for shown in ("Peligro inmediato: No", "Municipio: San Andrés de Tumaco (Nariño)",
                   "Tipo de liderazgo: Consejo comunitario afrocolombiano",
-                  "• Estudio de riesgo ante la UNP",
+                  "• Que la UNP estudie mi riesgo",
                   "Contacto: Prefiero ir a la Personería de mi municipio",
                   "Detalles: Nos citaron a una reunión y no fuimos.",
                   "Avisos por este chat: Sí"):
