@@ -95,11 +95,11 @@ def test_a_leader_without_a_report_asks_for_protection_and_the_focal_point_reads
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")
     user.press("🛡️ Pedir protección para un líder o lideresa")
-    user.wait_for_bot_message("¿Alguien está en peligro inmediato")
+    user.wait_for_bot_message("¿Alguien está en peligro ahora?")
     user.press("No")
     user.wait_for_bot_message("¿En qué municipio está la persona en riesgo?")
     user.send_text("Tumaco")
-    user.wait_for_bot_message("¿Es Tumaco (Nariño)?")
+    user.wait_for_bot_message("¿Es San Andrés de Tumaco (Nariño)?")
     user.press("Sí")
     user.wait_for_bot_message("¿Qué tipo de líder o lideresa es la persona en riesgo?")
     user.press("Consejo comunitario afrocolombiano")
@@ -115,7 +115,7 @@ def test_a_leader_without_a_report_asks_for_protection_and_the_focal_point_reads
     user.wait_for_bot_message("¿Podemos avisarle")
     user.press("Sí")
     summary = user.wait_for_bot_message("Revise su solicitud").text
-    assert "Municipio: Tumaco (Nariño)" in summary and details in summary
+    assert "Municipio: San Andrés de Tumaco (Nariño)" in summary and details in summary
     user.press("✅ Enviar solicitud")
     receipt = user.wait_for_bot_message("Su código de seguimiento es", timeout=30)
     assert RECEIPT.search(receipt.text), receipt.text
@@ -127,7 +127,7 @@ def test_a_leader_without_a_report_asks_for_protection_and_the_focal_point_reads
         assert len(requests) == 1, items
         (item,) = requests
         assert item["category_label"] == "Solicitud de protección de un líder o lideresa"
-        assert item["urgency"] == "high" and item["municipality"] == "Tumaco (Nariño)"
+        assert item["urgency"] == "high" and item["municipality"] == "San Andrés de Tumaco (Nariño)"
         detail = api.get(f"/api/v1/reports/{item['id']}").json()
     assert detail["answers"]["target"] == "target.leader"
     assert detail["answer_labels"]["leadership"] == "Consejo comunitario afrocolombiano"

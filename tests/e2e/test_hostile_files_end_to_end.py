@@ -134,6 +134,7 @@ def test_a_chat_sending_bombs_does_not_hold_another_chats_start(deployment: Depl
     at_evidence_question(attacker)
     bombs = [webp_bomb(), png_bomb(), pdf_bomb()]
     answered = len(attacker.bot_messages())
+    kept = deployment.count("draft_attachments")
     for n in range(20):
         kind = n % 3
         attacker.send_document(bombs[kind], filename=("a.webp", "a.png", "a.pdf")[kind],
@@ -151,4 +152,4 @@ def test_a_chat_sending_bombs_does_not_hold_another_chats_start(deployment: Depl
     said = attacker.transcript()
     assert "Esa imagen es demasiado grande para revisarla." in said
     assert "Ese PDF tiene más de 30 páginas." in said
-    assert deployment.count("draft_attachments") == 0
+    assert deployment.count("draft_attachments") == kept

@@ -85,7 +85,7 @@ class Person:
             self.user.wait_for_bot_message(lambda m: "🌐 English" in m.buttons())
             self.user.press("🌐 English")
             menu = self.user.wait_for_bot_message("What would you like to do?")
-            assert "🌐 Español" in menu.buttons()
+            assert menu.buttons()[-1] == "More options ▸"
 
     def municipality(self, name: str, label: str) -> None:
         self.settle()
@@ -213,7 +213,8 @@ def test_a_plea_as_the_first_message_gets_the_lines_before_the_welcome(
     person.settle()
     texts = [m.text for m in person.user.bot_messages()]
     assert "123" in texts[0] and "103" in texts[0]
-    assert texts[2:] == [person.t(MSG_WELCOME), person.t(MSG_MENU)]
+    welcome_starts = person.t(MSG_WELCOME).split("\n")[0]
+    assert texts[-2].startswith(welcome_starts) and texts[-1] == person.t(MSG_MENU)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -222,10 +223,10 @@ def test_protection_request_without_a_report(deployment: Deployment, locale: str
     details = f"Piden protección {locale} {uuid.uuid4()}"
     person.open_menu()
     person.tap("🛡️ Pedir protección para un líder o lideresa")
-    person.expect("¿Alguien está en peligro inmediato en este momento?")
+    person.expect("¿Alguien está en peligro ahora?")
     person.tap("No")
     person.expect("¿En qué municipio está la persona en riesgo? Escriba el nombre del municipio.")
-    person.municipality("tumaco", "Tumaco (Nariño)")
+    person.municipality("tumaco", "San Andrés de Tumaco (Nariño)")
     person.expect("¿Qué tipo de líder o lideresa es la persona en riesgo?")
     person.tap_first_option()
     person.expect("¿Qué necesita? Marque todo lo que aplique y luego toque «Listo».")
