@@ -8,6 +8,7 @@ seeds: the same examples on every run and in every worker.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -116,8 +117,28 @@ def repo_root() -> Iterator[Path]:
     yield Path(__file__).resolve().parent.parent
 
 
+def missing_browser() -> str | None:
+    """Why the browser journeys cannot run here, when they may be left out (outside CI)."""
+    chromium = os.environ.get("SOMOS_TEST_CHROMIUM", "/usr/bin/chromium")
+    if Path(chromium).exists() or os.environ.get("SOMOS_TEST_REQUIRE_BROWSER") == "1":
+        return None
+    return (f"PRUEBAS DE NAVEGADOR OMITIDAS: no está Chromium en {chromium}. "
+            "Instálelo con `apt-get install chromium`; CI (.ci/run) las exige.")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One loud line, never a silent gap, when the browser journeys were left out."""
+    if (reason := missing_browser()) is not None:
+        terminalreporter.write_line(reason, yellow=True, bold=True)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if missing_browser() is not None:
+        left_out = [item for item in items if item.get_closest_marker("browser")]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if not item.get_closest_marker("browser")]
     """In parallel (pytest-xdist), the end-to-end tests start first: each waits on `somos`
     subprocesses for seconds to a minute, and one started last would keep the whole run
     waiting on a single worker. Run serially, the order stays as collected."""
