@@ -19,7 +19,7 @@ from PIL import Image
 from pypdf import PdfWriter
 
 from tests.support.botapi import FakeUser
-from tests.support.harness import Deployment, deploy
+from tests.support.harness import Deployment, at_place_question, deploy, open_threat_report
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("hostile-files")]
 
@@ -48,26 +48,8 @@ def on_disk(database: Path) -> int:
                if path.exists())
 
 
-def at_municipality_question(user: FakeUser) -> None:
-    user.send_command("/start")
-    user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🚨 Reportar una amenaza o situación de riesgo")
-    user.wait_for_bot_message("¿Alguien está en peligro ahora?")
-    user.press("No")
-    user.wait_for_bot_message("¿En qué municipio pasó?")
-
-
 def at_evidence_question(user: FakeUser) -> None:
-    at_municipality_question(user)
-    user.send_text("tumaco")
-    user.wait_for_bot_message("¿Es San Andrés de Tumaco (Nariño)?")
-    user.press("Sí")
-    for question, answer in [("¿Quién está en riesgo?", "Yo"), ("¿Qué pasó?", "Extorsión"),
-                             ("¿Cómo llegó la amenaza?", "En persona"),
-                             ("¿Quién está detrás", "Un grupo armado"), ("¿Cuándo pasó?", "Hoy")]:
-        user.wait_for_bot_message(question)
-        user.press(next(b for b in user.last_bot_message().buttons() if b.startswith(answer)))
-    user.wait_for_bot_message("Cuente con sus palabras")
+    open_threat_report(user)
     user.send_text("Llegaron a la casa a cobrar la vacuna.")
     user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
 
@@ -76,7 +58,7 @@ def test_files_where_none_are_taken_or_past_the_quota_add_nothing_to_the_databas
     deployment: Deployment,
 ) -> None:
     user = deployment.user()
-    at_municipality_question(user)
+    at_place_question(user)
     downloads = len(deployment.double.calls("getFile"))
     before = on_disk(deployment.database)
     for _ in range(10):

@@ -123,15 +123,20 @@ def start_server(somos: Somos, log_path: Path) -> Server:
     raise AssertionError(f"somos serve did not answer /healthz:\n{server.log()}")
 
 
-def report_threat(user: FakeUser, description: str, place: str = "Tumaco",
-                  confirm: str = "¿Es San Andrés de Tumaco (Nariño)?") -> str:
-    """Walks the threat report like a person would and returns the receipt code."""
+def at_place_question(user: FakeUser) -> None:
+    """From /start to a threat report's «¿En qué municipio pasó?» (no one in danger now)."""
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")
     user.press("🚨 Reportar una amenaza o situación de riesgo")
     user.wait_for_bot_message("¿Alguien está en peligro ahora?")
     user.press("No")
     user.wait_for_bot_message("¿En qué municipio pasó?")
+
+
+def open_threat_report(user: FakeUser, place: str = "Tumaco",
+                       confirm: str = "¿Es San Andrés de Tumaco (Nariño)?") -> None:
+    """Walks a threat report up to «Cuente con sus palabras», as a person would."""
+    at_place_question(user)
     user.send_text(place)
     user.wait_for_bot_message(confirm)
     user.press("Sí")
@@ -145,6 +150,12 @@ def report_threat(user: FakeUser, description: str, place: str = "Tumaco",
         user.wait_for_bot_message(question)
         user.press(answer)
     user.wait_for_bot_message("Cuente con sus palabras")
+
+
+def report_threat(user: FakeUser, description: str, place: str = "Tumaco",
+                  confirm: str = "¿Es San Andrés de Tumaco (Nariño)?") -> str:
+    """Walks the threat report like a person would and returns the receipt code."""
+    open_threat_report(user, place, confirm)
     user.send_text(description)
     return finish_report(user, lambda summary: (
         description in summary and confirm.strip("¿?").removeprefix("Es ") in summary))
