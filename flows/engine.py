@@ -223,6 +223,11 @@ class Step:
         """Whether one more file fits (a question that takes files may have a cap)."""
         return True
 
+    def keeps_text(self, text: str) -> bool:
+        """Whether free text that sounds like a plea for help is still this question's
+        answer (a description that mentions danger), taken after the emergency lines."""
+        return False
+
 
 class Alarm(Protocol):
     """Answers a plea for help typed at any step (flows/pleas.py): `heard` it in free text,

@@ -246,6 +246,9 @@ class ReplyStep(Step):
     def accepts(self, attachment: FileSent) -> bool:
         return True  # more evidence for the case: photos, documents, audio, voice
 
+    def keeps_text(self, text: str) -> bool:
+        return True  # a message to the team
+
     def ask(self, state: State) -> tuple[Reply, ...]:
         return (Reply(Msg(MSG_ASK_REPLY), choices_with_nav(()), step=self.id),)
 

@@ -68,6 +68,11 @@ class MunicipalityStep(Step):
     next: Next
     key: str = "municipality"
 
+    def keeps_text(self, text: str) -> bool:
+        """A municipality's name (Socorro, in Santander) is the answer, not a plea."""
+        found = self.catalog.search(clean_text(text))
+        return found.confident and not found.ambiguous
+
     def ask(self, state: State) -> tuple[Reply, ...]:
         return (Reply(self.prompt, choices_with_nav((LIST_CHOICE,)), step=self.id),)
 

@@ -23,9 +23,8 @@ from flows.engine import Msg, Reply, State, Step
 from flows.lines import local_items, local_lines
 from flows.messages import N_
 from flows.municipalities import Catalog
-from flows.municipality_step import MunicipalityStep
 from flows.selfcare import MSG_LOCAL_LINES
-from flows.steps import TextStep, clean_text
+from flows.steps import clean_text
 
 PLEAS_CSV = Path(__file__).with_name("data") / "pleas.csv"
 MATCHES = ("anywhere", "alone", "ordinary")
@@ -188,17 +187,8 @@ class Emergency:
 
     def keeps(self, step: Step, state: State, text: str) -> bool:
         """Free text that is the answer stays the answer: a description, a message to the
-        team, and a municipality's name (Socorro, in Santander)."""
-        # Imported here: the follow-up flow imports the protection request, which asks the
-        # threat's danger question, whose answer imports this module.
-        from flows.followup import ReplyStep
-
-        if isinstance(step, TextStep | ReplyStep):
-            return True
-        if isinstance(step, MunicipalityStep):
-            found = step.catalog.search(clean_text(text))
-            return found.confident and not found.ambiguous
-        return False
+        team, and a municipality's name (Socorro, in Santander): `Step.keeps_text`."""
+        return step.keeps_text(text)
 
     def lines(self) -> tuple[Reply, ...]:
         return (Reply(Msg(MSG_EMERGENCY)), Reply(Msg(MSG_NOT_A_HOTLINE)))

@@ -108,6 +108,9 @@ class TextStep(Step):
     voice: bool = False
     optional: bool = False
 
+    def keeps_text(self, text: str) -> bool:
+        return True
+
     @property
     def answer_key(self) -> str:
         return self.key or self.id
