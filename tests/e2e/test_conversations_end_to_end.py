@@ -13,6 +13,7 @@ import pytest
 from mutagen.oggopus import OggOpus
 from PIL import Image
 
+from tests.support import harness
 from tests.support.botapi import FakeUser
 from tests.support.harness import Deployment, finish_report
 from tests.support.media import GPS_IFD, PERSON, PLACE, gps_tagged_jpeg, ogg_opus
@@ -21,26 +22,12 @@ from tests.support.media import GPS_IFD, PERSON, PLACE, gps_tagged_jpeg, ogg_opu
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("conversations")]
 
 
+# Someone threatened in person for money, today.
+EXTORTED = ("Yo", "Extorsión", "En persona", "Un grupo armado", "Hoy")
+
+
 def open_threat_report(user: FakeUser, danger: str = "No") -> None:
-    user.send_command("/start")
-    user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🚨 Reportar una amenaza o situación de riesgo")
-    user.wait_for_bot_message("¿Alguien está en peligro ahora?")
-    user.press(danger)
-    user.wait_for_bot_message("¿En qué municipio pasó?")
-    user.send_text("tumaco")
-    user.wait_for_bot_message("¿Es San Andrés de Tumaco (Nariño)?")
-    user.press("Sí")
-    for question, answer in [
-        ("¿Quién está en riesgo?", "Yo"),
-        ("¿Qué pasó?", "Extorsión"),
-        ("¿Cómo llegó la amenaza?", "En persona"),
-        ("¿Quién está detrás", "Un grupo armado"),
-        ("¿Cuándo pasó?", "Hoy"),
-    ]:
-        user.wait_for_bot_message(question)
-        user.press(next(b for b in user.last_bot_message().buttons() if b.startswith(answer)))
-    user.wait_for_bot_message("Cuente con sus palabras")
+    harness.open_threat_report(user, "tumaco", answers=EXTORTED, danger=danger)
 
 
 def test_voice_description_and_gps_jpeg_document_reach_the_focal_point_clean(

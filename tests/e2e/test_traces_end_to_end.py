@@ -8,7 +8,13 @@ from __future__ import annotations
 import pytest
 
 from tests.support.botapi import FakeUser
-from tests.support.harness import ORGANIZATION, Deployment, report_threat
+from tests.support.harness import (
+    ORGANIZATION,
+    Deployment,
+    finish_report,
+    open_threat_report,
+    report_threat,
+)
 
 # One worker runs them all: they share one deployment (a module fixture).
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("traces")]
@@ -65,35 +71,13 @@ def test_a_fresh_wipe_leaves_one_message_that_names_nothing(deployment: Deployme
 
 
 def _report_with_news(reporter: FakeUser, description: str) -> str:
-    reporter.send_command("/start")
-    reporter.wait_for_bot_message("¿Qué quiere hacer?")
-    reporter.press("🚨 Reportar una amenaza o situación de riesgo")
-    reporter.wait_for_bot_message("¿Alguien está en peligro ahora?")
-    reporter.press("No")
-    reporter.wait_for_bot_message("¿En qué municipio pasó?")
-    reporter.send_text("Tumaco")
-    reporter.wait_for_bot_message("¿Es San Andrés de Tumaco (Nariño)?")
-    reporter.press("Sí")
-    for question, answer in [
-        ("¿Quién está en riesgo?", "Yo"),
-        ("¿Qué pasó?", "Amenaza de muerte"),
-        ("¿Cómo llegó la amenaza?", "Panfleto o escrito"),
-        ("¿Quién está detrás", "Un grupo armado"),
-        ("¿Cuándo pasó?", "Hoy"),
-    ]:
-        reporter.wait_for_bot_message(question)
-        reporter.press(next(b for b in reporter.last_bot_message().buttons()  # type: ignore[union-attr]
-                            if b.startswith(answer)))
-    reporter.wait_for_bot_message("Cuente con sus palabras")
+    """A death threat against the reporter, today, with news pings; returns the consent
+    question's text."""
+    open_threat_report(reporter, answers=("Yo", "Amenaza de muerte", "Panfleto o escrito",
+                                          "Un grupo armado", "Hoy"))
     reporter.send_text(description)
-    reporter.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
-    reporter.press("Omitir")
-    consent = reporter.wait_for_bot_message("¿Podemos avisarle").text
-    reporter.press("Sí")
-    reporter.wait_for_bot_message("Revise su reporte")
-    reporter.press("✅ Enviar reporte")
-    reporter.wait_for_bot_message("Su código de seguimiento es", timeout=30)
-    return consent
+    finish_report(reporter, news=True)
+    return next(m.text for m in reporter.bot_messages() if "¿Podemos avisarle" in m.text)
 
 
 def test_every_message_is_protected_and_the_news_ping_names_nothing(

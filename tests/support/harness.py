@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,32 +123,35 @@ def start_server(somos: Somos, log_path: Path) -> Server:
     raise AssertionError(f"somos serve did not answer /healthz:\n{server.log()}")
 
 
-def at_place_question(user: FakeUser) -> None:
-    """From /start to a threat report's «¿En qué municipio pasó?» (no one in danger now)."""
+def at_place_question(user: FakeUser, danger: str = "No") -> None:
+    """From /start to a threat report's «¿En qué municipio pasó?», answering «¿Alguien
+    está en peligro ahora?» with `danger`."""
     user.send_command("/start")
     user.wait_for_bot_message("¿Qué quiere hacer?")
     user.press("🚨 Reportar una amenaza o situación de riesgo")
     user.wait_for_bot_message("¿Alguien está en peligro ahora?")
-    user.press("No")
+    user.press(danger)
     user.wait_for_bot_message("¿En qué municipio pasó?")
 
 
+THREAT_QUESTIONS = ("¿Quién está en riesgo?", "¿Qué pasó?", "¿Cómo llegó la amenaza?",
+                    "¿Quién está detrás", "¿Cuándo pasó?")
+LEADER_THREATENED = ("Un líder, lideresa, defensor o defensora", "Amenaza de muerte",
+                     "Panfleto o escrito", "Un grupo armado", "Esta semana")
+
+
 def open_threat_report(user: FakeUser, place: str = "Tumaco",
-                       confirm: str = "¿Es San Andrés de Tumaco (Nariño)?") -> None:
-    """Walks a threat report up to «Cuente con sus palabras», as a person would."""
-    at_place_question(user)
+                       confirm: str = "¿Es San Andrés de Tumaco (Nariño)?", *,
+                       answers: Sequence[str] = LEADER_THREATENED, danger: str = "No") -> None:
+    """Walks a threat report up to «Cuente con sus palabras», as a person would: each of
+    `answers` (one per THREAT_QUESTIONS) presses the button whose label starts with it."""
+    at_place_question(user, danger)
     user.send_text(place)
     user.wait_for_bot_message(confirm)
     user.press("Sí")
-    for question, answer in [
-        ("¿Quién está en riesgo?", "Un líder, lideresa, defensor o defensora"),
-        ("¿Qué pasó?", "Amenaza de muerte"),
-        ("¿Cómo llegó la amenaza?", "Panfleto o escrito"),
-        ("¿Quién está detrás", "Un grupo armado"),
-        ("¿Cuándo pasó?", "Esta semana"),
-    ]:
-        user.wait_for_bot_message(question)
-        user.press(answer)
+    for question, answer in zip(THREAT_QUESTIONS, answers, strict=True):
+        buttons = user.wait_for_bot_message(question).buttons()
+        user.press(next(label for label in buttons if label.startswith(answer)))
     user.wait_for_bot_message("Cuente con sus palabras")
 
 
@@ -161,13 +164,14 @@ def report_threat(user: FakeUser, description: str, place: str = "Tumaco",
         description in summary and confirm.strip("¿?").removeprefix("Es ") in summary))
 
 
-def finish_report(user: FakeUser, summary_shows: Callable[[str], bool] = lambda _: True) -> str:
-    """From the evidence question to the receipt (no files, no news); checks the summary
-    with `summary_shows` and returns the 16 digits."""
+def finish_report(user: FakeUser, summary_shows: Callable[[str], bool] = lambda _: True,
+                  *, news: bool = False) -> str:
+    """From the evidence question to the receipt (no files; news pings if `news`); checks
+    the summary with `summary_shows` and returns the 16 digits."""
     user.wait_for_bot_message("¿Tiene fotos, documentos o audios?")
     user.press("Omitir")
     user.wait_for_bot_message("¿Podemos avisarle")
-    user.press("No")
+    user.press("Sí" if news else "No")
     summary = user.wait_for_bot_message("Revise su reporte")
     assert summary_shows(summary.text), summary.text
     user.press("✅ Enviar reporte")
