@@ -397,7 +397,7 @@ class Conversations:
                     answers=submission.answers,
                 ),
                 now=now,
-                argon2_params=self.store.argon2,
+                argon2_params=self.store.receipt_argon2,
                 with_receipt=submission.kind != "priority",
                 files=files,
                 # Kept (sealed) only when the person said yes to news in this chat.

@@ -14,13 +14,21 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from storage import crypto
-from storage.crypto import DEFAULT_ARGON2, KEM_HYBRID, Argon2Params
+from storage.crypto import KEM_HYBRID, Argon2Params
 from storage.keyfile import Keyring
 
 RECEIPT_DIGITS: Final = 16
 RECEIPT_SALT_BYTES: Final = 16
 # Separators people type or paste: spaces (incl. NBSP), ASCII and Unicode dashes, dots.
 _SEPARATORS: Final = frozenset(" \t\u00a0\u202f-\u2010\u2011\u2012\u2013\u2014.")
+
+# A receipt's cost, sized for its entropy (docs/THREAT_MODEL.md §1–2): OWASP's smallest
+# Argon2id profile, about 20 ms of CPU, a sixth of a staff password's (DEFAULT_ARGON2). A
+# thief holding the pepper still tries ~10^10 codes per report (53 bits behind a 20-bit
+# bucket), about six core-years; the weakest staff password allowed (zxcvbn 3, ~10^8
+# guesses) falls at the full cost in under half a core-year. Recorded per report, so older
+# reports keep verifying at the cost they were made with.
+RECEIPT_ARGON2: Final = Argon2Params(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 # Nobody types a synthetic receipt (`somos demo seed`), so its Argon2 can be nearly free;
 # the parameters are recorded per report, so verification still works for these codes.
@@ -91,7 +99,7 @@ def derive_receipt_secrets(
     code: str,
     salt: bytes,
     *,
-    params: Argon2Params = DEFAULT_ARGON2,
+    params: Argon2Params = RECEIPT_ARGON2,
     kem: str = KEM_HYBRID,
 ) -> ReceiptSecrets:
     """Argon2id over the code, then HKDF-SHA256 into a verifier and a key-pair seed."""
@@ -107,7 +115,7 @@ def verify_receipt(
     code: str,
     salt: bytes,
     verifier: bytes,
-    params: Argon2Params = DEFAULT_ARGON2,
+    params: Argon2Params = RECEIPT_ARGON2,
     *,
     kem: str = KEM_HYBRID,
 ) -> ReceiptSecrets | None:

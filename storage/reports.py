@@ -17,7 +17,7 @@ from storage import envelope, receipts
 from storage.attachments import File, attach_to_report, list_attachments, read_attachment
 from storage.audit import AuditEvent, append_audit, defer_audit_entries
 from storage.cellkey import new_record_key
-from storage.crypto import DEFAULT_ARGON2, Argon2Params
+from storage.crypto import Argon2Params
 from storage.keyfile import Keyring
 from storage.models import Report, ReportKey, User, floor_hour, new_id, utcnow
 from storage.outbox import enqueue
@@ -153,7 +153,7 @@ async def submit_report(
     keyring: Keyring,
     report: NewReport,
     now: datetime,
-    argon2_params: Argon2Params = DEFAULT_ARGON2,
+    argon2_params: Argon2Params = receipts.RECEIPT_ARGON2,
     with_receipt: bool = True,
     files: Sequence[File] = (),
     contact_chat_id: int | None = None,
@@ -191,7 +191,7 @@ async def submit_reports(
     session: AsyncSession,
     keyring: Keyring,
     submissions: Sequence[Submission],
-    argon2_params: Argon2Params = DEFAULT_ARGON2,
+    argon2_params: Argon2Params = receipts.RECEIPT_ARGON2,
     notify: bool = True,
 ) -> list[Submitted]:
     """Stores several routed reports like `submit_report`, with a few statements per batch.

@@ -14,6 +14,7 @@ from storage import crypto
 from storage.db import SessionFactory, create_engine, create_session_factory, transaction
 from storage.epochs import ChatPseudonyms
 from storage.keyfile import Keyring, keyring_from_env, load_or_create_keyring
+from storage.receipts import RECEIPT_ARGON2
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,8 @@ class Store:
     engine: AsyncEngine
     sessions: SessionFactory
     keyring: Keyring
-    argon2: crypto.Argon2Params
+    argon2: crypto.Argon2Params  # staff passwords
+    receipt_argon2: crypto.Argon2Params  # receipt codes (storage.receipts.RECEIPT_ARGON2)
     # This process's chat pseudonyms (slow to compute, so kept in memory for a while).
     chats: ChatPseudonyms
 
@@ -54,5 +56,6 @@ def open_store(
         sessions=sessions,
         keyring=keyring,
         argon2=crypto.FAST_ARGON2 if fast_kdf else crypto.DEFAULT_ARGON2,
+        receipt_argon2=crypto.FAST_ARGON2 if fast_kdf else RECEIPT_ARGON2,
         chats=ChatPseudonyms(sessions=sessions, keyring=keyring),
     )

@@ -10,9 +10,17 @@ from sqlalchemy import text, update
 from sqlmodel import col, select
 
 from storage.audit import append_audit, flush_pending_audit, verify_audit_chain
-from storage.crypto import DecryptionError
+from storage.crypto import DEFAULT_ARGON2, Argon2Params, DecryptionError
 from storage.models import AuditEntry, Report, ReportKey, Rollup
-from storage.reports import NewReport, QueueFilter, list_queue, read_report, submit_report
+from storage.receipts import RECEIPT_ARGON2
+from storage.reports import (
+    NewReport,
+    QueueFilter,
+    find_by_receipt,
+    list_queue,
+    read_report,
+    submit_report,
+)
 from storage.routing import create_rule, list_rules, recipients_for, remove_rule
 from storage.store import Store
 from storage.users import get_user_by_username, unlock_private_key
@@ -261,3 +269,26 @@ async def test_the_audit_chain_does_not_place_a_report_within_its_hour(store: St
     assert early == late
     assert early[-1][0] == "report.submitted" and early[-1][1].startswith(
         str(hour.replace(tzinfo=None))[:13])
+
+
+async def test_receipts_made_at_the_old_cost_still_open_and_new_ones_cost_less(
+    store: Store,
+) -> None:
+    """Receipts were made at a staff password's cost before their own was sized
+    (storage.receipts.RECEIPT_ARGON2): each row keeps the cost it was made with, so the
+    codes people already hold keep opening their reports."""
+    codes: dict[Argon2Params, str] = {}
+    for params in (DEFAULT_ARGON2, RECEIPT_ARGON2):
+        async with store.transaction() as session:
+            submitted = await submit_report(session=session, keyring=store.keyring,
+                                            report=threat(), now=NOW, argon2_params=params)
+        codes[params] = submitted.receipt_code
+    for params, code in codes.items():
+        async with store.transaction() as session:
+            found = await find_by_receipt(session=session, keyring=store.keyring, code=code)
+        assert found is not None
+        assert Argon2Params.from_bytes(found[0].receipt_kdf or b"") == params
+    # The receipt's own cost is the smaller one, and never below OWASP's Argon2id floor.
+    assert (RECEIPT_ARGON2.time_cost * RECEIPT_ARGON2.memory_cost
+            <= DEFAULT_ARGON2.time_cost * DEFAULT_ARGON2.memory_cost / 4)
+    assert RECEIPT_ARGON2.time_cost >= 2 and RECEIPT_ARGON2.memory_cost >= 19 * 1024
