@@ -160,7 +160,7 @@ class Conversations:
         pseudonym = await self.store.chats.current(chat_id, now=now)
         earlier = await self.store.chats.previous(chat_id, now=now, within=self.draft_ttl)
         if earlier is not None:
-            async with self.store.transaction() as session:  # the chat's rows only
+            async with self.store.transaction(durable=False) as session:  # the chat's rows only
                 await carry_draft_over(session=session, keyring=self.store.keyring,
                                        source=earlier, target=pseudonym, now=now)
         return pseudonym
@@ -198,14 +198,16 @@ class Conversations:
         self, pseudonym: str, event: Event | Upload | Offer, update_id: int | None,
         chat_id: int | None, now: datetime,
     ) -> Turn:
-        """One update in separate transactions: the chat's bookkeeping and draft, then
-        whatever a report needs (alone), then the chat's draft again.
+        """One update: a plain step (no effect, no file, no submission) in one transaction
+        of the chat's rows; otherwise in separate transactions: the chat's bookkeeping and
+        draft, then whatever a report needs (alone), then the chat's draft again.
 
         No transaction writes both a row keyed by the chat and a row of a report: on
         PostgreSQL they would share a transaction id (`xmin`), on SQLite one commit, and
         either links a report to the chat's pseudonym (tests/bot/test_transactions.py).
         """
-        async with self.store.transaction() as session:
+        advanced: tuple[State, list[Reply]] | None = None
+        async with self.store.transaction(durable=False) as session:
             if update_id is not None and not await claim_update(
                 session=session, update_id=update_id, now=now
             ):
@@ -226,8 +228,18 @@ class Conversations:
                 slow = [Reply(Msg(MSG_SLOW_DOWN))] if attempts == MESSAGES_PER_MINUTE + 1 else []
                 return Turn(before, slow, throttled=True)
             refusal: Msg | None = None
-            if isinstance(event, Upload | Offer) and wants_file(self.flow, before, _kind(event)):
-                refusal = await self._file_quota(session, pseudonym, _size(event), now)
+            if isinstance(event, Upload | Offer):
+                if wants_file(self.flow, before, _kind(event)):
+                    refusal = await self._file_quota(session, pseudonym, _size(event), now)
+            else:
+                state, replies = advanced = advance(self.flow, before, event)
+                if state.pending is None and state.status != "submitted":
+                    # A plain step: its draft is kept in this same transaction.
+                    if found.expired:
+                        replies = [self._expired_notice(), *replies]
+                    turn = Turn(state, replies)
+                    await self._keep(session, pseudonym, turn, saved_locale, now)
+                    return self._ended(turn)
         if isinstance(event, Upload | Offer):
             kind, size = _kind(event), _size(event)
             if refusal is not None:
@@ -239,7 +251,7 @@ class Conversations:
                 file = event.file if isinstance(event, Upload) else await event.fetch()
                 if isinstance(file, Msg):
                     return Turn(before, [Reply(file)])
-                async with self.store.transaction() as session:  # the chat's rows only
+                async with self.store.transaction(durable=False) as session:  # the chat's rows only
                     ref = await put_draft_attachment(
                         session=session, keyring=self.store.keyring, pseudonym=pseudonym,
                         file=file, now=now, ttl=self.draft_ttl,
@@ -247,7 +259,7 @@ class Conversations:
                 meta = file.meta
                 event = FileSent(str(meta["kind"]), ref, int(meta["size"]), str(meta["mime"]))
 
-        state, replies = advance(self.flow, before, event)
+        state, replies = advanced or advance(self.flow, before, event)
         files_used = False
         while state.pending is not None and state.status == "active":
             data, used = await self._run_effect(pseudonym, state.pending, now)
@@ -262,21 +274,41 @@ class Conversations:
         if state.status == "submitted":
             turn = await self._submit(pseudonym, state, replies, chat_id, now)
             files_used = True
-        async with self.store.transaction() as session:
-            if state.locale != (saved_locale or self.default_locale):
-                await set_locale(session=session, pseudonym=pseudonym, locale=state.locale)
-            if files_used or state.status == "cancelled":
-                await discard_draft_attachments(session=session, pseudonym=pseudonym)
-            if state.status == "cancelled" or (
-                state.status == "submitted" and turn.state.status == "submitted"
-            ):
-                await delete_draft(session=session, pseudonym=pseudonym)
-            else:
-                await save_draft(
-                    session=session, keyring=self.store.keyring, pseudonym=pseudonym,
-                    state_json=turn.state.to_json(), now=now, ttl=self.draft_ttl,
-                    unfinished=unfinished_report(turn.state),
-                )
+        # Once a report is in, its draft's deletion is flushed to disk like the report.
+        async with self.store.transaction(durable=state.status != "submitted") as session:
+            await self._keep(session, pseudonym, turn, saved_locale, now,
+                             files_used=files_used, advanced=state)
+        return self._ended(turn, state)
+
+    async def _keep(
+        self, session: Any, pseudonym: str, turn: Turn, saved_locale: str | None,
+        now: datetime, *, files_used: bool = False, advanced: State | None = None,
+    ) -> None:
+        """The chat's rows after a turn: its language, its draft (kept, or gone once the
+        report is sent or the conversation cancelled) and the draft's files.
+
+        `advanced` is the state the flow reached; `turn.state` differs from it only when
+        a submission failed (the draft is then kept, to try again)."""
+        state = advanced or turn.state
+        if state.locale != (saved_locale or self.default_locale):
+            await set_locale(session=session, pseudonym=pseudonym, locale=state.locale)
+        if files_used or state.status == "cancelled":
+            await discard_draft_attachments(session=session, pseudonym=pseudonym)
+        if state.status == "cancelled" or (
+            state.status == "submitted" and turn.state.status == "submitted"
+        ):
+            await delete_draft(session=session, pseudonym=pseudonym)
+        else:
+            await save_draft(
+                session=session, keyring=self.store.keyring, pseudonym=pseudonym,
+                state_json=turn.state.to_json(), now=now, ttl=self.draft_ttl,
+                unfinished=unfinished_report(turn.state),
+            )
+
+    @staticmethod
+    def _ended(turn: Turn, advanced: State | None = None) -> Turn:
+        """A cancelled conversation says whether it was cancelled to wipe the chat."""
+        state = advanced or turn.state
         if state.status == "cancelled":
             return replace(turn, wipe=state.pending is not None
                            and state.pending.name == "wipe_chat")

@@ -168,7 +168,7 @@ class TelegramTransport:
         return sent
 
     async def remember(self, pseudonym: str, message_ids: list[int]) -> None:
-        async with self.conversations.store.transaction() as session:
+        async with self.conversations.store.transaction(durable=False) as session:
             await record_messages(
                 session=session, keyring=self.conversations.store.keyring, pseudonym=pseudonym,
                 message_ids=message_ids, now=datetime.now(UTC),

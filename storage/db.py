@@ -31,10 +31,20 @@ def sync_url(url: str) -> str:
     return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
 
 
+# Execution option of a unit of work whose loss in a power cut harms no one (a chat's draft,
+# its message ids, a dedupe row): its commit does not wait for the disk. SQLite runs it at
+# synchronous=NORMAL (in WAL mode: safe from a crash of the process, not of the machine),
+# PostgreSQL with synchronous_commit off. Every other commit is flushed (FULL / on).
+NOT_DURABLE = "somos_not_durable"
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Each unit of work takes SQLite's single write lock up front. Without it, two
     # transactions can read the same "last" row (the audit chain's tail, a draft)
     # before either writes, and one of them forks the chain or loses an update.
+    # The safety level can only be set outside a transaction, so here, just before it.
+    durable = not connection.get_execution_options().get(NOT_DURABLE, False)
+    connection.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -69,10 +79,18 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
 
 
 @asynccontextmanager
-async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commits on success, rolls back on any error."""
+async def transaction(
+    factory: SessionFactory, *, durable: bool = True
+) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commits on success, rolls back on any error. `durable=False` for
+    rows whose loss in a power cut harms no one (`NOT_DURABLE`): its commit does not wait
+    for the disk."""
     async with factory() as session:
         try:
+            if not durable:
+                connection = await session.connection(execution_options={NOT_DURABLE: True})
+                if connection.dialect.name == "postgresql":
+                    await connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield session
             await session.commit()
         except BaseException:

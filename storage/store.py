@@ -28,8 +28,8 @@ class Store:
     chats: ChatPseudonyms
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with transaction(self.sessions) as session:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[AsyncSession]:
+        async with transaction(self.sessions, durable=durable) as session:
             yield session
 
     async def close(self) -> None:
