@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from storage.followup import open_with_receipt
@@ -222,3 +223,21 @@ async def test_the_thread_keeps_the_order_written_when_the_reporter_shares_the_t
     assert events[1]["at"] == NOW.replace(minute=0, second=0) < events[0]["at"]
     # Opening the case to work on it is not reading it: the mark stays until it is read.
     assert stored is True
+
+
+async def test_a_reply_changes_nothing_of_the_report_in_clear_but_the_flag(store: Store) -> None:
+    """The thief with the database compares the report's row before and after a reply."""
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    report_id, code = await _submit(store)
+
+    async def row() -> dict[str, object]:
+        async with store.engine.connect() as connection:
+            found = (await connection.execute(
+                text("SELECT * FROM reports WHERE id = :id"), {"id": report_id})).mappings().one()
+        return {key: value for key, value in found.items() if not key.startswith("crypto_")}
+
+    before = await row()
+    await _reply(store, code)
+    after = await row()
+    assert {key for key in after if after[key] != before[key]} == {"new_reply"}
+    assert bool(after["new_reply"]) is True
