@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.labels import label_of, municipality_name
@@ -42,6 +42,11 @@ class ReportItem(BaseModel):
     created_hour: datetime
     due_at: datetime
     overdue: bool
+    new_reply: bool = Field(description=(
+        "«Respuesta nueva»: the reporter replied, added evidence or asked for protection "
+        "since the case was last opened by whoever works it (anyone it reached, while "
+        "nobody has taken it). Such cases come first in the queue. Reading the case "
+        "(`GET /api/v1/reports/{id}` or its page) by that person clears it."))
 
 
 class ReportPage(BaseModel):
@@ -94,23 +99,27 @@ def item_of(report: Report, now: datetime) -> dict[str, Any]:
         "created_hour": report.created_hour,
         "due_at": report.due_at,
         "overdue": report.status == "new" and report.due_at <= now,
+        "new_reply": report.new_reply,
     }
 
 
 def encode_cursor(report: Report) -> str:
-    raw = json.dumps([report.urgency_rank, report.created_hour.isoformat(), report.id])
+    raw = json.dumps([report.new_reply, report.urgency_rank, report.created_hour.isoformat(),
+                      report.id])
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[int, str, str]:
+def decode_cursor(cursor: str) -> tuple[bool, int, str, str]:
     """The queue position `encode_cursor` wrote; BadCursor for anything else."""
     try:
-        rank, hour, report_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        marked, rank, hour, report_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(marked, bool):
+            raise ValueError("cursor without the new-reply mark")
         if datetime.fromisoformat(hour).tzinfo is None:
             raise ValueError("cursor time without a zone")
         if not is_id(report_id):
             raise ValueError("cursor without a report id")
-        return int(rank), str(hour), str(report_id)
+        return marked, int(rank), str(hour), str(report_id)
     except (ValueError, TypeError, binascii.Error) as error:
         raise BadCursor(MSG_BAD_CURSOR) from error
 
@@ -120,7 +129,8 @@ async def queue_page(
     urgency: str | None = None, kind: str | None = None, municipality: str | None = None,
     overdue: bool | None = None, cursor: str | None = None, limit: int = 50,
 ) -> ReportPage:
-    """One page of the reports routed to the user, most urgent first, then oldest."""
+    """One page of the reports routed to the user: new replies first, then most urgent,
+    then oldest."""
     filters = QueueFilter(
         status=status, urgency=urgency, kind=kind, municipality=municipality, limit=limit,
         after=decode_cursor(cursor) if cursor else None, overdue=overdue, now=now,

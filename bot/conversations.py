@@ -380,7 +380,8 @@ class Conversations:
                 if opened is None:
                     return {"ok": False}, False
                 if effect.name == "reply_to_team":
-                    await reporter_replies(session=session, opened=opened,
+                    await reporter_replies(session=session, keyring=self.store.keyring,
+                                           opened=opened,
                                            text=str(effect.params["text"]), now=now)
                 elif effect.name == "request_protection":
                     await request_protection(session=session, keyring=self.store.keyring,
@@ -393,8 +394,8 @@ class Conversations:
                         session=session, keyring=self.store.keyring, pseudonym=pseudonym,
                         refs=[str(effect.params["ref"])],
                     )
-                    await add_reporter_evidence(session=session, opened=opened, files=files,
-                                                now=now)
+                    await add_reporter_evidence(session=session, keyring=self.store.keyring,
+                                                opened=opened, files=files, now=now)
             return {"ok": True}, effect.name == "add_evidence"
         if effect.name == "local_lines":
             async with self.store.transaction() as session:

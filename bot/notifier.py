@@ -33,6 +33,8 @@ MESSAGES: Mapping[str, str] = {
     "protection_request": N_("🛡️ Solicitud de protección en un reporte de {municipality}."),
     # Neutral on a lock screen; the consent question quotes it word for word.
     "reporter_news": MSG_NEWS_PING,
+    # Not even the place: what the reporter wrote is read on the case page only.
+    "reporter_reply": N_("Hay una respuesta nueva en un caso suyo. Ábralo en Somos."),
 }
 
 
@@ -56,7 +58,7 @@ def _message(kind: str, payload: Mapping[str, Any]) -> Msg:
         if len(ranked) > DIGEST_PLACES:
             places = Msg(MSG_MORE_PLACES, {"places": named, "more": len(ranked) - DIGEST_PLACES})
         return Msg(MESSAGES["overdue_digest"], {"count": len(codes), "places": places})
-    if kind == "reporter_news":
+    if kind in ("reporter_news", "reporter_reply"):
         return Msg(MESSAGES[kind])  # nothing of the report, not even its place
     code = codes[0] if codes else str(payload.get("municipality", ""))
     return Msg(MESSAGES[kind], {"municipality": _municipality(code)})

@@ -96,6 +96,12 @@ class Report(SQLModel, table=True):
     crypto_contact: bytes | None = _blob(nullable=True)
     escalated_at: datetime | None = _when(nullable=True)
     payload_purged_at: datetime | None = _when(nullable=True)
+    # The reporter wrote (a reply, evidence, a protection request) and nobody working the
+    # case has opened it since. A flag, not a time: the event's own hour is all it dates.
+    new_reply: bool = Field(
+        default=False,
+        sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 class ReportKey(SQLModel, table=True):

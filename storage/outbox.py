@@ -20,7 +20,8 @@ from storage.keyfile import Keyring
 from storage.models import OutboxMessage, floor_hour, new_id
 
 MAX_ATTEMPTS = 8
-KINDS = ("new_report", "immediate_alert", "overdue", "reporter_news", "protection_request")
+KINDS = ("new_report", "immediate_alert", "overdue", "reporter_news", "protection_request",
+         "reporter_reply")
 # The error of a message given up because nobody can receive it (no linked chat, the
 # reporter withdrew, the account is disabled): a fact about the recipient, not a fault.
 NO_CHAT = "no linked chat"

@@ -77,7 +77,8 @@ class QueueFilter:
     kind: str | None = None
     municipality: str | None = None
     limit: int = 50
-    after: tuple[int, str, str] | None = field(default=None)
+    # The last item of the previous page: (new_reply, urgency_rank, created_hour, id).
+    after: tuple[bool, int, str, str] | None = field(default=None)
     # Overdue: still "new" past its acknowledgement deadline at `now`.
     overdue: bool | None = None
     now: datetime | None = None
@@ -307,7 +308,8 @@ def _visible_to(user_id: str) -> Any:
 async def list_queue(
     *, session: AsyncSession, user_id: str, filters: QueueFilter = QueueFilter()
 ) -> Sequence[Report]:
-    """Reports routed to the user, most urgent first, then oldest; keyset-paginated."""
+    """Reports routed to the user: those with a reply nobody has read first, then most
+    urgent first, then oldest; keyset-paginated."""
     # Community-priority answers are read in aggregate, never worked as cases.
     query = select(Report).where(_visible_to(user_id), col(Report.kind) != "priority")
     if filters.status:
@@ -322,9 +324,10 @@ async def list_queue(
         late = overdue_condition(filters.now or utcnow())
         query = query.where(late if filters.overdue else ~late)
     if filters.after is not None:
-        rank, hour, report_id = filters.after
+        marked, rank, hour, report_id = filters.after
         hour_value = datetime.fromisoformat(hour)
-        query = query.where(
+        same_mark = col(Report.new_reply) == marked
+        later = same_mark & (
             (col(Report.urgency_rank) > rank)
             | ((col(Report.urgency_rank) == rank) & (col(Report.created_hour) > hour_value))
             | (
@@ -333,8 +336,11 @@ async def list_queue(
                 & (col(Report.id) > report_id)
             )
         )
+        # Marked cases come first: after a marked one, every unmarked one is still to come.
+        query = query.where(later | ~col(Report.new_reply) if marked else later)
     query = query.order_by(
-        col(Report.urgency_rank), col(Report.created_hour), col(Report.id)
+        col(Report.new_reply).desc(), col(Report.urgency_rank), col(Report.created_hour),
+        col(Report.id),
     ).limit(filters.limit)
     return (await session.exec(query)).all()
 
@@ -392,6 +398,11 @@ async def read_report(
             report_id=report.id, crypto_payload=report.crypto_payload, data_key=data_key
         ))
     files = await list_attachments(session=session, report_id=report.id, data_key=data_key)
+    if report.new_reply and report.assigned_to in (None, user_id):
+        # Whoever works the case has now seen what the reporter wrote (anyone it reached,
+        # before somebody took it): the «respuesta nueva» mark goes. The read is audited.
+        report.new_reply = False
+        session.add(report)
     await append_audit(session=session, actor=user_id, action="report.read", report_id=report.id)
     return ReportDetail(report, content, files, data_key)
 

@@ -228,11 +228,13 @@ async def message_reporter(
 
 
 async def reporter_replies(
-    *, session: AsyncSession, opened: Opened, text: str, now: datetime
+    *, session: AsyncSession, keyring: Keyring, opened: Opened, text: str, now: datetime
 ) -> ReportEvent:
+    """The reporter's answer, read by the team on the case page; the case is marked."""
     hour = floor_hour(now)
     event = await add_event(session=session, opened=opened, kind="from_reporter",
                             actor="reporter", body={"text": _text(text)}, at=hour)
+    await _mark_new_reply(session=session, keyring=keyring, opened=opened, now=now)
     defer_audit_entries(session=session, events=[AuditEvent(
         actor="reporter", action="report.reporter_replied", report_id=opened.report.id,
         at=hour)])
@@ -340,6 +342,36 @@ async def _ping_recipients(
                                "municipality": opened.report.municipality_code})
 
 
+async def _mark_new_reply(
+    *, session: AsyncSession, keyring: Keyring, opened: Opened, now: datetime,
+    ping: bool = True,
+) -> None:
+    """Marks the case «respuesta nueva» until someone working it opens it
+    (`storage.reports.read_report`). Only the first of the reporter's messages since then
+    pings: whoever works the case (or, before anyone took it, every focal point it reached)
+    gets one content-free ping, not one per message."""
+    # Locked, then read afresh: of two replies at once, exactly one finds the case unmarked.
+    await session.refresh(opened.report, with_for_update=True)
+    if opened.report.new_reply:
+        return
+    opened.report.new_reply = True
+    session.add(opened.report)
+    if not ping:
+        return
+    recipients = (
+        await session.exec(
+            select(ReportKey.recipient_id).where(col(ReportKey.report_id) == opened.report.id,
+                                                 col(ReportKey.recipient_kind) == "user")
+        )
+    ).all()
+    assignee = opened.report.assigned_to
+    for user_id in recipients:
+        if assignee in (None, user_id):
+            # Nothing of the report in the payload: the ping says only "a case of yours".
+            await enqueue(session=session, keyring=keyring, kind="reporter_reply", now=now,
+                          payload={"user_id": user_id})
+
+
 def _protection_body(request: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "needs": [str(need) for need in request.get("needs", [])][:10],
@@ -358,6 +390,8 @@ async def request_protection(
                             actor="reporter", body=_protection_body(request), at=hour)
     await _ping_recipients(session=session, keyring=keyring, opened=opened,
                            kind="protection_request", now=now)
+    # Its own ping just went to every focal point of the case.
+    await _mark_new_reply(session=session, keyring=keyring, opened=opened, now=now, ping=False)
     defer_audit_entries(session=session, events=[AuditEvent(
         actor="reporter", action="report.protection_requested", report_id=opened.report.id,
         at=hour)])
@@ -390,10 +424,13 @@ async def revoke_contact(*, session: AsyncSession, opened: Opened, now: datetime
 
 
 async def add_reporter_evidence(
-    *, session: AsyncSession, opened: Opened, files: Sequence[File], now: datetime
+    *, session: AsyncSession, keyring: Keyring, opened: Opened, files: Sequence[File],
+    now: datetime,
 ) -> list[str]:
+    """Files the reporter adds from the follow-up menu; the case is marked."""
     ids = await attach_to_report(session=session, report_id=opened.report.id,
                                  data_key=opened.data_key, files=files)
+    await _mark_new_reply(session=session, keyring=keyring, opened=opened, now=now)
     defer_audit_entries(session=session, events=[AuditEvent(
         actor="reporter", action="report.evidence_added", report_id=opened.report.id,
         detail={"files": len(ids)}, at=floor_hour(now))])

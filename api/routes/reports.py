@@ -40,7 +40,8 @@ async def queue(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ReportPage:
-    """The reports routed to the caller: most urgent first, then oldest."""
+    """The reports routed to the caller: those with a new reply from the reporter first
+    (`new_reply`), then most urgent, then oldest."""
     try:
         return await queue_page(
             session=session, user_id=current.user.id, now=datetime.now(UTC), status=status,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,13 @@ def environment(locale: str) -> Environment:
             return ""
         return format_datetime(value.astimezone(BOGOTA), pattern, locale=locale)
 
+    def within_hour(value: datetime) -> str:
+        """A reporter's time, kept only to its hour, shown as that hour: 2 dic 2026, 10:00–11:00."""
+        end = value.astimezone(BOGOTA) + timedelta(hours=1)
+        return f"{when(value)}–{format_datetime(end, 'HH:mm', locale=locale)}"
+
     env.filters["when"] = when
+    env.filters["within_hour"] = within_hour
     env.filters["number"] = lambda value: format_decimal(value, locale=locale)
     # A message that may be a msgid or free text from the API (which can echo what someone
     # typed): translated if it is in the catalog, always escaped, never %-formatted.

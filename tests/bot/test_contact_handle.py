@@ -9,7 +9,6 @@ they write to the reporter, and the id rides in the outbox only until the ping i
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -26,20 +25,11 @@ from storage.store import Store
 from storage.triage import change_status, claim_report, message_reporter, open_case
 from storage.users import unlock_private_key
 from tests.support.people import THREAT, Person
+from tests.support.phone import Phone
 from tests.support.places import TUMACO
 from tests.support.staff import add_staff
 
 CHAT = 7_200_000_417
-
-
-class Phone:
-    """Telegram's side of `send_message`: who got what."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[int, str]] = []
-
-    async def send_message(self, *, chat_id: int, text: str, **_options: Any) -> None:
-        self.sent.append((chat_id, text))
 
 
 async def _everything_the_key_file_opens(store: Store) -> list[bytes]:

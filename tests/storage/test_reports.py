@@ -167,7 +167,8 @@ async def test_queue_is_most_urgent_first_and_paginates(store: Store) -> None:
         rest = await list_queue(
             session=session, user_id=user_id,
             filters=QueueFilter(
-                limit=2, after=(last.urgency_rank, last.created_hour.isoformat(), last.id)
+                limit=2, after=(last.new_reply, last.urgency_rank, last.created_hour.isoformat(),
+                                 last.id)
             ),
         )
     assert [r.urgency for r in everything] == ["immediate", "high", "normal", "normal"]

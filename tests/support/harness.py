@@ -25,6 +25,7 @@ import httpx
 from tests.support.botapi import BotApiDouble, FakeUser
 from tests.support.places import NARINO, TUMACO
 from tests.support.totp import fresh_code
+from tests.support.web_client import csrf_of
 
 SOMOS = str(Path(sys.executable).parent / "somos")
 RECEIPT = re.compile(r"\b(\d{4} \d{4} \d{4} \d{4})\b")
@@ -214,6 +215,19 @@ class Deployment:
             }).json()["access_token"]
         return httpx.Client(base_url=self.server.base_url,
                             headers={"Authorization": f"Bearer {self.token}"})
+
+    @contextmanager
+    def web(self) -> Iterator[httpx.Client]:
+        """The Nariño focal point in a browser without a browser: signed in on `/entrar` with
+        a fresh code, the session in the client's cookies."""
+        with httpx.Client(base_url=self.server.base_url) as client:
+            form = client.get("/entrar")
+            signed_in = client.post("/entrar", data={
+                "csrf": csrf_of(form.text), "username": "narino", "password": FOCAL_PASSWORD,
+                "otp": fresh_code(self.totp_secret),
+            })
+            assert signed_in.status_code == 303, signed_in.text
+            yield client
 
     def count(self, table: str) -> int:
         with sqlite3.connect(self.database) as connection:

@@ -16,6 +16,13 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def queue_card(queue: str, report_id: str) -> str:
+    """The card of the queue page (`/bandeja`) that links to the report: its list item."""
+    cards = re.findall(r"<li[^>]*>.*?</li>\s*(?=<li|</ul>)", queue, re.DOTALL)
+    (card,) = [c for c in cards if f'data-report="{report_id}"' in c]
+    return card
+
+
 @dataclass
 class Browser:
     client: httpx.AsyncClient
