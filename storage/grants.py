@@ -168,7 +168,7 @@ def _rewrap(opener: Opener, user: User, report_id: str, crypto_key: bytes) -> by
         data_key = envelope.unwrap_data_key(
             report_id=report_id, recipient_id=opener.recipient_id, crypto_key=crypto_key,
             private_key=opener.private_key)
-    except envelope.DecryptionError:
+    except (envelope.DecryptionError, ValueError):  # ValueError: not a private key at all
         if opener.recipient_id == RECOVERY_RECIPIENT:
             # Every report is wrapped for the recovery key: this one is not that key.
             raise GrantError("wrong-key", MSG_WRONG_RECOVERY_KEY) from None

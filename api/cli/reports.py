@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from api.cli import app, fail, load_settings, progress, with_store
-from storage.grants import GrantError, Granted, grant_open_cases, pending_for, recovery_opener
+from storage.grants import Granted, GrantError, grant_open_cases, pending_for, recovery_opener
 from storage.recovery import decode_recovery_key
 from storage.store import Store
 from storage.users import get_user_by_username

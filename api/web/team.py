@@ -13,7 +13,7 @@ from api.deps import SessionDep
 from api.web.forms import Triager, read_form
 from api.web.render import render
 from api.web.security import WebSession
-from storage.grants import GrantError, Granted, grant_open_cases, grantable_by, staff_opener
+from storage.grants import Granted, GrantError, grant_open_cases, grantable_by, staff_opener
 from storage.models import User
 from storage.triage import MSG_NO_SUCH_USER
 from storage.users import get_user_by_username
