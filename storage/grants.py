@@ -16,12 +16,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, insert
+from sqlalchemy import ColumnElement
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import envelope
 from storage.audit import AuditEvent, append_audit_entries
+from storage.db import is_postgresql
 from storage.models import Report, ReportKey, User, new_id
 from storage.reports import RECOVERY_RECIPIENT
 from storage.routing import RoutingTable, load_routing
@@ -194,6 +197,7 @@ async def grant_open_cases(
         raise GrantError("bad-recipient", MSG_NOT_A_RECIPIENT)
     pending = [report.id for report in await pending_for(session=session, user=user)]
     granted: list[str] = []
+    opened_ids: set[str] = set()
     for chunk in _chunks(pending):
         wrapped = dict((await session.exec(
             select(ReportKey.report_id, ReportKey.crypto_key).where(
@@ -202,15 +206,14 @@ async def grant_open_cases(
         # HPKE with ML-KEM, twice per case: in a thread, off the event loop.
         rewrapped = await asyncio.to_thread(_rewrap_all, opener, user, wrapped)
         opened = {report_id: key for report_id, key in rewrapped.items() if key is not None}
-        if opened:
-            rows = [{"id": new_id(), "report_id": report_id, "recipient_kind": "user",
-                     "recipient_id": user.id, "crypto_key": key}
-                    for report_id, key in opened.items()]
-            await session.exec(insert(ReportKey.__table__), params=rows)  # type: ignore[attr-defined]
-        granted += opened
+        rows: list[dict[str, object]] = [
+            {"id": new_id(), "report_id": report_id, "recipient_kind": "user",
+             "recipient_id": user.id, "crypto_key": key} for report_id, key in opened.items()]
+        granted += await _add_keys(session, rows)
+        opened_ids.update(opened)
         if progress is not None:
             progress(len(chunk))
-    not_opened = sorted(set(pending) - set(granted))
+    not_opened = sorted(set(pending) - opened_ids)
     holders = await _active_holders(session, not_opened, exclude={user.id})
     detail = {"user": user.id, "granted": len(granted), "not_opened": len(not_opened),
               "via": via}
@@ -220,6 +223,20 @@ async def grant_open_cases(
         AuditEvent(actor=opener.actor, action="user.cases_granted", detail=detail, at=now),
     ])
     return Granted(len(granted), len(not_opened), holders)
+
+
+async def _add_keys(session: AsyncSession, rows: list[dict[str, object]]) -> list[str]:
+    """Inserts wrapped keys; the report ids actually added (a grant running at the same time
+    for the same person may have added some first: those are skipped, not an error)."""
+    if not rows:
+        return []
+    table = ReportKey.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if is_postgresql(session) else sqlite_insert
+    statement = (insert(table).values(rows)
+                 .on_conflict_do_nothing(index_elements=[table.c.report_id,
+                                                         table.c.recipient_id])
+                 .returning(table.c.report_id))
+    return [str(report_id) for report_id in (await session.exec(statement)).scalars()]
 
 
 async def _active_holders(

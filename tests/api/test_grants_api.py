@@ -3,6 +3,7 @@ nobody gets a case routing would not send them, on both databases."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 
@@ -164,3 +165,24 @@ async def test_a_user_of_another_area_gets_nothing(
     unknown = await client.post("/api/v1/grants", headers=tumaco.colleague_headers,
                                 json={"username": "nadie"})
     assert unknown.status_code == 422 and "nadie" in unknown.json()["detail"]
+
+
+async def test_two_colleagues_granting_at_once_give_each_case_once(
+    client: httpx.AsyncClient, store: Store, tumaco: Tumaco
+) -> None:
+    second = await add_staff(store, "tumaco3", municipalities=(TUMACO,))
+    # tumaco3 arrived later too: tumaco1 grants them the cases first.
+    await client.post("/api/v1/grants", headers=tumaco.colleague_headers,
+                      json={"username": "tumaco3"})
+    second_headers = await login(client, second)
+    newcomer = await add_staff(store, "tumaco2", municipalities=(TUMACO,))
+    answers = await asyncio.gather(*(
+        client.post("/api/v1/grants", headers=headers, json={"username": "tumaco2"})
+        for headers in (tumaco.colleague_headers, second_headers)))
+    assert [answer.status_code for answer in answers] == [200, 200], [a.text for a in answers]
+    assert sum(answer.json()["granted"] for answer in answers) == 3
+    granted = [entry for entry in await audit(store, "report.granted")
+               if f'"with":"{newcomer.id}"' in entry.detail]
+    assert sorted(entry.report_id or "" for entry in granted) == sorted(tumaco.reports)
+    assert sorted(await readable(client, await login(client, newcomer), tumaco.reports)) == (
+        sorted(DESCRIPTIONS))
