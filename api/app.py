@@ -26,6 +26,7 @@ from api.routes import (
     aggregates,
     audit,
     auth,
+    grants,
     health,
     me,
     metrics,
@@ -47,6 +48,7 @@ from api.web import (
     queue,
     report,
     signin,
+    team,
 )
 from api.web.render import STATIC
 from api.web.security import with_page_headers
@@ -211,13 +213,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(auth.router)
     app.include_router(reports.router)
     app.include_router(triage.router)
+    app.include_router(grants.router)
     app.include_router(routing_rules.router)
     app.include_router(users.router)
     app.include_router(audit.router)
     app.include_router(me.router)
     app.include_router(aggregates.router)
     app.include_router(telegram_webhook.router)
-    for pages in (signin, queue, report, account, dashboard, admin_users, admin_rules,
+    for pages in (signin, queue, report, team, account, dashboard, admin_users, admin_rules,
                   admin_lines, admin_audit):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -6,8 +6,8 @@ transaction), `progress` (a transient progress bar on stderr), `valid_codes` (DI
 codes typed as arguments) and `otpauth_uri` (the second factor's link).
 
 The commands live one group to a module: `service` (init, serve, chat), `users`,
-`keys`, `routes`, `lines`, `audit` and `data` (export aggregates, rollups rebuild,
-demo seed, backup, restore, purge). Each registers its commands on `app` or on the
+`reports` (grant), `keys`, `routes`, `lines`, `audit` and `data` (export aggregates,
+rollups rebuild, demo seed, backup, restore, purge). Each registers its commands on `app` or on the
 sub-app it makes; they are imported at the end of this module, in the order `--help`
 lists them.
 """
@@ -136,6 +136,7 @@ def main() -> None:
 # isort: off
 from api.cli import service  # noqa: E402,F401  init, serve, chat
 from api.cli import users  # noqa: E402,F401
+from api.cli import reports  # noqa: E402,F401  grant
 from api.cli import data  # noqa: E402,F401  purge, backup, restore; demo, export, rollups
 from api.cli import routes  # noqa: E402,F401
 from api.cli import audit  # noqa: E402,F401

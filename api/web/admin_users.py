@@ -16,7 +16,9 @@ from api.web.admin import Notice, codes, refused
 from api.web.forms import Admin, done_notice, error_page, read_form, redirect
 from api.web.render import render
 from api.web.security import WebSession
+from api.web.team import grant_from_page
 from flows.messages import N_
+from storage.grants import Granted, count_openable, pending_for
 from storage.models import User
 from storage.recovery import decode_recovery_key
 from storage.staff import create_staff, disable_staff, restore_staff, staff_refusals
@@ -84,13 +86,17 @@ async def create_user_page(request: Request, session: SessionDep, store: StoreDe
 
 async def _user_page(request: Request, session: AsyncSession, current: WebSession,
                      user_id: str, *, errors: Sequence[Notice] = (),
-                     status_code: int = 200) -> Response:
+                     granted: Granted | None = None, status_code: int = 200) -> Response:
     row = next((r for r in await list_staff(session=session) if r.user.id == user_id), None)
     if row is None:
         return error_page(request, current, MSG_NO_USER, 404)
+    pending = await pending_for(session=session, user=row.user)
     return render(request, "admin_user.html", {
         "current": current, "row": row, "labels": labels, "errors": errors, "done": None,
-        "yourself": user_id == current.signed_in.user.id,
+        "yourself": user_id == current.signed_in.user.id, "pending": len(pending),
+        "openable": await count_openable(session=session, reports=pending,
+                                         user_id=current.signed_in.user.id),
+        "grant": granted, "granted_to": row.user.username,
     }, status_code=status_code)
 
 
@@ -112,6 +118,20 @@ async def disable(request: Request, user_id: str, session: SessionDep,
                                 errors=[Notice(MSG_NOT_YOURSELF)], status_code=422)
     await disable_staff(session=session, user=user, actor=current.signed_in.user.id, via="web")
     return redirect("/admin/usuarios?hecho=desactivada")
+
+
+@router.post("/admin/usuarios/{user_id}/acceso")
+async def grant(request: Request, user_id: str, session: SessionDep,
+                current: Admin) -> Response:
+    await read_form(request, current)
+    user = await session.get(User, user_id)
+    if user is None:
+        return error_page(request, current, MSG_NO_USER, 404)
+    outcome = await grant_from_page(session, current, user)
+    if isinstance(outcome, str):
+        return await _user_page(request, session, current, user_id,
+                                errors=[Notice(outcome)], status_code=422)
+    return await _user_page(request, session, current, user_id, granted=outcome)
 
 
 @router.post("/admin/usuarios/{user_id}/restablecer")

@@ -54,6 +54,11 @@ EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
     ("post", "/api/v1/reports/{report_id}/share"): {"anonymous": 401, "analyst": 403,
                                                     "focal_other_area": 404,
                                                     "focal_own_area": OK, "admin": 404},
+    ("get", "/api/v1/grants"): {"anonymous": 401, "analyst": 403, "focal_other_area": OK,
+                                "focal_own_area": OK, "admin": OK},
+    # Granting to oneself is refused whatever one holds; to others, only what routing sends them.
+    ("post", "/api/v1/grants"): {"anonymous": 401, "analyst": 403, "focal_other_area": OK,
+                                 "focal_own_area": 422, "admin": OK},
     ("get", "/api/v1/routing-rules"): {"anonymous": 401, "analyst": 403,
                                        "focal_other_area": 403, "focal_own_area": 403,
                                        "admin": OK},
@@ -85,6 +90,7 @@ BODIES: dict[str, Any] = {
     "/api/v1/reports/{report_id}/notes": {"text": "nota"},
     "/api/v1/reports/{report_id}/messages": {"text": "mensaje"},
     "/api/v1/reports/{report_id}/share": {"username": "otra_area"},
+    "/api/v1/grants": {"username": "propia_area"},
     "/api/v1/routing-rules": {"username": "propia_area", "kind": "stigma"},
     "/api/v1/users": {"username": "nueva_cuenta", "role": "analyst"},
     # A wrong current password: everyone signed in gets the same 403, nobody changes anything.
