@@ -19,7 +19,7 @@ from api.params import is_id
 from storage.attachments import File
 from storage.models import Report
 from storage.reports import Opened, QueueFilter, list_queue, read_report
-from storage.triage import list_events
+from storage.triage import HISTORY_KINDS, list_events
 
 MSG_BAD_CURSOR = "El cursor de paginación no es válido."
 MSG_NO_FILE = "No existe ese archivo en un reporte de su bandeja."
@@ -42,6 +42,8 @@ class ReportItem(BaseModel):
     created_hour: datetime
     due_at: datetime
     overdue: bool
+    # Referred without the entity's filing number yet (add it with POST …/reference).
+    reference_pending: bool
 
 
 class ReportPage(BaseModel):
@@ -94,6 +96,7 @@ def item_of(report: Report, now: datetime) -> dict[str, Any]:
         "created_hour": report.created_hour,
         "due_at": report.due_at,
         "overdue": report.status == "new" and report.due_at <= now,
+        "reference_pending": report.reference_pending,
     }
 
 
@@ -165,7 +168,7 @@ async def report_detail(
         notes=[e for e in events if e.kind == "note"],
         messages=[e for e in events if e.kind in ("to_reporter", "from_reporter")],
         protection_requests=[e for e in events if e.kind == "protection"],
-        history=[e for e in events if e.kind == "status"],
+        history=[e for e in events if e.kind in HISTORY_KINDS],
     )
 
 

@@ -84,10 +84,9 @@ async def test_the_reporter_reads_the_referral_and_the_messages_in_order_with_th
         (report,) = await list_queue(session=session, user_id=staff.id)
     user, key = await _as_focal_point(store, staff)
     async with store.transaction() as session:
-        await claim_report(session=session, report_id=report.id, user_id=user.id,
-                           now=clock.now)
         opened = await open_case(session=session, user=user, private_key=key,
                                  report_id=report.id)
+        await claim_report(session=session, opened=opened, user_id=user.id, now=clock.now)
         await change_status(session=session, opened=opened, user_id=user.id,
                             status="referred", entity="unp", reference=REFERENCE,
                             now=clock.now)
