@@ -19,7 +19,7 @@ from api.params import is_id
 from storage.attachments import File
 from storage.models import Report
 from storage.reports import Opened, QueueFilter, list_queue, read_report
-from storage.triage import list_events
+from storage.triage import HISTORY_KINDS, list_events
 
 MSG_BAD_CURSOR = "El cursor de paginación no es válido."
 MSG_NO_FILE = "No existe ese archivo en un reporte de su bandeja."
@@ -47,6 +47,8 @@ class ReportItem(BaseModel):
         "since the case was last opened by whoever works it (anyone it reached, while "
         "nobody has taken it). Such cases come first in the queue. Reading the case "
         "(`GET /api/v1/reports/{id}` or its page) by that person clears it."))
+    # Referred without the entity's filing number yet (add it with POST …/reference).
+    reference_pending: bool
 
 
 class ReportPage(BaseModel):
@@ -100,6 +102,7 @@ def item_of(report: Report, now: datetime) -> dict[str, Any]:
         "due_at": report.due_at,
         "overdue": report.status == "new" and report.due_at <= now,
         "new_reply": report.new_reply,
+        "reference_pending": report.reference_pending,
     }
 
 
@@ -175,7 +178,7 @@ async def report_detail(
         notes=[e for e in events if e.kind == "note"],
         messages=[e for e in events if e.kind in ("to_reporter", "from_reporter")],
         protection_requests=[e for e in events if e.kind == "protection"],
-        history=[e for e in events if e.kind == "status"],
+        history=[e for e in events if e.kind in HISTORY_KINDS],
     )
 
 

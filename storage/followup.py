@@ -78,16 +78,19 @@ class CaseView:
 
 async def case_view(*, session: AsyncSession, opened: Opened) -> CaseView:
     """The status, the last referral (its entity and reference are read from the status
-    event, encrypted under the report's key) and the messages, in order."""
+    event, or the reference event that filled a pending number, encrypted under the
+    report's key) and the messages, in order."""
     events = await list_events(session=session, opened=opened,
-                               kinds=("status", "to_reporter", "from_reporter"))
+                               kinds=("status", "reference", "to_reporter", "from_reporter"))
     referral = None
     for event in events:
-        if event["kind"] == "status" and event.get("to") == "referred" and event.get("entity"):
+        referred = event["kind"] == "status" and event.get("to") == "referred"
+        # A filing number written after the referral completes it.
+        if (referred or event["kind"] == "reference") and event.get("entity"):
             referral = (str(event["entity"]), str(event.get("reference") or ""))
     messages = [
         CaseMessage("reporter" if e["kind"] == "from_reporter" else "team",
                     str(e.get("text", "")), e["at"])
-        for e in events if e["kind"] != "status"
+        for e in events if e["kind"] in ("to_reporter", "from_reporter")
     ]
     return CaseView(opened.report.status, opened.report.kind, referral, messages)

@@ -76,6 +76,11 @@ class Report(SQLModel, table=True):
     assigned_to: str | None = Field(default=None, foreign_key="users.id", max_length=36)
     # Coarse triage facts for follow-up and aggregates; reference numbers stay encrypted.
     referred_to: str | None = Field(default=None, max_length=32)
+    # A referral saved before the entity gave its filing number: the case and its queue
+    # card remind the team until someone writes it (storage.triage.add_reference).
+    reference_pending: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     closing_reason: str | None = Field(default=None, max_length=32)
     # Rounded to the hour: an exact timestamp can identify who was where.
     created_hour: datetime = _when(index=True)
@@ -175,7 +180,7 @@ class ReportEvent(SQLModel, table=True):
         )
     )
     seq: int
-    # "note", "to_reporter", "from_reporter" or "status".
+    # storage.triage.EVENT_KINDS: "note", "to_reporter", "from_reporter", "status", …
     kind: str = Field(max_length=16)
     # Staff user id, or "reporter". Times of reporter events are rounded to the hour.
     actor: str = Field(max_length=64)

@@ -21,6 +21,7 @@ from storage.outbox import enqueue
 from storage.reports import RECEIPT_RECIPIENT, Opened, contact_chat_of, open_for_user
 from storage.text import N_
 
+# In workflow order: forms and refusals list next statuses in this order.
 STATUSES = ("new", "in_review", "referred", "follow_up", "closed")
 TRANSITIONS: Mapping[str, frozenset[str]] = {
     "new": frozenset({"in_review"}),
@@ -33,7 +34,11 @@ REFERRAL_ENTITIES = (
     "unp", "defensoria", "fiscalia", "personeria", "policia", "procuraduria", "icbf", "other",
 )
 CLOSING_REASONS = ("attended", "referred_externally", "no_contact", "duplicate", "unfounded")
-EVENT_KINDS = ("note", "to_reporter", "from_reporter", "status", "protection")
+# "assignment": someone took the case (or gave it to a colleague); "reference": the filing
+# number of a referral saved without one. With "status", they make the case's history.
+EVENT_KINDS = ("note", "to_reporter", "from_reporter", "status", "protection", "assignment",
+               "reference")
+HISTORY_KINDS = ("assignment", "status", "reference")
 # Notes, messages and protection details: what fits one Telegram message with room to spare.
 # flows.steps.MAX_TEXT_LENGTH is the same limit on the reporter's side (tests/test_layers.py).
 MAX_TEXT = 4000
@@ -41,6 +46,15 @@ MSG_TEXT_LENGTH = N_("Escriba el texto, hasta 4.000 caracteres.")
 # A referral's filing or reference number, as the entity wrote it.
 MAX_REFERENCE = 120
 MSG_REFERENCE_LENGTH = N_("El número de radicado o referencia tiene hasta 120 caracteres.")
+# Refusals name what to choose in words; the forms list the choices with their labels.
+MSG_BAD_STATUS = N_("Elija un estado de la lista.")
+MSG_BAD_TRANSITION = N_("Desde el estado que tiene ahora, el caso no puede pasar al que eligió. "
+                        "Revise el estado y elija otra vez.")
+MSG_REFERRAL_ENTITY = N_("Elija la entidad a la que remite el caso.")
+MSG_CLOSING_REASON = N_("Elija el motivo de cierre.")
+MSG_REFERENCE_EMPTY = N_("Escriba el número de radicado o referencia.")
+MSG_NO_PENDING_REFERENCE = N_("Este caso no tiene un radicado pendiente.")
+MSG_ALREADY_CLAIMED = N_("Otra persona ya tomó este reporte.")
 
 
 MSG_NOT_IN_QUEUE = N_("No existe un reporte con ese identificador en su bandeja.")
@@ -52,8 +66,10 @@ class TriageError(ValueError):
     """A triage action that cannot be done; `code` is stable, the message says what to do.
 
     Codes: `not-found` (also for a report outside the caller's queue), `already-claimed`,
-    `bad-transition` and `assigned-to-other` (conflicts with the case as it is), and
-    refusals of what was asked (`text-too-long`, `reference-too-long`, `bad-recipient`, …)."""
+    `bad-transition`, `assigned-to-other` and `no-pending-reference` (conflicts with the case
+    as it is), and refusals of what was asked (`text-too-long`, `reference-too-long`,
+    `referral-entity`, `closing-reason`, `bad-recipient`, …). Messages are msgids without
+    codes: the API and the pages show the words people read."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -99,9 +115,11 @@ async def open_for_reporter(
 
 
 async def claim_report(
-    *, session: AsyncSession, report_id: str, user_id: str, now: datetime
+    *, session: AsyncSession, opened: Opened, user_id: str, now: datetime
 ) -> Report:
-    """Assigns an unclaimed report to the caller; a second claimer gets a conflict."""
+    """Assigns an unclaimed report to the caller (a new one goes to review); a second
+    claimer gets a conflict. Taking the case is written in its history."""
+    report_id = opened.report.id
     if is_postgresql(session):
         # SKIP LOCKED: a concurrent claimer does not wait for the winner, it loses at once.
         locked = await session.exec(
@@ -110,7 +128,8 @@ async def claim_report(
             .with_for_update(skip_locked=True)
         )
         if locked.first() is None:
-            raise TriageError("already-claimed", N_("Otra persona ya tomó este reporte."))
+            raise TriageError("already-claimed", MSG_ALREADY_CLAIMED)
+    previous = opened.report.status
     result = await session.exec(
         update(Report)
         .where(col(Report.id) == report_id, col(Report.assigned_to).is_(None))
@@ -120,14 +139,13 @@ async def claim_report(
         )
     )
     if result.rowcount != 1:
-        raise TriageError("already-claimed", N_("Otra persona ya tomó este reporte."))
+        raise TriageError("already-claimed", MSG_ALREADY_CLAIMED)
+    await session.refresh(opened.report)
+    await add_event(session=session, opened=opened, kind="assignment", actor=user_id, at=now,
+                    body={"assignee": user_id, "from": previous, "to": opened.report.status})
     await append_audit(session=session, actor=user_id, action="report.claimed",
                        report_id=report_id, at=now)
-    report = await session.get(Report, report_id)
-    if report is None:  # deleted between the update and this read
-        raise TriageError("not-found", N_("El reporte ya no existe."))
-    await session.refresh(report)
-    return report
+    return opened.report
 
 
 def _event_purpose(event: ReportEvent) -> str:
@@ -241,6 +259,19 @@ async def reporter_replies(
     return event
 
 
+def next_statuses(status: str) -> tuple[str, ...]:
+    """Where a case in `status` may go, in workflow order."""
+    allowed = TRANSITIONS.get(status, frozenset())
+    return tuple(code for code in STATUSES if code in allowed)
+
+
+def _reference(value: str | None) -> str | None:
+    reference = (value or "").strip()
+    if len(reference) > MAX_REFERENCE:
+        raise TriageError("reference-too-long", MSG_REFERENCE_LENGTH)
+    return reference or None
+
+
 async def change_status(
     *,
     session: AsyncSession,
@@ -252,29 +283,26 @@ async def change_status(
     reference: str | None = None,
     reason: str | None = None,
 ) -> Report:
-    """Moves a report along new → in_review → referred → follow_up → closed."""
+    """Moves a report along new → in_review → referred → follow_up → closed.
+
+    A referral needs its entity; its filing number may come later (`add_reference`): the
+    entity often gives it days after, and until then the case says it is pending."""
     report = opened.report
     await session.refresh(report, with_for_update=True)
     if status not in STATUSES:
-        raise TriageError("bad-status", f"Estado desconocido: {status}.")
+        raise TriageError("bad-status", MSG_BAD_STATUS)
     if status not in TRANSITIONS[report.status]:
-        allowed = ", ".join(sorted(TRANSITIONS[report.status])) or "ninguno"
-        raise TriageError("bad-transition",
-                          f"Un reporte en «{report.status}» puede pasar a: {allowed}.")
+        raise TriageError("bad-transition", MSG_BAD_TRANSITION)
+    filed = None
     if status == "referred":
         if entity not in REFERRAL_ENTITIES:
-            raise TriageError("referral-entity",
-                              f"Indique la entidad: {', '.join(REFERRAL_ENTITIES)}.")
-        if not reference or not reference.strip():
-            raise TriageError("referral-reference",
-                              N_("Indique el número de radicado o referencia."))
-        if len(reference.strip()) > MAX_REFERENCE:
-            raise TriageError("reference-too-long", MSG_REFERENCE_LENGTH)
+            raise TriageError("referral-entity", MSG_REFERRAL_ENTITY)
+        filed = _reference(reference)
         report.referred_to = entity
+        report.reference_pending = filed is None
     if status == "closed":
         if reason not in CLOSING_REASONS:
-            raise TriageError("closing-reason",
-                              f"Indique el motivo de cierre: {', '.join(CLOSING_REASONS)}.")
+            raise TriageError("closing-reason", MSG_CLOSING_REASON)
         report.closing_reason = reason
         # The consented contact handle is deleted when the case closes (DESIGN.md §5).
         report.crypto_contact = None
@@ -285,11 +313,33 @@ async def change_status(
     session.add(report)
     await add_event(
         session=session, opened=opened, kind="status", actor=user_id, at=now,
-        body={"from": previous, "to": status, "entity": entity,
-              "reference": reference.strip() if reference else None, "reason": reason},
+        body={"from": previous, "to": status,
+              "entity": entity if status == "referred" else None, "reference": filed,
+              "reason": reason if status == "closed" else None},
     )
     await append_audit(session=session, actor=user_id, action="report.status_changed",
                        report_id=report.id, detail={"from": previous, "to": status}, at=now)
+    return report
+
+
+async def add_reference(
+    *, session: AsyncSession, opened: Opened, user_id: str, reference: str, now: datetime
+) -> Report:
+    """The filing number of a referral saved without one: the reminder goes away, and the
+    reporter reads it with the entity's name when they check their case."""
+    report = opened.report
+    await session.refresh(report, with_for_update=True)
+    if not report.reference_pending or report.referred_to is None:
+        raise TriageError("no-pending-reference", MSG_NO_PENDING_REFERENCE)
+    filed = _reference(reference)
+    if filed is None:
+        raise TriageError("referral-reference", MSG_REFERENCE_EMPTY)
+    report.reference_pending = False
+    session.add(report)
+    await add_event(session=session, opened=opened, kind="reference", actor=user_id, at=now,
+                    body={"entity": report.referred_to, "reference": filed})
+    await append_audit(session=session, actor=user_id, action="report.reference_added",
+                       report_id=report.id, at=now)
     return report
 
 

@@ -21,6 +21,7 @@ from storage.triage import (
     REFERRAL_ENTITIES,
     TriageError,
     add_note,
+    add_reference,
     change_status,
     claim_report,
     message_reporter,
@@ -42,11 +43,19 @@ class StatusChange(BaseModel):
     entity: str | None = Field(
         default=None, max_length=32,
         description="Entidad a la que se remite: " + ", ".join(REFERRAL_ENTITIES) + ".")
-    reference: str | None = Field(default=None, max_length=MAX_REFERENCE,
-                                  description="Número de radicado o referencia de la entidad.")
+    reference: str | None = Field(
+        default=None, max_length=MAX_REFERENCE,
+        description="Número de radicado o referencia de la entidad; si todavía no lo tiene, "
+                    "el caso queda con el radicado pendiente (`reference_pending`) hasta que "
+                    "lo agregue con `POST /api/v1/reports/{id}/reference`.")
     reason: str | None = Field(
         default=None, max_length=32,
         description="Motivo de cierre: " + ", ".join(CLOSING_REASONS) + ".")
+
+
+class ReferenceIn(BaseModel):
+    reference: str = Field(min_length=1, max_length=MAX_REFERENCE,
+                           description="Número de radicado o referencia que dio la entidad.")
 
 
 class TextIn(BaseModel):
@@ -90,9 +99,9 @@ def _problem(error: TriageError) -> Problem:
 @router.post("/{report_id}/claim", responses=REFUSALS)
 async def claim(report_id: ReportId, current: TriageSession, session: SessionDep) -> Done:
     """Takes an unclaimed report; if someone else already took it, answers 409."""
-    await _opened(session, current, report_id)
+    opened = await _opened(session, current, report_id)
     try:
-        report = await claim_report(session=session, report_id=report_id,
+        report = await claim_report(session=session, opened=opened,
                                     user_id=current.user.id, now=datetime.now(UTC))
     except TriageError as error:
         raise _problem(error) from None
@@ -102,7 +111,8 @@ async def claim(report_id: ReportId, current: TriageSession, session: SessionDep
 @router.post("/{report_id}/status", responses=REFUSALS_WITH_BODY)
 async def status(report_id: ReportId, change: StatusChange, current: TriageSession,
                  session: SessionDep) -> Done:
-    """Moves the report along; referral needs entity and reference, closing a reason."""
+    """Moves the report along; a referral needs its entity (the reference may come later),
+    closing a reason."""
     opened = await _opened(session, current, report_id)
     try:
         require_assignee(user=current.user, opened=opened)
@@ -111,6 +121,20 @@ async def status(report_id: ReportId, change: StatusChange, current: TriageSessi
             entity=change.entity, reference=change.reference, reason=change.reason,
             now=datetime.now(UTC),
         )
+    except TriageError as error:
+        raise _problem(error) from None
+    return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)
+
+
+@router.post("/{report_id}/reference", responses=REFUSALS_WITH_BODY)
+async def reference(report_id: ReportId, body: ReferenceIn, current: TriageSession,
+                    session: SessionDep) -> Done:
+    """Adds the filing number of a referral saved without one; 409 if none is pending."""
+    opened = await _opened(session, current, report_id)
+    try:
+        require_assignee(user=current.user, opened=opened)
+        report = await add_reference(session=session, opened=opened, user_id=current.user.id,
+                                     reference=body.reference, now=datetime.now(UTC))
     except TriageError as error:
         raise _problem(error) from None
     return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)

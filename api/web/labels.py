@@ -11,6 +11,13 @@ STATUS = {
     "follow_up": N_("En seguimiento"),
     "closed": N_("Cerrado"),
 }
+# A case form's heading or button for each status it may move to.
+MOVE = {
+    "in_review": N_("Pasar a revisión"),
+    "referred": N_("Remitir a una entidad"),
+    "follow_up": N_("Pasar a seguimiento"),
+    "closed": N_("Cerrar el caso"),
+}
 URGENCY = {
     "immediate": N_("Inmediata"),
     "high": N_("Alta"),
@@ -49,4 +56,6 @@ EVENT = {
     "from_reporter": N_("Respuesta de la persona que reportó"),
     "status": N_("Cambio de estado"),
     "protection": N_("Solicitud de protección"),
+    "assignment": N_("Asignación"),
+    "reference": N_("Radicado agregado"),
 }

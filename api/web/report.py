@@ -1,9 +1,14 @@
 """One report for a focal point (`/reportes/{id}`): its page, the triage actions on it
-(take, status, note, message to the reporter, share) and its evidence files.
+(take, status, the filing number of a referral, note, message to the reporter, share)
+and its evidence files.
 
 Pages and the JSON API call the same storage functions (`storage.triage`,
 `storage.reports`), so rules and refusals are the same; a refusal is storage's own
-message (a msgid, so it reads in English on an English page) with the API's status.
+message (a msgid, so it reads in English on an English page) with the API's status,
+shown in the form that was sent, with what was chosen or typed still there.
+
+Each status the case may move to has a small form of its own (no JavaScript): only the
+fields that move needs, nothing chosen in advance.
 """
 
 from __future__ import annotations
@@ -28,15 +33,16 @@ from storage.models import User
 from storage.reports import Opened, read_report_attachment
 from storage.triage import (
     CLOSING_REASONS,
-    MAX_REFERENCE,
     MSG_NOT_IN_QUEUE,
     REFERRAL_ENTITIES,
     TRANSITIONS,
     TriageError,
     add_note,
+    add_reference,
     change_status,
     claim_report,
     message_reporter,
+    next_statuses,
     open_case,
     require_assignee,
     share_report,
@@ -52,31 +58,56 @@ DONE = {
     "nota": N_("La nota quedó guardada."),
     "mensaje": N_("El mensaje quedó listo. La persona lo leerá con su código."),
     "compartido": N_("El reporte quedó compartido."),
+    "radicado": N_("El radicado quedó guardado."),
 }
 MSG_YOU = N_("Usted")
-MSG_BAD_STATUS = N_("Revise el estado: elija uno de la lista, y una referencia de hasta 120 "
-                    "caracteres.")
+MSG_BAD_STATUS = N_("Revise el estado: elija uno de la lista.")
 
 
 async def _report_page(
     request: Request, session: AsyncSession, current: WebSession, report_id: str, *,
-    error: str | None = None, status_code: int = 200,
+    error: str | None = None, status_code: int = 200, sent: str | None = None,
+    form: dict[str, str] | None = None,
 ) -> Response:
+    """The case page; after a refusal, `sent` names the form that was posted (its id in
+    the page) and `form` holds what it carried, shown again beside storage's message."""
     detail = await report_detail(session=session, user_id=current.signed_in.user.id,
                                  private_key=current.signed_in.private_key, report_id=report_id,
                                  now=datetime.now(UTC))
     if detail is None:
         return error_page(request, current, MSG_NOT_IN_QUEUE, 404)
     locale = locale_of(request)
-    actors = {e.actor for e in (*detail.notes, *detail.history)} - {"reporter"}
+    user = current.signed_in.user
+    actors = {e.actor for e in (*detail.notes, *detail.history)}
+    actors |= {str(e.details["assignee"]) for e in detail.history if "assignee" in e.details}
+    if detail.assigned_to:
+        actors.add(detail.assigned_to)
+    actors -= {"reporter"}
     people = {user.id: user.username for user in (await session.exec(
         select(User).where(col(User.id).in_(sorted(actors))))).all()} if actors else {}
-    people[current.signed_in.user.id] = gettext(locale, MSG_YOU)
+    people[user.id] = gettext(locale, MSG_YOU)
+    worked = detail.kind != "priority"
+    claimable = worked and detail.assigned_to is None
+    can_move = worked and (detail.assigned_to in (None, user.id) or user.role == "admin")
+    moves = [code for code in next_statuses(detail.status)
+             # Taking a new case moves it to review: the one button does both.
+             if not (claimable and code == "in_review")] if can_move else []
+    # The forms on the page; a refusal of one that is gone (the case moved meanwhile) is
+    # shown at the top instead.
+    forms = {"nota", *(f"estado-{code}" for code in moves)}
+    if can_move:
+        forms |= {"mensaje", *(["radicado"] if detail.reference_pending else [])}
+    error_form = sent if error and sent in forms else None
+    posted = form or {}
     return render(request, "report.html", {
         "current": current, "report": detail, "labels": labels, "error": error,
+        "error_form": error_form,
+        "chosen": posted if error_form and error_form.startswith("estado-") else {},
+        "typed": {error_form: posted.get("text") or posted.get("reference", "")}
+        if error_form else {},
         "done": done_notice(request, DONE) if status_code == 200 else None,
         "lines": answer_lines(detail.kind, detail.answers, locale),
-        "next_statuses": sorted(TRANSITIONS.get(detail.status, ())),
+        "next_statuses": moves, "claimable": claimable, "can_move": can_move,
         "entities": REFERRAL_ENTITIES, "reasons": CLOSING_REASONS,
         "inline_types": INLINE_TYPES, "people": people,
     }, status_code=status_code)
@@ -89,16 +120,18 @@ async def report_page(request: Request, report_id: str, session: SessionDep,
 
 
 async def _act(request: Request, session: AsyncSession, current: WebSession, report_id: str,
-               done: str, action: Callable[[Opened], Awaitable[object]]) -> Response:
+               done: str, action: Callable[[Opened], Awaitable[object]], *,
+               sent: str | None = None, form: dict[str, str] | None = None) -> Response:
     """Opens the report from the caller's queue and runs one triage action on it. Success
-    redirects (no resubmission); a refusal re-renders the report with storage's message."""
+    redirects (no resubmission); a refusal re-renders the report with storage's message in
+    the form `sent`, keeping what it carried."""
     try:
         opened = await open_case(session=session, user=current.signed_in.user,
                                  private_key=current.signed_in.private_key, report_id=report_id)
         await action(opened)
     except TriageError as error:
         return await _report_page(request, session, current, report_id, error=str(error),
-                                  status_code=triage_status(error.code))
+                                  status_code=triage_status(error.code), sent=sent, form=form)
     return redirect(f"/reportes/{report_id}?hecho={done}")
 
 
@@ -108,8 +141,7 @@ async def claim(request: Request, report_id: str, session: SessionDep,
     await read_form(request, current)
     user_id = current.signed_in.user.id
     return await _act(request, session, current, report_id, "tomado", lambda opened: (
-        claim_report(session=session, report_id=opened.report.id, user_id=user_id,
-                     now=datetime.now(UTC))))
+        claim_report(session=session, opened=opened, user_id=user_id, now=datetime.now(UTC))))
 
 
 @router.post("/reportes/{report_id}/estado")
@@ -118,10 +150,8 @@ async def status(request: Request, report_id: str, session: SessionDep,
     form = await read_form(request, current)
     chosen = form.get("status", "")
     referred, closed = chosen == "referred", chosen == "closed"
-    reference = form.get("reference", "") if referred else ""
-    if chosen not in MOVES or len(reference) > MAX_REFERENCE:
-        # A status the form does not offer, or a reference past storage's limit: said
-        # once for the whole form. Never logged: a reference number is case data.
+    if chosen not in MOVES:
+        # A status no form offers: said once, at the top (a forged or stale form).
         return await _report_page(request, session, current, report_id,
                                   error=MSG_BAD_STATUS, status_code=422)
     user = current.signed_in.user
@@ -131,11 +161,28 @@ async def status(request: Request, report_id: str, session: SessionDep,
         return await change_status(
             session=session, opened=opened, user_id=user.id, status=chosen,
             entity=(form.get("entity") or None) if referred else None,
-            reference=reference or None, reason=(form.get("reason") or None) if closed else None,
+            reference=form.get("reference") if referred else None,
+            reason=(form.get("reason") or None) if closed else None,
             now=datetime.now(UTC),
         )
 
-    return await _act(request, session, current, report_id, "estado", move)
+    return await _act(request, session, current, report_id, "estado", move,
+                      sent=f"estado-{chosen}", form=form)
+
+
+@router.post("/reportes/{report_id}/radicado")
+async def reference(request: Request, report_id: str, session: SessionDep,
+                    current: Triager) -> Response:
+    form = await read_form(request, current)
+    user = current.signed_in.user
+
+    async def fill(opened: Opened) -> object:
+        require_assignee(user=user, opened=opened)
+        return await add_reference(session=session, opened=opened, user_id=user.id,
+                                   reference=form.get("reference", ""), now=datetime.now(UTC))
+
+    return await _act(request, session, current, report_id, "radicado", fill,
+                      sent="radicado", form=form)
 
 
 @router.post("/reportes/{report_id}/nota")
@@ -145,7 +192,7 @@ async def note(request: Request, report_id: str, session: SessionDep,
     user_id = current.signed_in.user.id
     return await _act(request, session, current, report_id, "nota", lambda opened: (
         add_note(session=session, opened=opened, user_id=user_id, text=form.get("text", ""),
-                 now=datetime.now(UTC))))
+                 now=datetime.now(UTC))), sent="nota", form=form)
 
 
 @router.post("/reportes/{report_id}/mensaje")
@@ -160,7 +207,8 @@ async def message(request: Request, report_id: str, session: SessionDep, store: 
                                       user_id=user.id, text=form.get("text", ""),
                                       now=datetime.now(UTC))
 
-    return await _act(request, session, current, report_id, "mensaje", send)
+    return await _act(request, session, current, report_id, "mensaje", send,
+                      sent="mensaje", form=form)
 
 
 @router.post("/reportes/{report_id}/compartir")

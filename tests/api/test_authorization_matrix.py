@@ -45,6 +45,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
     ("post", "/api/v1/reports/{report_id}/status"): {"anonymous": 401, "analyst": 403,
                                                      "focal_other_area": 404,
                                                      "focal_own_area": OK, "admin": 404},
+    # A role that may act gets 409 here: this case has no filing number pending.
+    ("post", "/api/v1/reports/{report_id}/reference"): {"anonymous": 401, "analyst": 403,
+                                                        "focal_other_area": 404,
+                                                        "focal_own_area": 409, "admin": 404},
     ("post", "/api/v1/reports/{report_id}/notes"): {"anonymous": 401, "analyst": 403,
                                                     "focal_other_area": 404,
                                                     "focal_own_area": OK, "admin": 404},
@@ -87,6 +91,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
 UNGUARDED = {("post", "/api/v1/auth/token")}
 BODIES: dict[str, Any] = {
     "/api/v1/reports/{report_id}/status": {"status": "in_review"},
+    "/api/v1/reports/{report_id}/reference": {"reference": "OFI-1"},
     "/api/v1/reports/{report_id}/notes": {"text": "nota"},
     "/api/v1/reports/{report_id}/messages": {"text": "mensaje"},
     "/api/v1/reports/{report_id}/share": {"username": "otra_area"},

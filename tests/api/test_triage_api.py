@@ -7,6 +7,7 @@ import asyncio
 import httpx
 
 from storage.store import Store
+from storage.triage import CLOSING_REASONS, REFERRAL_ENTITIES, STATUSES
 from storage.users import disable_user, get_user_by_username, restore_with_recovery
 from tests.support.api import login
 from tests.support.places import CACERES, TUMACO
@@ -47,12 +48,10 @@ async def test_referral_note_and_message_show_in_the_detail(
     base = f"/api/v1/reports/{report_id}"
     assert (await client.post(f"{base}/claim", headers=headers)).status_code == 200
 
-    missing = await client.post(f"{base}/status", headers=headers,
-                                json={"status": "referred", "entity": "unp"})
-    assert missing.status_code == 422 and "radicado" in missing.json()["detail"]
     unknown = await client.post(f"{base}/status", headers=headers, json={
         "status": "referred", "entity": "la_vecina", "reference": "X-1"})
-    assert unknown.status_code == 422 and "unp" in unknown.json()["detail"]
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"] == "Elija la entidad a la que remite el caso."
     referred = await client.post(f"{base}/status", headers=headers, json={
         "status": "referred", "entity": "unp", "reference": "OFI-2026-000123"})
     assert referred.json()["status"] == "referred"
@@ -67,7 +66,7 @@ async def test_referral_note_and_message_show_in_the_detail(
     assert detail["referred_to"] == "unp" and detail["status"] == "referred"
     assert [n["text"] for n in detail["notes"]] == ["Llamar a la Personería"]
     assert [m["text"] for m in detail["messages"]] == ["Recibimos su reporte."]
-    assert detail["history"][0]["details"]["reference"] == "OFI-2026-000123"
+    assert detail["history"][-1]["details"]["reference"] == "OFI-2026-000123"
 
     closed = await client.post(f"{base}/status", headers=headers,
                                json={"status": "closed", "reason": "attended"})
@@ -80,10 +79,69 @@ ROUTES = [
     ("GET", "/api/v1/reports/{id}/attachments/00000000-0000-4000-8000-000000000000", None),
     ("POST", "/api/v1/reports/{id}/claim", None),
     ("POST", "/api/v1/reports/{id}/status", {"status": "follow_up"}),
+    ("POST", "/api/v1/reports/{id}/reference", {"reference": "OFI-1"}),
     ("POST", "/api/v1/reports/{id}/notes", {"text": "nota"}),
     ("POST", "/api/v1/reports/{id}/messages", {"text": "mensaje"}),
     ("POST", "/api/v1/reports/{id}/share", {"username": "caceres"}),
 ]
+
+
+async def test_a_referral_saves_without_its_reference_and_takes_it_later(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    report_id = await report_in(store)
+    headers = await login(client, staff)
+    base = f"/api/v1/reports/{report_id}"
+    nothing_pending = await client.post(f"{base}/reference", headers=headers,
+                                        json={"reference": "X-1"})
+    assert nothing_pending.status_code == 409
+    assert nothing_pending.json()["type"].endswith("/no-pending-reference")
+    assert (await client.post(f"{base}/claim", headers=headers)).status_code == 200
+    referred = await client.post(f"{base}/status", headers=headers,
+                                 json={"status": "referred", "entity": "defensoria"})
+    assert referred.status_code == 200 and referred.json()["status"] == "referred"
+    (item,) = (await client.get("/api/v1/reports", headers=headers)).json()["items"]
+    assert item["reference_pending"] is True
+
+    filled = await client.post(f"{base}/reference", headers=headers,
+                               json={"reference": "DP-2026-118"})
+    assert filled.status_code == 200
+    (item,) = (await client.get("/api/v1/reports", headers=headers)).json()["items"]
+    assert item["reference_pending"] is False
+    history = (await client.get(base, headers=headers)).json()["history"]
+    assert [(event["kind"], event["details"].get("reference")) for event in history] == [
+        ("assignment", None), ("status", None), ("reference", "DP-2026-118")]
+    assert history[0]["details"] == {"assignee": staff.id, "from": "new", "to": "in_review"}
+    again = await client.post(f"{base}/reference", headers=headers, json={"reference": "X"})
+    assert again.status_code == 409
+
+
+async def test_refusals_name_no_internal_code(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    """What a refusal says is what a person reads on the page: no status, entity or
+    reason codes (they are in the OpenAPI document for whoever programs)."""
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    report_id = await report_in(store)
+    headers = await login(client, staff)
+    base = f"/api/v1/reports/{report_id}"
+    assert (await client.post(f"{base}/claim", headers=headers)).status_code == 200
+    refusals = [
+        await client.post(f"{base}/status", headers=headers, json=body) for body in (
+            {"status": "closed"},
+            {"status": "closed", "reason": "se_fue"},
+            {"status": "referred"},
+            {"status": "in_review"},
+        )
+    ]
+    assert [r.status_code for r in refusals] == [422, 422, 422, 409]
+    details = [r.json()["detail"] for r in refusals]
+    assert details[0] == details[1] == "Elija el motivo de cierre."
+    assert details[2] == "Elija la entidad a la que remite el caso."
+    codes = {*CLOSING_REASONS, *REFERRAL_ENTITIES, *STATUSES}
+    for detail in details:
+        assert not any(code in detail for code in codes), detail
 
 
 async def test_authorization_matrix_for_report_routes(

@@ -62,9 +62,9 @@ async def test_the_key_file_alone_opens_no_reporter_chat(store: Store) -> None:
         assert user is not None
         private_key = await unlock_private_key(user=user, password=staff.password)
         assert private_key is not None
-        await claim_report(session=session, report_id=report.id, user_id=user.id, now=now)
         opened = await open_case(session=session, user=user, private_key=private_key,
                                  report_id=report.id)
+        await claim_report(session=session, opened=opened, user_id=user.id, now=now)
         await message_reporter(session=session, keyring=store.keyring, opened=opened,
                                user_id=user.id, text="¿Podemos hablar mañana?", now=now)
 

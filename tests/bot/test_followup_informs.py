@@ -22,6 +22,7 @@ from storage.reports import list_queue, read_report
 from storage.store import Store
 from storage.triage import (
     MAX_REFERENCE,
+    add_reference,
     change_status,
     claim_report,
     list_events,
@@ -84,10 +85,9 @@ async def test_the_reporter_reads_the_referral_and_the_messages_in_order_with_th
         (report,) = await list_queue(session=session, user_id=staff.id)
     user, key = await _as_focal_point(store, staff)
     async with store.transaction() as session:
-        await claim_report(session=session, report_id=report.id, user_id=user.id,
-                           now=clock.now)
         opened = await open_case(session=session, user=user, private_key=key,
                                  report_id=report.id)
+        await claim_report(session=session, opened=opened, user_id=user.id, now=clock.now)
         await change_status(session=session, opened=opened, user_id=user.id,
                             status="referred", entity="unp", reference=REFERENCE,
                             now=clock.now)
@@ -125,6 +125,39 @@ async def test_the_reporter_reads_the_referral_and_the_messages_in_order_with_th
     english = shown(reporter, "en")
     assert "Institution: UNP (National Protection Unit)" in english and REFERENCE in english
     assert "On December 2, you wrote: Sí puedo ir el lunes." in english, english
+
+
+async def test_the_reporter_reads_a_filing_number_written_after_the_referral(
+    store: Store,
+) -> None:
+    staff = await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    reporter = Person(Conversations(store=store, flow=build_flow(Catalog.load())), CHAT)
+    await reporter.do(THREAT)
+    code = reporter.receipt()
+    async with store.transaction() as session:
+        (report,) = await list_queue(session=session, user_id=staff.id)
+    user, key = await _as_focal_point(store, staff)
+    async with store.transaction() as session:
+        opened = await open_case(session=session, user=user, private_key=key,
+                                 report_id=report.id)
+        await claim_report(session=session, opened=opened, user_id=user.id,
+                           now=datetime.now(UTC))
+        await change_status(session=session, opened=opened, user_id=user.id,
+                            status="referred", entity="defensoria", now=datetime.now(UTC))
+    await reporter.do([Command("start"), "followup", Text(code)])
+    pending = shown(reporter)
+    # No empty number: the plain sentence until the entity gives one.
+    assert "Su reporte fue enviado a una entidad que puede ayudarle." in pending
+    assert "Número de radicado" not in pending
+
+    async with store.transaction() as session:
+        opened = await open_case(session=session, user=user, private_key=key,
+                                 report_id=report.id)
+        await add_reference(session=session, opened=opened, user_id=user.id,
+                            reference="DP-2026-5521", now=datetime.now(UTC))
+    await reporter.do([Command("start"), "followup", Text(code)])
+    assert ("Entidad: Defensoría del Pueblo\n"
+            "Número de radicado o referencia: DP-2026-5521") in shown(reporter)
 
 
 async def test_a_leader_without_a_report_asks_for_protection_and_the_focal_point_reads_it(

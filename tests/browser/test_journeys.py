@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.botapi import BotApiDouble
+from tests.support.browser import DESKTOP, PHONE, fits_phone, sign_in_page
 from tests.support.harness import Server, Somos, report_threat, start_server
 from tests.support.places import CACERES, PASTO, TUMACO
 from tests.support.totp import fresh_code
@@ -26,8 +27,6 @@ from tests.support.totp import fresh_code
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.xdist_group("browser_journeys")]
 
 PASSWORD = "contraseña larga del equipo de protección"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @dataclass
@@ -82,22 +81,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 def sign_in(page: Page, deployment: Deployment, username: str, password: str = PASSWORD,
             start: str = "/") -> None:
-    page.goto(deployment.url(start))
-    expect(page).to_have_url(re.compile(r"/entrar"))
-    page.get_by_label("Usuario").fill(username)
-    page.get_by_label("Contraseña").fill(password)
-    page.get_by_label("Código de verificación").fill(deployment.otp(username))
-    page.get_by_role("button", name="Entrar").click()
-    expect(page).not_to_have_url(re.compile(r"/entrar"))
-
-
-def fits_phone(page: Page, screenshots: Path, name: str) -> None:
-    """Readable at 390 px: nothing wider than the screen, and a picture to look at."""
-    page.set_viewport_size(PHONE)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: the page is {width}px wide at 390px"
-    page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
+    sign_in_page(page, deployment.server.base_url, username, password, deployment.otp(username),
+                 start)
 
 
 def test_focal_point_refers_a_telegram_report_to_the_unp_and_writes_to_the_reporter(
@@ -127,10 +112,11 @@ def test_focal_point_refers_a_telegram_report_to_the_unp_and_writes_to_the_repor
     expect(page.get_by_text(description)).to_be_visible()
     page.get_by_role("button", name="Tomar este reporte").click()
     expect(page.get_by_role("status")).to_have_text("Usted tomó este reporte.")
-    page.get_by_label("Nuevo estado").select_option("referred")
-    page.get_by_label("Entidad").select_option(label="UNP (Unidad Nacional de Protección)")
-    page.get_by_label("Número de radicado o referencia").fill("UNP-2026-004217")
-    page.get_by_role("button", name="Guardar estado").click()
+    referral = page.locator('form[data-move="referred"]')
+    referral.get_by_label("Entidad", exact=True).select_option(
+        label="UNP (Unidad Nacional de Protección)")
+    referral.get_by_label("Número de radicado o referencia").fill("UNP-2026-004217")
+    referral.get_by_role("button", name="Remitir").click()
     expect(page.get_by_role("status")).to_have_text("El estado quedó guardado.")
     expect(page.locator(".history")).to_contain_text("UNP-2026-004217")
     expect(page.locator("[data-status]")).to_have_text("Remitido")

@@ -112,8 +112,11 @@ async def test_once_taken_only_the_assignee_is_pinged_and_only_their_reading_cle
     tumaco = await add_staff(store, "tumaco", municipalities=(TUMACO,))
     await add_staff(store, "colega", municipalities=(TUMACO,))
     report_id, code = await _submit(store)
+    _, key = await private_key_of(store, "tumaco")
     async with store.transaction() as session:
-        await claim_report(session=session, report_id=report_id, user_id=tumaco.id, now=NOW)
+        opened = await open_case(session=session, user=tumaco, private_key=key,
+                                 report_id=report_id)
+        await claim_report(session=session, opened=opened, user_id=tumaco.id, now=NOW)
     await _pings(store)
 
     await _reply(store, code)

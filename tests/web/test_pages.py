@@ -67,8 +67,10 @@ async def test_narino_focal_point_sees_only_narino_reports_each_with_the_actions
         page = await browser.get(f"/reportes/{report_id}")
         assert page.status_code == 200
         assert "nos amenazaron" in page.text
-        for action in ("tomar", "estado", "nota", "mensaje", "compartir"):
+        for action in ("tomar", "nota", "mensaje", "compartir"):
             assert f'action="/reportes/{report_id}/{action}"' in page.text
+        # Its status moves come once someone takes it (tests/web/test_case_form.py).
+        assert f'action="/reportes/{report_id}/estado' not in page.text
     other = await report_in(store, CACERES)
     hidden = await browser.get(f"/reportes/{other}")
     assert hidden.status_code == 404 and "nos amenazaron" not in hidden.text
@@ -277,10 +279,9 @@ async def test_pages_speak_english_when_the_person_chooses_it(
     # A refusal from the rules behind the page reads in English too.
     page = f"/reportes/{report_id}"
     await browser.submit(page, f"{page}/tomar", {})
-    refused = await browser.submit(page, f"{page}/estado", {
-        "status": "referred", "entity": "unp", "reference": " "})
+    refused = await browser.submit(page, f"{page}/estado", {"status": "closed"})
     assert refused.status_code == 422
-    assert "Give the filing or reference number." in refused.text
+    assert "Choose the reason for closing." in refused.text
     back = await browser.get("/idioma/es?volver=//evil.example")
     assert back.headers["location"] == "/"
 
@@ -376,7 +377,9 @@ async def test_review_fixes_escaping_secure_cookies_and_api_headers(
     await browser.submit(page, f"{page}/tomar", {})
     forged = await browser.submit(page, f"{page}/estado", {
         "status": "referred", "entity": "unp", "reference": "R" * 500})
-    assert forged.status_code == 422 and "Revise el estado" in forged.text
+    assert forged.status_code == 422 and "hasta 120 caracteres" in forged.text
+    unknown = await browser.submit(page, f"{page}/estado", {"status": "archivado"})
+    assert unknown.status_code == 422 and "Revise el estado" in unknown.text
     api = await browser.client.get("/api/v1/reports", headers={"Authorization": "Bearer x"})
     assert api.headers["cache-control"] == "no-store"
     assert api.headers["x-content-type-options"] == "nosniff"
