@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -95,16 +94,16 @@ async def set_locale(*, session: AsyncSession, pseudonym: str, locale: str) -> N
 
 
 async def claim_update(*, session: AsyncSession, update_id: int, now: datetime) -> bool:
-    """True the first time an update id is seen; False for a redelivery."""
-    if await session.get(ProcessedUpdate, update_id) is not None:
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedUpdate(update_id=update_id, seen_at=floor_hour(now)))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    """True the first time an update id is seen; False for a redelivery (one statement:
+    two deliveries at once cannot both claim it)."""
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if is_postgresql(session) else sqlite_insert
+    claimed = (await session.exec(
+        insert(table).values(update_id=update_id, seen_at=floor_hour(now))
+        .on_conflict_do_nothing(index_elements=[table.c.update_id])
+        .returning(table.c.update_id)
+    )).first()
+    return claimed is not None
 
 
 async def record_attempt(

@@ -43,8 +43,10 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # transactions can read the same "last" row (the audit chain's tail, a draft)
     # before either writes, and one of them forks the chain or loses an update.
     # The safety level can only be set outside a transaction, so here, just before it.
-    durable = not connection.get_execution_options().get(NOT_DURABLE, False)
-    connection.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+    level = "NORMAL" if connection.get_execution_options().get(NOT_DURABLE, False) else "FULL"
+    if connection.info.get("synchronous") != level:  # kept with the pooled connection
+        connection.exec_driver_sql(f"PRAGMA synchronous={level}")
+        connection.info["synchronous"] = level
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import DecryptionError
+from storage.db import is_postgresql
 from storage.keyfile import Keyring
 from storage.models import Draft, floor_hour, floor_minute
 
@@ -96,14 +99,17 @@ async def save_draft(
     header = _UNFINISHED if unfinished else _OTHER
     sealed = keyring.seal(header + state_json.encode(), draft_aad(pseudonym))
     expires_at = floor_minute(now) + ttl
-    draft = await session.get(Draft, pseudonym)
-    if draft is None:
-        session.add(Draft(pseudonym=pseudonym, crypto_state=sealed, expires_at=expires_at))
-    else:
-        draft.crypto_state = sealed
-        draft.expires_at = expires_at
-        session.add(draft)
-    await session.flush()
+    # One statement, no read: the draft was read (and locked) when the turn began.
+    table = Draft.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if is_postgresql(session) else sqlite_insert
+    await session.exec(
+        insert(table).values(pseudonym=pseudonym, crypto_state=sealed, expires_at=expires_at)
+        .on_conflict_do_update(index_elements=[table.c.pseudonym],
+                               set_={"crypto_state": sealed, "expires_at": expires_at})
+    )
+    loaded = session.sync_session.identity_map.get(session.identity_key(Draft, pseudonym))
+    if loaded is not None:
+        session.expire(loaded)  # read again if asked for in this transaction
 
 
 async def delete_draft(*, session: AsyncSession, pseudonym: str) -> None:
