@@ -7,10 +7,11 @@ would add half a second and 60 MB to every worker).
 
 from __future__ import annotations
 
-from bot.audio import clean_audio
-from bot.documents import clean_pdf
-from bot.pictures import clean_picture
 from bot.refusals import EvidenceError
+
+# Evidence is a letter, a pamphlet, a screenshot: a few pages. Rendering takes
+# 0.1–0.5 s a page, so 30 pages stay well inside the worker's time limit.
+MAX_PAGES = 30
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 AUDIO_TYPES = frozenset(
@@ -29,6 +30,12 @@ def clean(*, kind: str, data: bytes, mime: str | None,
     Pictures are re-encoded from their pixels, PDFs become pictures of their pages,
     audio keeps only its sound. The file name is never kept.
     """
+    # Here, not above: only the worker decodes files, so the server never loads Pillow,
+    # pypdfium2 or mutagen (about 12 MiB) to read the kinds and types below.
+    from bot.audio import clean_audio
+    from bot.documents import clean_pdf
+    from bot.pictures import clean_picture
+
     if len(data) > max_bytes:
         raise EvidenceError("too_large")
     mime = (mime or "").lower()

@@ -19,11 +19,9 @@ import math
 import pypdfium2 as pdfium
 from PIL import Image
 
+from bot.cleaning import MAX_PAGES
 from bot.refusals import EvidenceError
 
-# Evidence is a letter, a pamphlet, a screenshot: a few pages. Rendering takes
-# 0.1–0.5 s a page, so 30 pages stay well inside the worker's time limit.
-MAX_PAGES = 30
 DPI = 150
 # A page is rendered at 150 DPI, or smaller when that would pass 5 million pixels or
 # 10,000 a side (A3 at 150 DPI is 4.4 MP; a poster or a strip is scaled down, not refused;

@@ -14,8 +14,7 @@ When a file is refused, `refusal(error)` is what to tell the person.
 
 from __future__ import annotations
 
-from bot.cleaning import clean
-from bot.documents import MAX_PAGES
+from bot.cleaning import MAX_PAGES, clean
 from bot.refusals import REFUSALS, EvidenceError
 from flows.engine import Msg
 from storage.attachments import MAX_ATTACHMENT_BYTES, File

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from zxcvbn import zxcvbn  # type: ignore[import-untyped]
-
 from storage.text import N_
 
 MIN_LENGTH = 12
@@ -69,6 +67,9 @@ def password_refusal(password: str, *, username: str) -> str | None:
     of CPU: async callers run it in a thread."""
     if len(password) < MIN_LENGTH:
         return MSG_TOO_SHORT
+    # Here, not above: its word lists take 13 MiB, needed only when a password is set.
+    from zxcvbn import zxcvbn  # type: ignore[import-untyped]
+
     result = zxcvbn(password[:JUDGED_LENGTH], user_inputs=[username, *OWN_WORDS])
     if result["score"] >= MIN_SCORE:
         return None
