@@ -55,11 +55,7 @@ class Area:
     state: str  # "published", "zero", "suppressed" or "outside"
     count: int | None  # only when published
     shade: int | None  # index in Choropleth.classes, only when published
-
-    @property
-    def fill(self) -> str:
-        return {"zero": ZERO_FILL, "suppressed": HATCH, "outside": OUTSIDE_FILL}.get(
-            self.state, FILLS[self.shade or 0])
+    fill: str
 
 
 @dataclass(frozen=True)
@@ -178,8 +174,10 @@ def build_map(protected: Protected, *, covered: Iterable[str], scope: Scope) -> 
             state, count, shade = "zero", 0, None
         else:
             state, count, shade = "published", value, class_of(classes, value)
+        fill = classes[shade].fill if shade is not None else {
+            "zero": ZERO_FILL, "suppressed": HATCH, "outside": OUTSIDE_FILL}[state]
         areas.append(Area(code, municipality_name(code), department_name(code[:2]),
-                          paths[code], state, count, shade))
+                          paths[code], state, count, shade, fill))
     return Choropleth(
         areas=tuple(areas), classes=classes, height=height,
         departments=tuple(department_name(d) for d in departments),

@@ -226,10 +226,14 @@ def published(api: dict[str, object]) -> dict[tuple[str, str], str]:
 
 
 def shown(html: str, table: str) -> dict[tuple[str, str], str]:
-    start = html.index(f'data-table="{table}"')
-    body = html[start:html.index("</table>", start)]
-    return {(row, column): count for row, column, count in re.findall(
-        r'data-row="([^"]+)" data-column="([^"]+)" data-count="([^"]+)"', body)}
+    """The cells of the page's table, or of all its sections (`category-threat`, …)."""
+    cells = {}
+    for found in re.finditer(f'data-table="{table}(-[a-z]+)?"', html):
+        body = html[found.start():html.index("</table>", found.start())]
+        cells.update({(row, column): count for row, column, count in re.findall(
+            r'data-row="([^"]+)" data-column="([^"]+)" data-count="([^"]+)"', body)})
+    assert cells or "No hay reportes publicados" in html, table
+    return cells
 
 
 async def test_dashboard_numbers_equal_the_api_aggregates(
