@@ -111,8 +111,10 @@ def _format(number: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _paths(codes: list[str]) -> tuple[dict[str, str], float]:
-    """SVG path data per municipality, fitted to WIDTH, and the height that keeps the shape."""
+@lru_cache(maxsize=16)
+def _paths(codes: tuple[str, ...]) -> tuple[dict[str, str], float]:
+    """SVG path data per municipality, fitted to WIDTH, and the height that keeps the shape
+    (the same for every request over the same departments: kept)."""
     shapes = boundaries()
     points = [point for code in codes for ring in shapes[code] for point in ring]
     if not points:
@@ -161,7 +163,7 @@ def build_map(protected: Protected, *, covered: Iterable[str], scope: Scope) -> 
     municipalities = [m for d in departments for m in country.in_department(d)]
     shapes = boundaries()
     codes = [m.code for m in municipalities if m.code in shapes]
-    paths, height = _paths(codes)
+    paths, height = _paths(tuple(codes))
     classes = shade_classes(v for code, v in cells.items() if v and _in_scope(scope, code))
     areas = []
     for code in codes:
