@@ -210,10 +210,13 @@ async def test_priorities_speak_for_departments_whose_municipalities_are_below_k
             assert marker + f'{item["respondents"]}"' in page
         else:
             assert marker not in page
-    # With the priorities filter no card is left blank: each says what it shows or why not.
-    for card in re.findall(r'<section class="card[^"]*"[^>]*>(.*?)</section>', page, re.S):
-        text = re.sub(r"<[^>]+>", " ", card)
-        assert len(text.split()) > 3, card
+    # With the priorities filter no card is left blank: each shows figures or says why not.
+    cards = re.findall(r'<section class="card[^"]*"[^>]*>(.*?)</section>', page, re.S)
+    assert len(cards) == 7
+    for card in cards:
+        assert re.search(r'<li data-bar=|class="priority"|class="empty"|<table|class="downloads"'
+                         r'|class="map"', card), card
+    assert "Municipios con más reportes" in page
 
 
 async def test_a_focal_point_sees_the_map_of_their_own_area(
