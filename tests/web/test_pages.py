@@ -256,8 +256,13 @@ async def test_dashboard_numbers_equal_the_api_aggregates(
         assert shown(page, table) == published(api), table
         suppressed += list(published(api).values()).count("suppressed")
     assert suppressed, "the data should exercise suppression"
+    # Community priorities do not depend on the kind: shown with every kind or with
+    # priorities, not beside threats alone.
+    assert "Prioridades de seguridad de la comunidad" not in page
+    page = (await browser.get("/panel?desde=2025-01&tipo=priority")).text
     priorities = (await browser.client.get("/api/v1/aggregates/priorities", headers=headers,
                                            params={"from": "2025-01"})).json()["items"]
+    assert priorities
     for item in priorities:
         marker = f'data-municipality="{item["municipality_code"]}"'
         assert (marker in page) == (not item["suppressed"])
