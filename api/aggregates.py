@@ -179,24 +179,29 @@ async def table_for(
 async def protected_priorities(
     *, session: AsyncSession, scope: Scope, k: int, month_from: str | None = None,
     month_to: str | None = None, locale: str = "es", now: datetime | None = None,
+    by: str = "municipality",
 ) -> list[dict[str, Any]]:
-    """Ranked concerns per municipality, from the perturbed rankings of closed months;
-    below k (perturbed) respondents only the suppression shows."""
+    """Ranked concerns per municipality (or per department, `by="department"`), from the
+    perturbed rankings of closed months; below k (perturbed) respondents only the
+    suppression shows."""
     last = last_closed_month(now or utcnow())
     result = []
     for ranking in await priority_rankings(session=session, month_from=month_from,
                                            month_to=min(month_to or last, last), scope=scope,
-                                           perturbed=True):
+                                           perturbed=True, by=by):
         hidden = ranking.respondents < k
+        code = ranking.municipality_code
+        place = ({"municipality_code": code, "municipality": municipality_name(code)}
+                 if by == "municipality" else
+                 {"department_code": code, "department": department_name(code)})
         result.append({
-            "municipality_code": ranking.municipality_code,
-            "municipality": municipality_name(ranking.municipality_code),
+            **place,
             "respondents": None if hidden else ranking.respondents,
             "suppressed": hidden,
             "concerns": [] if hidden else [
-                {"code": code, "label": label_of(code, locale), "points": points,
+                {"code": concern, "label": label_of(concern, locale), "points": points,
                  "rank": position}
-                for position, (code, points) in enumerate(ranking.concerns, 1)
+                for position, (concern, points) in enumerate(ranking.concerns, 1)
             ],
         })
     return result

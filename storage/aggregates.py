@@ -182,21 +182,25 @@ async def _sums(session: AsyncSession, grain: Grain, query: Query,
 
 @dataclass(frozen=True)
 class Ranking:
-    municipality_code: str
+    municipality_code: str  # a department's two digits in rankings by department
     respondents: int
     concerns: tuple[tuple[str, int], ...]   # (concern code, Borda points), best first
 
 
 async def priority_rankings(
     *, session: AsyncSession, month_from: str | None = None, month_to: str | None = None,
-    scope: Scope = Scope(), perturbed: bool = False,
+    scope: Scope = Scope(), perturbed: bool = False, by: str = "municipality",
 ) -> list[Ranking]:
-    """Per municipality: concerns ranked by Borda count (3, 2, 1 points) and respondents.
+    """Per municipality (or, with `by="department"`, per department: its municipalities in
+    the scope added up): concerns ranked by Borda count (3, 2, 1 points) and respondents.
+    A department's ranking is then in `Ranking.municipality_code` (two digits).
 
     With `perturbed`, from the perturbed rankings (what may be published): every number
     is then a sum of the same noise cells as `count_reports(perturbed=True)` of the
-    priority answers, and a municipality or concern whose perturbed sum is 0 is left out.
+    priority answers, and a place or concern whose perturbed sum is 0 is left out.
     """
+    if by not in ("municipality", "department"):
+        raise ValueError(f"rankings by municipality or department, not {by!r}")
     measure = col(PriorityTally.perturbed) if perturbed else col(PriorityTally.count)
     statement = sa_select(col(PriorityTally.municipality_code), col(PriorityTally.concern),
                           col(PriorityTally.rank), func.sum(measure)).group_by(
@@ -211,9 +215,10 @@ async def priority_rankings(
     for municipality, concern, rank, total in (await session.exec(statement)).all():  # type: ignore[call-overload]
         if not _in_scope(scope, municipality):
             continue
-        points[municipality][concern] += BORDA_POINTS.get(int(rank), 0) * int(total or 0)
+        place = municipality if by == "municipality" else municipality[:2]
+        points[place][concern] += BORDA_POINTS.get(int(rank), 0) * int(total or 0)
         if int(rank) == 1:  # every respondent ranks exactly one concern first
-            respondents[municipality] += int(total or 0)
+            respondents[place] += int(total or 0)
     return [
         Ranking(
             municipality_code=municipality,

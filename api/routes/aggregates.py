@@ -109,6 +109,20 @@ class Priorities(BaseModel):
     items: list[MunicipalityPriorities]
 
 
+class DepartmentPriorities(BaseModel):
+    department_code: str
+    department: str
+    respondents: int | None = Field(description="Perturbado. null: menos de k (perturbado).")
+    suppressed: bool
+    concerns: list[Concern]
+
+
+class PrioritiesByDepartment(BaseModel):
+    k: int
+    method: Method
+    items: list[DepartmentPriorities]
+
+
 async def _table(session: AsyncSession, current: OpenSession, k: int, group_by: list[str],
                  month_from: str | None, month_to: str | None, kind: str | None,
                  profile: str) -> Protected:
@@ -155,6 +169,27 @@ async def priorities(
     items = await protected_priorities(
         session=session, scope=await scope_of(session, current.user), k=settings.suppression_k,
         month_from=month_from, month_to=month_to, now=now,
+    )
+    return {"k": settings.suppression_k, "items": items,
+            "method": method(through=last_closed_month(now))}
+
+
+@router.get("/api/v1/aggregates/priorities/departments", response_model=PrioritiesByDepartment,
+            responses=problem_responses(401, 422))
+async def priorities_by_department(
+    current: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    month_from: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
+    month_to: Annotated[str | None, Query(alias="to", pattern=MONTH)] = None,
+) -> dict[str, object]:
+    """The same rankings per department (its municipalities in the caller's area added up:
+    where each municipality has fewer than k respondents, the department may have k); hidden
+    below k."""
+    now = utcnow()
+    items = await protected_priorities(
+        session=session, scope=await scope_of(session, current.user), k=settings.suppression_k,
+        month_from=month_from, month_to=month_to, now=now, by="department",
     )
     return {"k": settings.suppression_k, "items": items,
             "method": method(through=last_closed_month(now))}

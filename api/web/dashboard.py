@@ -1,21 +1,20 @@
-"""The analyst's dashboard: charts and tables from the same protected aggregates as the API.
+"""The analyst's dashboard: charts, a map and tables from the same protected aggregates as the API.
 
 Every number comes from `api.aggregates` (`table_for`, `protected_priorities` in the
 caller's scope), as the API's do, so perturbation and suppression are identical to the
-API and the exports; a suppressed cell has no bar and shows a dash, and the page says
-that the numbers are perturbed and cover closed months only.
+API and the exports. A suppressed figure is drawn hatched and shows a dash (never dropped:
+`api.web.charts`), the map hatches suppressed municipalities (`api.web.choropleth`), and
+the page says that the numbers are perturbed and cover closed months only.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.aggregates import (
-    ALL,
     AggregateError,
     Protected,
     export_response,
@@ -26,8 +25,10 @@ from api.aggregates import (
 from api.aggregates import label as dimension_label
 from api.deps import SessionDep, SettingsDep
 from api.web import labels
+from api.web.charts import single, stacked
+from api.web.choropleth import Choropleth, build_map
 from api.web.forms import PageUser, error_page
-from api.web.render import locale_of, render
+from api.web.render import environment, locale_of, render
 from api.web.security import WebSession
 from bot.i18n import translations
 from flows.messages import N_
@@ -38,75 +39,13 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 KINDS = ("threat", "stigma", "priority")
 TOP_MUNICIPALITIES = 15
 MSG_BAD_MONTH = N_("Las fechas van como año y mes (por ejemplo 2026-03). No se aplicaron.")
-# Chart geometry (SVG user units; the SVG scales to the page width).
-LABEL_WIDTH = 190
-BAR_SPACE = 330
-ROW_HEIGHT = 24
-
-
-@dataclass(frozen=True)
-class Segment:
-    code: str
-    value: int
-    x: float
-    width: float
-
-
-@dataclass(frozen=True)
-class Bar:
-    code: str
-    label: str
-    value: int | None  # None: suppressed
-    segments: tuple[Segment, ...]
-    y: int
-
-
-@dataclass(frozen=True)
-class Chart:
-    bars: tuple[Bar, ...]
-    height: int
-    label_width: int = LABEL_WIDTH
-    value_x: int = LABEL_WIDTH + BAR_SPACE + 8
-
-
-def chart(rows: list[tuple[str, str, int | None, list[tuple[str, int]]]]) -> Chart:
-    """Horizontal bars (stacked when a row has several parts), scaled to the largest."""
-    largest = max((sum(v for _, v in parts) for *_, parts in rows), default=0) or 1
-    bars = []
-    for index, (code, name, value, parts) in enumerate(rows):
-        x = float(LABEL_WIDTH)
-        segments = []
-        for part, amount in parts:
-            width = BAR_SPACE * amount / largest
-            segments.append(Segment(part, amount, round(x, 1), round(width, 1)))
-            x += width
-        bars.append(Bar(code, name, value, tuple(segments), index * ROW_HEIGHT))
-    return Chart(tuple(bars), max(len(bars), 1) * ROW_HEIGHT)
-
-
-def single(protected: Protected, locale: str, *, top: int | None = None,
-           by_value: bool = True) -> Chart:
-    """One bar per row of a one-dimension table; suppressed rows last, without a bar."""
-    dimension = protected.query.group_by[0]
-    cells = protected.published.cells
-    rows = [(r, dimension_label(dimension, r, locale), cells[(r, ALL)])
-            for r in protected.published.rows]
-    if by_value:
-        rows.sort(key=lambda row: (row[2] is None, -(row[2] or 0), row[1]))
-    if top:  # a "top" list names only published counts
-        rows = [row for row in rows if row[2] is not None][:top]
-    return chart([(code, name, value, [(code, value)] if value else [])
-                  for code, name, value in rows])
-
-
-def by_month_and_kind(protected: Protected) -> Chart:
-    published = protected.published
-    rows = []
-    for month in published.rows:
-        parts = [(kind, published.cells[(month, kind)] or 0) for kind in published.columns
-                 if published.cells.get((month, kind))]
-        rows.append((month, month, published.row_totals.get(month), parts))
-    return chart(rows)
+# «Categorías» by kind: a threat's category, a stigmatization's author, a community's first
+# concern are different questions, so they are never ranked together.
+CATEGORY_HEADINGS = {
+    "threat": N_("Amenazas: qué pasó"),
+    "stigma": N_("Estigmatización: quién estigmatizó"),
+    "priority": N_("Prioridades: la primera preocupación"),
+}
 
 
 async def _protected(current: WebSession, session: SessionDep, settings: SettingsDep,
@@ -131,6 +70,35 @@ def read_filters(request: Request) -> tuple[dict[str, Any], str | None]:
     return {"from": months["desde"], "to": months["hasta"], "kind": kind}, warning
 
 
+def category_sections(categories: Protected, locale: str) -> list[dict[str, Any]]:
+    """The category table cut by kind (a code's prefix), one chart and table per kind."""
+    sections = []
+    for kind in KINDS:
+        rows = tuple(r for r in categories.published.rows if r.split(".", 1)[0] == kind)
+        if rows:
+            sections.append({"kind": kind, "heading": CATEGORY_HEADINGS[kind], "rows": rows,
+                             "chart": single(categories, locale, rows=rows)})
+    return sections
+
+
+async def _map(current: WebSession, session: SessionDep, settings: SettingsDep,
+               municipalities: Protected) -> Choropleth:
+    return build_map(municipalities, covered=settings.covered_departments,
+                     scope=await scope_of(session, current.signed_in.user))
+
+
+def _map_titles(filters: dict[str, Any], through: str | None, locale: str) -> tuple[str, str]:
+    """The map's title and the line that says what it counts (kind and months)."""
+    gettext = translations(locale).gettext
+    kind = gettext(labels.KIND[filters["kind"]]) if filters["kind"] else gettext("Todos los tipos")
+    if filters["from"]:
+        period = gettext("de %(first)s a %(last)s") % {"first": filters["from"],
+                                                       "last": through or ""}
+    else:
+        period = gettext("hasta %(last)s") % {"last": through or ""}
+    return gettext("Reportes por municipio"), f"{kind}, {period}"
+
+
 @router.get("/panel")
 async def dashboard(request: Request, session: SessionDep, settings: SettingsDep,
                     current: Reader) -> Response:
@@ -140,26 +108,63 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
     departments = await _protected(current, session, settings, ["department"], filters)
     municipalities = await _protected(current, session, settings, ["municipality"], filters)
     categories = await _protected(current, session, settings, ["category"], filters)
-    priorities = await protected_priorities(
-        session=session, scope=await scope_of(session, current.signed_in.user),
-        k=settings.suppression_k, month_from=filters["from"], month_to=filters["to"])
+    scope = await scope_of(session, current.signed_in.user)
+    with_priorities = filters["kind"] in (None, "priority")
+    priorities: list[dict[str, Any]] = []
+    by_department: list[dict[str, Any]] = []
+    if with_priorities:
+        priorities = await protected_priorities(
+            session=session, scope=scope, k=settings.suppression_k,
+            month_from=filters["from"], month_to=filters["to"], locale=locale)
+        by_department = await protected_priorities(
+            session=session, scope=scope, k=settings.suppression_k,
+            month_from=filters["from"], month_to=filters["to"], locale=locale,
+            by="department")
     shown = [item for item in priorities if not item["suppressed"]]
+    # Departments speak for their municipalities below k: those with a hidden municipality.
+    hidden_in = {item["municipality_code"][:2] for item in priorities if item["suppressed"]}
+    departments_shown = [item for item in by_department
+                         if item["department_code"] in hidden_in and not item["suppressed"]]
+    departments_hidden = [item for item in by_department
+                          if item["department_code"] in hidden_in and item["suppressed"]]
     kept = {"desde": filters["from"] or "", "hasta": filters["to"] or "",
             "tipo": filters["kind"] or ""}
+    map_title, map_subtitle = _map_titles(filters, municipalities.query.month_to, locale)
     return render(request, "dashboard.html", {
         "current": current, "warning": warning, "filters": kept, "labels": labels,
         "k": settings.suppression_k, "kinds": KINDS, "through": monthly.query.month_to,
-        "monthly": monthly, "monthly_chart": by_month_and_kind(monthly),
+        "monthly": monthly, "monthly_chart": stacked(monthly),
         "departments": departments, "departments_chart": single(departments, locale),
         "municipalities": municipalities,
         "municipalities_chart": single(municipalities, locale, top=TOP_MUNICIPALITIES),
-        "categories": categories, "categories_chart": single(categories, locale),
+        "map": await _map(current, session, settings, municipalities),
+        "map_title": map_title, "map_subtitle": map_subtitle,
+        "categories": categories, "category_sections": category_sections(categories, locale),
+        "with_priorities": with_priorities,
         "priorities": shown, "priorities_hidden": len(priorities) - len(shown),
+        "priority_departments": departments_shown,
+        "priority_departments_hidden": departments_hidden,
         "query": {key: value for key, value in kept.items() if value},
         "dim_label": lambda dimension, code: (
             translations(locale).gettext(labels.KIND[code]) if dimension == "kind"
             and code in labels.KIND else dimension_label(dimension, code, locale)),
     })
+
+
+@router.get("/panel/mapa.svg")
+async def map_file(request: Request, session: SessionDep, settings: SettingsDep,
+                   current: Reader) -> Response:
+    """The page's map as a file, legend and source included, with the page's filters."""
+    filters, _warning = read_filters(request)
+    locale = locale_of(request)
+    municipalities = await _protected(current, session, settings, ["municipality"], filters)
+    title, subtitle = _map_titles(filters, municipalities.query.month_to, locale)
+    drawn = await _map(current, session, settings, municipalities)
+    body = environment(locale).get_template("_map.html").render(
+        map=drawn, standalone=True, title=title, subtitle=subtitle)
+    return Response('<?xml version="1.0" encoding="UTF-8"?>\n' + body,
+                    media_type="image/svg+xml",
+                    headers={"Content-Disposition": 'attachment; filename="somos-mapa.svg"'})
 
 
 @router.get("/panel/exportar")

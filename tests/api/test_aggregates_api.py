@@ -14,7 +14,7 @@ from api.aggregates import last_closed_month
 from api.app import create_app
 from api.demo import seed
 from api.settings import Settings
-from storage.aggregates import Query, count_reports
+from storage.aggregates import Query, count_reports, priority_rankings
 from storage.models import utcnow
 from storage.store import Store
 from tests.support.api import Headers, SignIn
@@ -114,3 +114,34 @@ async def test_priorities_rank_concerns_and_hide_small_municipalities(
             assert item["respondents"] >= K
             points = [c["points"] for c in item["concerns"]]
             assert points == sorted(points, reverse=True)
+
+
+async def test_priorities_by_department_add_up_municipalities_below_k(
+    client: httpx.AsyncClient, store: Store, analyst: Headers, sign_in: SignIn
+) -> None:
+    """Nariño's municipalities are mostly below k for priorities; the department is not, and
+    its respondents and points are the sums of all of them, hidden ones included (perturbed
+    sums from storage, suppressed below k like any other ranking)."""
+    by_municipality = (await client.get("/api/v1/aggregates/priorities",
+                                        headers=analyst)).json()["items"]
+    assert any(item["suppressed"] for item in by_municipality)  # not vacuous
+    body = (await client.get("/api/v1/aggregates/priorities/departments",
+                             headers=analyst)).json()
+    assert [item["department_code"] for item in body["items"]] == ["52"]
+    (narino,) = body["items"]
+    assert narino["department"] == "Nariño" and not narino["suppressed"]
+    assert narino["respondents"] >= K
+    async with store.transaction() as session:
+        rankings = await priority_rankings(session=session, month_to=last_closed_month(utcnow()),
+                                           perturbed=True)
+    assert narino["respondents"] == sum(r.respondents for r in rankings)
+    points: dict[str, int] = {}
+    for ranking in rankings:
+        for concern, value in ranking.concerns:
+            points[concern] = points.get(concern, 0) + value
+    assert {c["code"]: c["points"] for c in narino["concerns"]} == {
+        code: value for code, value in points.items() if value}
+    # A focal point of another department counts nothing of Nariño's.
+    caceres = await sign_in("caceres", municipalities=(CACERES,))
+    assert (await client.get("/api/v1/aggregates/priorities/departments",
+                             headers=caceres)).json()["items"] == []

@@ -83,6 +83,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
                                            "admin": OK},
     ("get", "/api/v1/aggregates"): {"anonymous": 401, **dict.fromkeys(ROLES[1:], OK)},
     ("get", "/api/v1/aggregates/priorities"): {"anonymous": 401, **dict.fromkeys(ROLES[1:], OK)},
+    ("get", "/api/v1/aggregates/priorities/departments"): {
+        "anonymous": 401, **dict.fromkeys(ROLES[1:], OK)},
     ("get", "/api/v1/exports/aggregates"): {"anonymous": 401, **dict.fromkeys(ROLES[1:], OK)},
     ("post", "/api/v1/me/password"): {"anonymous": 401, "analyst": 403, "focal_other_area": 403,
                                       "focal_own_area": 403, "admin": 403},

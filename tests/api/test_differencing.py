@@ -4,9 +4,10 @@ Hypothesis seeds a small world of reports (municipalities in two departments, th
 stigma and priority cells, months across a quarter and a year) through the real
 rollup writes, then an adversary asks sets of questions — tables by any one or two
 dimensions, windows, kind filters, focal points' scopes, both profiles, and the
-community priorities — through `api.aggregates`, the code behind the API, the
-exports, the dashboard and the CLI. It turns every answer into constraints on true
-counts and tries to prove one of them in 1..k−1 (`tests.support.adversary`).
+community priorities by municipality and by department — through `api.aggregates`,
+the code behind the API, the exports, the dashboard and the CLI. It turns every
+answer into constraints on true counts and tries to prove one of them in 1..k−1
+(`tests.support.adversary`).
 
 * With the outputs as they are (perturbed noise cells, then suppression), it pins
   nothing, for the analyst (k=5) and the public (k=10) profiles.
@@ -160,7 +161,8 @@ def a_lone_answer_among_many() -> World:
 
 @dataclass(frozen=True)
 class Ask:
-    """One output: a protected table, or the community priorities."""
+    """One output: a protected table, or the community priorities (by municipality or by
+    department)."""
 
     group_by: tuple[str, ...] = ()      # () asks for the priorities
     month_from: str | None = None
@@ -168,6 +170,7 @@ class Ask:
     kind: str | None = None
     scope: Scope = Scope()
     profile: str = "analyst"
+    priorities_by: str = "municipality"
 
     @property
     def k(self) -> int:
@@ -211,7 +214,8 @@ def asks(draw: st.DrawFn) -> Ask:
         start, end = end, start
     scope = draw(SCOPES)
     if draw(st.integers(0, 5)) == 0:
-        return Ask((), start, end, scope=scope)
+        return Ask((), start, end, scope=scope,
+                   priorities_by=draw(st.sampled_from(("municipality", "department"))))
     return Ask(draw(st.sampled_from(GROUPINGS)), start, end,
                draw(st.sampled_from((None, None, "threat", "stigma", "priority"))), scope,
                draw(st.sampled_from(("analyst", "public"))))
@@ -232,7 +236,7 @@ def variants(draw: st.DrawFn, base: Ask) -> Ask:
         name = "month_from" if change == "from" else "month_to"
         moved = _shift(getattr(base, name), draw(st.sampled_from((-1, 1))))
         ask = Ask(base.group_by, **{**_window(base), name: moved}, kind=base.kind,
-                  scope=base.scope, profile=base.profile)
+                  scope=base.scope, profile=base.profile, priorities_by=base.priorities_by)
         if ask.month_from and ask.month_to and ask.month_from > ask.month_to:
             return base
         return ask
@@ -245,7 +249,7 @@ def variants(draw: st.DrawFn, base: Ask) -> Ask:
                    base.kind, base.scope, base.profile)
     if change == "scope":
         return Ask(base.group_by, base.month_from, base.month_to, base.kind, draw(SCOPES),
-                   base.profile)
+                   base.profile, base.priorities_by)
     if base.group_by:
         return Ask(base.group_by, base.month_from, base.month_to, base.kind, base.scope,
                    "public" if base.profile == "analyst" else "analyst")
@@ -321,7 +325,7 @@ class Bench:
                     publish = _plain_priorities if plain else protected_priorities
                     outputs.append(await publish(
                         session=session, scope=ask.scope, k=K, month_from=ask.month_from,
-                        month_to=ask.month_to, now=NOW))
+                        month_to=ask.month_to, now=NOW, by=ask.priorities_by))
                     continue
                 publish_table = _plain_table if plain else protected_table
                 protected = await publish_table(session=session, query=ask.query(), k=K,
@@ -350,16 +354,17 @@ async def _plain_table(*, session: Any, query: Query, k: int, profile: str,
 
 
 async def _plain_priorities(*, session: Any, scope: Scope, k: int, month_from: str | None,
-                            month_to: str | None, now: datetime) -> list[dict[str, Any]]:
+                            month_to: str | None, now: datetime,
+                            by: str) -> list[dict[str, Any]]:
     last = last_closed_month(now)
-    return [{"municipality_code": r.municipality_code,
+    return [{f"{by}_code": r.municipality_code,
              "respondents": None if r.respondents < k else r.respondents,
              "suppressed": r.respondents < k,
              "concerns": [] if r.respondents < k else [
                  {"code": code, "points": points} for code, points in r.concerns]}
             for r in await priority_rankings(session=session, month_from=month_from,
                                              month_to=min(month_to or last, last),
-                                             scope=scope)]
+                                             scope=scope, by=by)]
 
 
 @pytest.fixture(scope="module")
@@ -434,10 +439,13 @@ def _read_table(adversary: Adversary, world: World, ask: Ask, body: dict[str, An
 
 def _read_priorities(adversary: Adversary, world: World, ask: Ask, items: list[dict[str, Any]],
                      covered: list[int]) -> None:
-    listed = {item["municipality_code"]: item for item in items}
+    by = ask.priorities_by
+    listed = {item[f"{by}_code"]: item for item in items}
     by_place: dict[str, list[int]] = {}
     for i in covered:
-        by_place.setdefault(world.cells[i].municipality, []).append(i)
+        municipality = world.cells[i].municipality
+        by_place.setdefault(municipality if by == "municipality" else municipality[:2],
+                            []).append(i)
     concerns = {c for ranking in RANKINGS for c in ranking}
     for municipality, members in by_place.items():
         adversary.target(members, f"{ask}: respondents in {municipality}")

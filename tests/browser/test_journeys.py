@@ -178,6 +178,77 @@ def test_analyst_dashboard_shows_the_api_numbers(
     context.close()
 
 
+# Every word of a table cell on one line: a word whose letters are drawn on two lines has
+# two client rectangles. Every text of a chart or the map legend at 12 px or more on screen
+# (an SVG's text scaled by its width over its viewBox).
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll('table th, table td')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (lines.size > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+SMALL_TEXT = """() => {
+  const small = [];
+  for (const el of document.querySelectorAll('.bars li span, .map-legend li, .chart-key')) {
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < 12) small.push([el.textContent.trim(), size]);
+  }
+  for (const text of document.querySelectorAll('main svg text')) {
+    const svg = text.ownerSVGElement;
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    const size = parseFloat(getComputedStyle(text).fontSize) * scale;
+    if (size < 12) small.push([text.textContent.trim(), size]);
+  }
+  return small;
+}"""
+
+
+def test_the_dashboard_reads_on_a_phone_with_its_map(
+    deployment: Deployment, browser: Browser, screenshots: Path
+) -> None:
+    api = httpx.get(deployment.url("/api/v1/aggregates"), params={"group_by": "municipality"},
+                    headers=deployment.bearer("analista")).json()
+    context = browser.new_context(viewport=PHONE, locale="es-CO")
+    page = context.new_page()
+    sign_in(page, deployment, "analista")
+    for summary in page.locator("details summary").all():
+        summary.click()  # every table open, so its cells are laid out
+    assert page.evaluate(BROKEN_WORDS) == []
+    assert page.evaluate(SMALL_TEXT) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    drawn = page.locator("svg.map")
+    expect(drawn).to_be_visible()
+    box = drawn.bounding_box()
+    assert box and box["width"] >= 300, box
+    # The default coverage's 373 municipalities; hatched ones carry no count.
+    assert drawn.locator("path").count() == 373
+    for cell in api["cells"]:
+        path = drawn.locator(f'path[data-code="{cell["row"]}"]')
+        if cell["suppressed"]:
+            assert path.get_attribute("data-state") == "suppressed"
+            assert path.get_attribute("data-count") is None
+        else:
+            assert path.get_attribute("data-count") == str(cell["count"])
+    expect(page.get_by_text("Límites municipales: DANE, MGN 2018.")).to_be_visible()
+    page.locator("svg.map").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "panel-mapa-390.png"))
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Mapa (SVG)").click()
+    content = Path(download.value.path()).read_text(encoding="utf-8")
+    assert content.startswith("<?xml") and "DANE, MGN 2018" in content
+    context.close()
+
+
 def test_admin_adds_a_routing_rule_and_a_new_colleague_enrolls_with_the_qr_code(
     deployment: Deployment, browser: Browser, screenshots: Path
 ) -> None:

@@ -228,10 +228,14 @@ def published(api: dict[str, object]) -> dict[tuple[str, str], str]:
 
 
 def shown(html: str, table: str) -> dict[tuple[str, str], str]:
-    start = html.index(f'data-table="{table}"')
-    body = html[start:html.index("</table>", start)]
-    return {(row, column): count for row, column, count in re.findall(
-        r'data-row="([^"]+)" data-column="([^"]+)" data-count="([^"]+)"', body)}
+    """The cells of the page's table, or of all its sections (`category-threat`, …)."""
+    cells = {}
+    for found in re.finditer(f'data-table="{table}(-[a-z]+)?"', html):
+        body = html[found.start():html.index("</table>", found.start())]
+        cells.update({(row, column): count for row, column, count in re.findall(
+            r'data-row="([^"]+)" data-column="([^"]+)" data-count="([^"]+)"', body)})
+    assert cells or "No hay reportes publicados" in html, table
+    return cells
 
 
 async def test_dashboard_numbers_equal_the_api_aggregates(
@@ -254,8 +258,13 @@ async def test_dashboard_numbers_equal_the_api_aggregates(
         assert shown(page, table) == published(api), table
         suppressed += list(published(api).values()).count("suppressed")
     assert suppressed, "the data should exercise suppression"
+    # Community priorities do not depend on the kind: shown with every kind or with
+    # priorities, not beside threats alone.
+    assert "Prioridades de seguridad de la comunidad" not in page
+    page = (await browser.get("/panel?desde=2025-01&tipo=priority")).text
     priorities = (await browser.client.get("/api/v1/aggregates/priorities", headers=headers,
                                            params={"from": "2025-01"})).json()["items"]
+    assert priorities
     for item in priorities:
         marker = f'data-municipality="{item["municipality_code"]}"'
         assert (marker in page) == (not item["suppressed"])
