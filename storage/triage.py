@@ -18,6 +18,7 @@ from storage.keyfile import Keyring
 from storage.models import Report, ReportEvent, ReportKey, User
 from storage.outbox import enqueue
 from storage.reports import Opened, contact_chat_of, open_for_user
+from storage.routing import load_routing
 from storage.text import N_
 
 # In workflow order: forms and refusals list next statuses in this order.
@@ -59,15 +60,23 @@ MSG_ALREADY_CLAIMED = N_("Otra persona ya tomó este reporte.")
 MSG_NOT_IN_QUEUE = N_("No existe un reporte con ese identificador en su bandeja.")
 MSG_ASSIGNED_TO_OTHER = N_("Este reporte lo atiende otra persona del equipo.")
 MSG_NO_SUCH_USER = N_("No existe el usuario «{value}».")
+MSG_NOT_TAKEN = N_("Nadie tomó este caso todavía. Tómelo antes de pasarlo a otra persona.")
+MSG_ONLY_ASSIGNEE_REASSIGNS = N_("Solo quien atiende el caso, o la administración, lo pasa a "
+                                 "otra persona.")
+MSG_CHOOSE_ASSIGNEE = N_("Elija a quién pasa el caso.")
+MSG_SAME_ASSIGNEE = N_("Esa persona ya atiende este caso. Elija a otra.")
+MSG_NOT_ELIGIBLE = N_("El caso solo puede pasar a un punto focal activo que atienda este lugar "
+                      "o que ya lo lea, o a la administración. Elija de la lista.")
 
 
 class TriageError(ValueError):
     """A triage action that cannot be done; `code` is stable, the message says what to do.
 
     Codes: `not-found` (also for a report outside the caller's queue), `already-claimed`,
-    `bad-transition`, `assigned-to-other` and `no-pending-reference` (conflicts with the case
-    as it is), and refusals of what was asked (`text-too-long`, `reference-too-long`,
-    `referral-entity`, `closing-reason`, `bad-recipient`, …). Messages are msgids without
+    `bad-transition`, `assigned-to-other`, `no-pending-reference`, `not-claimed` and
+    `same-assignee` (conflicts with the case as it is), and refusals of what was asked
+    (`text-too-long`, `reference-too-long`, `referral-entity`, `closing-reason`,
+    `bad-recipient`, `bad-assignee`, …). Messages are msgids without
     codes: the API and the pages show the words people read."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -320,21 +329,8 @@ async def share_report(
         raise TriageError("bad-recipient", MSG_NO_SUCH_USER.format(value=username))
     if recipient.disabled or recipient.role not in ("focal_point", "admin"):
         raise TriageError("bad-recipient", N_("Solo se puede compartir con un punto focal activo."))
-    existing = (
-        await session.exec(
-            select(ReportKey).where(col(ReportKey.report_id) == opened.report.id,
-                                    col(ReportKey.recipient_id) == recipient.id)
-        )
-    ).first()
-    if existing is not None:
+    if not await _wrap_for(session=session, opened=opened, user=recipient):
         return recipient, False
-    session.add(ReportKey(
-        report_id=opened.report.id, recipient_kind="user", recipient_id=recipient.id,
-        crypto_key=envelope.rewrap_data_key(
-            report_id=opened.report.id, data_key=opened.data_key, recipient_id=recipient.id,
-            public_key=recipient.public_key,
-        ),
-    ))
     await enqueue(session=session, keyring=keyring, kind="new_report", now=now,
                   payload={"user_id": recipient.id,
                            "municipality": opened.report.municipality_code})
@@ -342,3 +338,89 @@ async def share_report(
                        report_id=opened.report.id, detail={"with": recipient.id}, at=now)
     await session.flush()
     return recipient, True
+
+
+async def _wrap_for(*, session: AsyncSession, opened: Opened, user: User) -> bool:
+    """Wraps the report's data key for `user` unless they hold it; True if it was wrapped."""
+    existing = (
+        await session.exec(
+            select(ReportKey).where(col(ReportKey.report_id) == opened.report.id,
+                                    col(ReportKey.recipient_id) == user.id)
+        )
+    ).first()
+    if existing is not None:
+        return False
+    session.add(ReportKey(
+        report_id=opened.report.id, recipient_kind="user", recipient_id=user.id,
+        crypto_key=envelope.rewrap_data_key(
+            report_id=opened.report.id, data_key=opened.data_key, recipient_id=user.id,
+            public_key=user.public_key,
+        ),
+    ))
+    return True
+
+
+async def reassign_candidates(*, session: AsyncSession, report: Report) -> list[User]:
+    """Who may be given a taken case, by username: every active admin, and each active focal
+    point who works its place (an area, or a routing rule naming them) or already reads it
+    (it reached them, or was shared with them). Never whoever holds it now; never an analyst
+    or a disabled account."""
+    routing = await load_routing(session=session)
+    holders = set((await session.exec(
+        select(ReportKey.recipient_id).where(col(ReportKey.report_id) == report.id))).all())
+    chosen = [
+        user for user in routing.active_users.values()
+        if user.id != report.assigned_to and (
+            user.role == "admin"
+            or user.role == "focal_point" and (user.id in holders or routing.covers(
+                user.id, municipality_code=report.municipality_code, kind=report.kind,
+                category=report.category, urgency=report.urgency)))
+    ]
+    return sorted(chosen, key=lambda user: user.username)
+
+
+async def reassign_report(
+    *, session: AsyncSession, keyring: Keyring, opened: Opened, user: User, username: str,
+    now: datetime,
+) -> Report:
+    """Gives a taken case to a colleague (`reassign_candidates`): allowed to whoever holds it
+    and to admins. The data key is wrapped for the new assignee if they lack it; the case
+    keeps its status; the history gets an `assignment` event (who from, who to, under the
+    report's key), the audit `report.reassigned` (ids only), and the new assignee a ping
+    with nothing of the case in it. The former assignee keeps reading it, like any colleague
+    it reached, and can no longer move it."""
+    report = opened.report
+    # Locked, then read afresh: of two reassignments at once, the second sees the first.
+    await session.refresh(report, with_for_update=True)
+    previous = report.assigned_to
+    if previous is None:
+        raise TriageError("not-claimed", MSG_NOT_TAKEN)
+    if previous != user.id and user.role != "admin":
+        raise TriageError("assigned-to-other", MSG_ONLY_ASSIGNEE_REASSIGNS)
+    name = username.strip()
+    if not name:
+        raise TriageError("bad-assignee", MSG_CHOOSE_ASSIGNEE)
+    candidates = {person.username: person
+                  for person in await reassign_candidates(session=session, report=report)}
+    target = candidates.get(name)
+    if target is None:
+        holder = await session.get(User, previous)
+        if holder is not None and holder.username == name:
+            raise TriageError("same-assignee", MSG_SAME_ASSIGNEE)
+        raise TriageError("bad-assignee", MSG_NOT_ELIGIBLE)
+    wrapped = await _wrap_for(session=session, opened=opened, user=target)
+    report.assigned_to = target.id
+    session.add(report)
+    await add_event(session=session, opened=opened, kind="assignment", actor=user.id, at=now,
+                    body={"assignee": target.id, "previous": previous,
+                          "from": report.status, "to": report.status})
+    if target.id != user.id:
+        # Nothing of the case in the payload: a lock screen is read by others too.
+        await enqueue(session=session, keyring=keyring, kind="case_assigned", now=now,
+                      payload={"user_id": target.id})
+    await append_audit(session=session, actor=user.id, action="report.reassigned",
+                       report_id=report.id,
+                       detail={"from": previous, "to": target.id, "key_wrapped": wrapped},
+                       at=now)
+    await session.flush()
+    return report
