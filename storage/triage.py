@@ -379,23 +379,31 @@ async def reassign_candidates(*, session: AsyncSession, report: Report) -> list[
     return sorted(chosen, key=lambda user: user.username)
 
 
+def may_reassign(*, user: User, holder: User | None) -> bool:
+    """Whoever attends a case and admins pass it on; once the holder's account is disabled
+    (they left), so does any colleague who reads it, taking it themselves or not."""
+    return user.role == "admin" or holder is None or holder.disabled or holder.id == user.id
+
+
 async def reassign_report(
     *, session: AsyncSession, keyring: Keyring, opened: Opened, user: User, username: str,
     now: datetime,
 ) -> Report:
-    """Gives a taken case to a colleague (`reassign_candidates`): allowed to whoever holds it
-    and to admins. The data key is wrapped for the new assignee if they lack it; the case
-    keeps its status; the history gets an `assignment` event (who from, who to, under the
-    report's key), the audit `report.reassigned` (ids only), and the new assignee a ping
-    with nothing of the case in it. The former assignee keeps reading it, like any colleague
-    it reached, and can no longer move it."""
+    """Gives a taken case to a colleague (`reassign_candidates`): allowed to whoever holds it,
+    to admins, and to anyone who reads it once the holder is disabled (`may_reassign`). The
+    data key is wrapped for the new assignee if they lack it; the case keeps its status; the
+    history gets an `assignment` event (who from, who to, under the report's key), the audit
+    `report.reassigned` (ids only), and the new assignee a ping with nothing of the case in
+    it. The former assignee keeps reading it, like any colleague it reached, and can no
+    longer move it."""
     report = opened.report
     # Locked, then read afresh: of two reassignments at once, the second sees the first.
     await session.refresh(report, with_for_update=True)
     previous = report.assigned_to
     if previous is None:
         raise TriageError("not-claimed", MSG_NOT_TAKEN)
-    if previous != user.id and user.role != "admin":
+    holder = await session.get(User, previous)
+    if not may_reassign(user=user, holder=holder):
         raise TriageError("assigned-to-other", MSG_ONLY_ASSIGNEE_REASSIGNS)
     name = username.strip()
     if not name:
@@ -404,7 +412,6 @@ async def reassign_report(
                   for person in await reassign_candidates(session=session, report=report)}
     target = candidates.get(name)
     if target is None:
-        holder = await session.get(User, previous)
         if holder is not None and holder.username == name:
             raise TriageError("same-assignee", MSG_SAME_ASSIGNEE)
         raise TriageError("bad-assignee", MSG_NOT_ELIGIBLE)

@@ -42,6 +42,7 @@ from storage.triage import (
     add_reference,
     change_status,
     claim_report,
+    may_reassign,
     message_reporter,
     next_statuses,
     open_case,
@@ -97,8 +98,10 @@ async def _report_page(
     moves = [code for code in next_statuses(detail.status)
              # Taking a new case moves it to review: the one button does both.
              if not (claimable and code == "in_review")] if can_move else []
-    # A taken case passes to a colleague from whoever attends it, or an admin.
-    can_reassign = worked and detail.assigned_to is not None and can_move
+    # A taken case passes to a colleague from whoever attends it, an admin, or anyone who
+    # reads it once the holder's account is disabled.
+    holder = await session.get(User, detail.assigned_to) if detail.assigned_to else None
+    can_reassign = worked and holder is not None and may_reassign(user=user, holder=holder)
     report = await session.get(Report, report_id) if can_reassign else None
     candidates = (await reassign_candidates(session=session, report=report)
                   if report is not None else [])

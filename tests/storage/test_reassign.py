@@ -237,3 +237,26 @@ async def test_the_new_reply_mark_waits_for_the_new_assignee(store: Store) -> No
     assert await marked()
     await _history(store, "beto", report_id)
     assert not await marked()
+
+
+async def test_once_the_assignee_left_a_colleague_who_reads_the_case_takes_it_over(
+    store: Store,
+) -> None:
+    await add_staff(store, "ana", municipalities=(TUMACO,))
+    dora = await add_staff(store, "dora", municipalities=(TUMACO,))
+    report_id, _ = await _submit(store)
+    await _claim(store, "ana", report_id)
+    assert await _refusal(store, "dora", report_id, "dora") == "assigned-to-other"
+    async with store.transaction() as session:
+        ana = await get_user_by_username(session=session, username="ana")
+        assert ana is not None
+        await disable_user(session=session, user=ana)
+    await _pings(store)
+
+    report = await _reassign(store, "dora", report_id, "dora")
+    assert report.assigned_to == dora.id
+    (_, taken_over) = await _history(store, "dora", report_id)
+    assert (taken_over["actor"], taken_over["previous"], taken_over["assignee"]) == (
+        dora.id, ana.id, dora.id)
+    # Nobody to tell: Dora did it herself.
+    assert await _pings(store) == []

@@ -124,3 +124,26 @@ async def test_an_admin_passes_a_case_someone_else_attends(
         assert kept.status_code == 303
         html = (await admin.get(page)).text
         assert history(html)[-1].endswith("Usted pasó el caso de ana a dora")
+
+
+async def test_a_colleague_takes_over_the_case_of_someone_who_left(
+    browser: Browser, store: Store, app: FastAPI
+) -> None:
+    ana = await add_staff(store, "ana", municipalities=(TUMACO,))
+    dora = await add_staff(store, "dora", municipalities=(TUMACO,))
+    report_id = await submit(store, threat(TUMACO, description="nos amenazaron"))
+    page = f"/reportes/{report_id}"
+    await browser.sign_in(ana.username, ana.password, ana.otp())
+    await browser.submit(page, f"{page}/tomar", {})
+    async with signed_in(app, dora) as colleague:
+        assert options((await colleague.get(page)).text) == []
+        async with store.transaction() as session:
+            found = await get_user_by_username(session=session, username="ana")
+            assert found is not None
+            await disable_user(session=session, user=found)
+        assert options((await colleague.get(page)).text) == ["dora"]
+        taken = await colleague.submit(page, f"{page}/reasignar", {"username": "dora"})
+        assert taken.status_code == 303
+        html = (await colleague.get(page)).text
+        assert history(html)[-1].endswith("Usted tomó el caso que atendía ana")
+        assert re.findall(r'data-move="([a-z_]+)"', html) == ["referred", "follow_up", "closed"]
