@@ -385,6 +385,22 @@ def may_reassign(*, user: User, holder: User | None) -> bool:
     return user.role == "admin" or holder is None or holder.disabled or holder.id == user.id
 
 
+async def _reassignable(*, session: AsyncSession, report: Report, user: User) -> User | None:
+    """The case's holder, if `user` may pass it on; raises TriageError otherwise."""
+    if report.assigned_to is None:
+        raise TriageError("not-claimed", MSG_NOT_TAKEN)
+    holder = await session.get(User, report.assigned_to)
+    if not may_reassign(user=user, holder=holder):
+        raise TriageError("assigned-to-other", MSG_ONLY_ASSIGNEE_REASSIGNS)
+    return holder
+
+
+async def reassign_choices(*, session: AsyncSession, opened: Opened, user: User) -> list[User]:
+    """`reassign_candidates` for someone who may pass the case on (TriageError otherwise)."""
+    await _reassignable(session=session, report=opened.report, user=user)
+    return await reassign_candidates(session=session, report=opened.report)
+
+
 async def reassign_report(
     *, session: AsyncSession, keyring: Keyring, opened: Opened, user: User, username: str,
     now: datetime,
@@ -399,12 +415,8 @@ async def reassign_report(
     report = opened.report
     # Locked, then read afresh: of two reassignments at once, the second sees the first.
     await session.refresh(report, with_for_update=True)
+    holder = await _reassignable(session=session, report=report, user=user)
     previous = report.assigned_to
-    if previous is None:
-        raise TriageError("not-claimed", MSG_NOT_TAKEN)
-    holder = await session.get(User, previous)
-    if not may_reassign(user=user, holder=holder):
-        raise TriageError("assigned-to-other", MSG_ONLY_ASSIGNEE_REASSIGNS)
     name = username.strip()
     if not name:
         raise TriageError("bad-assignee", MSG_CHOOSE_ASSIGNEE)

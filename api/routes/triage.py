@@ -26,6 +26,7 @@ from storage.triage import (
     claim_report,
     message_reporter,
     open_case,
+    reassign_choices,
     reassign_report,
     require_assignee,
     share_report,
@@ -77,6 +78,12 @@ class AssigneeIn(BaseModel):
                     "ya lo atiende.")
 
 
+class Candidate(BaseModel):
+    id: str
+    username: str
+    role: Literal["focal_point", "admin"]
+
+
 class Shared(BaseModel):
     id: str
     shared_with: str
@@ -116,6 +123,22 @@ async def claim(report_id: ReportId, current: TriageSession, session: SessionDep
     except TriageError as error:
         raise _problem(error) from None
     return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)
+
+
+@router.get("/{report_id}/assignee/candidates", responses=REFUSALS)
+async def assignee_candidates(report_id: ReportId, current: TriageSession,
+                              session: SessionDep) -> list[Candidate]:
+    """Who the case may pass to (`POST /api/v1/reports/{id}/assignee`), by username: the
+    same list the case page offers. 409 if nobody took the case (`not-claimed`) or the
+    caller may not pass it (`assigned-to-other`)."""
+    opened = await _opened(session, current, report_id)
+    try:
+        people = await reassign_choices(session=session, opened=opened, user=current.user)
+    except TriageError as error:
+        raise _problem(error) from None
+    return [Candidate(id=person.id, username=person.username,
+                      role="admin" if person.role == "admin" else "focal_point")
+            for person in people]
 
 
 @router.post("/{report_id}/assignee", responses=REFUSALS_WITH_BODY)

@@ -62,6 +62,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
     ("post", "/api/v1/reports/{report_id}/assignee"): {"anonymous": 401, "analyst": 403,
                                                        "focal_other_area": 404,
                                                        "focal_own_area": 409, "admin": 404},
+    ("get", "/api/v1/reports/{report_id}/assignee/candidates"): {
+        "anonymous": 401, "analyst": 403, "focal_other_area": 404, "focal_own_area": 409,
+        "admin": 404},
     ("get", "/api/v1/grants"): {"anonymous": 401, "analyst": 403, "focal_other_area": OK,
                                 "focal_own_area": OK, "admin": OK},
     # Granting to oneself is refused whatever one holds; to others, only what routing sends them.

@@ -84,6 +84,7 @@ ROUTES = [
     ("POST", "/api/v1/reports/{id}/messages", {"text": "mensaje"}),
     ("POST", "/api/v1/reports/{id}/share", {"username": "caceres"}),
     ("POST", "/api/v1/reports/{id}/assignee", {"username": "caceres"}),
+    ("GET", "/api/v1/reports/{id}/assignee/candidates", None),
 ]
 
 
@@ -290,6 +291,9 @@ async def test_a_case_passes_to_a_colleague_who_reads_it_and_sees_who_passed_it(
     untaken = await client.post(f"{path}/assignee", headers=ana_headers, json={"username": "beto"})
     assert untaken.status_code == 409 and untaken.json()["type"].endswith("/not-claimed")
     assert (await client.post(f"{path}/claim", headers=ana_headers)).status_code == 200
+    choices = await client.get(f"{path}/assignee/candidates", headers=ana_headers)
+    assert [(c["username"], c["role"]) for c in choices.json()] == [
+        ("beto", "focal_point"), ("dora", "focal_point")]
 
     for outsider in ("caceres", "analista", "nadie"):
         refused = await client.post(f"{path}/assignee", headers=ana_headers,
@@ -321,5 +325,7 @@ async def test_a_case_passes_to_a_colleague_who_reads_it_and_sees_who_passed_it(
         assert again.status_code == 409
         assert again.json()["detail"] == (
             "Solo quien atiende el caso, o la administración, lo pasa a otra persona.")
+        listed = await client.get(f"{path}/assignee/candidates", headers=headers)
+        assert listed.status_code == 409
     moved = await client.post(f"{path}/status", headers=beto_headers, json={"status": "follow_up"})
     assert moved.status_code == 200
