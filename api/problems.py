@@ -104,7 +104,8 @@ def problem_response(status: int, detail: Any, code: str | None = None,
 # cannot move that way, no filing number is pending) are conflicts; a report outside the
 # caller's queue is not found.
 TRIAGE_STATUS = {"not-found": 404, "already-claimed": 409, "bad-transition": 409,
-                 "assigned-to-other": 409, "no-pending-reference": 409}
+                 "assigned-to-other": 409, "no-pending-reference": 409, "not-claimed": 409,
+                 "same-assignee": 409}
 
 
 def triage_status(code: str) -> int:

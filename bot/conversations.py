@@ -61,15 +61,15 @@ from storage.followup import (
 )
 from storage.lines import lines_for
 from storage.receipts import format_receipt_code
-from storage.reports import NewReport, submit_report
-from storage.store import Store
-from storage.triage import (
+from storage.reporter_side import (
     add_reporter_evidence,
     protection_request_report,
     reporter_replies,
     request_protection,
     revoke_contact,
 )
+from storage.reports import NewReport, submit_report
+from storage.store import Store
 
 log = logging.getLogger("somos.bot")
 BOGOTA = ZoneInfo("America/Bogota")

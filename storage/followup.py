@@ -19,8 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.keyfile import Keyring
 from storage.models import Report
+from storage.reporter_side import open_for_reporter
 from storage.reports import Opened, find_by_receipt
-from storage.triage import list_events, open_for_reporter
+from storage.triage import list_events
 
 
 async def open_with_receipt(

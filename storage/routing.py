@@ -80,6 +80,21 @@ class RoutingTable:
         admins = [user for user in self.active_users.values() if user.role == "admin"]
         return sorted(admins, key=lambda user: user.username)
 
+    def covers(
+        self, user_id: str, *, municipality_code: str, kind: str, category: str, urgency: str
+    ) -> bool:
+        """Whether `user_id` works the place and subject of such a report: an area of theirs
+        holds the place, or a rule naming them applies (winning or not)."""
+        return any(
+            area.user_id == user_id and (area.municipality_code == municipality_code
+                                         or area.department_code == municipality_code[:2])
+            for area in self.areas
+        ) or any(
+            rule.user_id == user_id
+            and _rule_applies(rule, municipality_code, kind, category, urgency)
+            for rule in self.rules
+        )
+
 
 async def load_routing(*, session: AsyncSession) -> RoutingTable:
     """Every routing rule and area, and the staff who are not disabled (small tables)."""

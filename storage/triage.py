@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,13 +12,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import envelope
-from storage.attachments import File, attach_to_report
-from storage.audit import AuditEvent, append_audit, defer_audit_entries
+from storage.audit import append_audit
 from storage.db import is_postgresql
 from storage.keyfile import Keyring
-from storage.models import Report, ReportEvent, ReportKey, User, floor_hour
+from storage.models import Report, ReportEvent, ReportKey, User
 from storage.outbox import enqueue
-from storage.reports import RECEIPT_RECIPIENT, Opened, contact_chat_of, open_for_user
+from storage.reports import Opened, contact_chat_of, open_for_user
+from storage.routing import load_routing
 from storage.text import N_
 
 # In workflow order: forms and refusals list next statuses in this order.
@@ -60,15 +60,23 @@ MSG_ALREADY_CLAIMED = N_("Otra persona ya tomó este reporte.")
 MSG_NOT_IN_QUEUE = N_("No existe un reporte con ese identificador en su bandeja.")
 MSG_ASSIGNED_TO_OTHER = N_("Este reporte lo atiende otra persona del equipo.")
 MSG_NO_SUCH_USER = N_("No existe el usuario «{value}».")
+MSG_NOT_TAKEN = N_("Nadie tomó este caso todavía. Tómelo antes de pasarlo a otra persona.")
+MSG_ONLY_ASSIGNEE_REASSIGNS = N_("Solo quien atiende el caso, o la administración, lo pasa a "
+                                 "otra persona.")
+MSG_CHOOSE_ASSIGNEE = N_("Elija a quién pasa el caso.")
+MSG_SAME_ASSIGNEE = N_("Esa persona ya atiende este caso. Elija a otra.")
+MSG_NOT_ELIGIBLE = N_("El caso solo puede pasar a un punto focal activo que atienda este lugar "
+                      "o que ya lo lea, o a la administración. Elija de la lista.")
 
 
 class TriageError(ValueError):
     """A triage action that cannot be done; `code` is stable, the message says what to do.
 
     Codes: `not-found` (also for a report outside the caller's queue), `already-claimed`,
-    `bad-transition`, `assigned-to-other` and `no-pending-reference` (conflicts with the case
-    as it is), and refusals of what was asked (`text-too-long`, `reference-too-long`,
-    `referral-entity`, `closing-reason`, `bad-recipient`, …). Messages are msgids without
+    `bad-transition`, `assigned-to-other`, `no-pending-reference`, `not-claimed` and
+    `same-assignee` (conflicts with the case as it is), and refusals of what was asked
+    (`text-too-long`, `reference-too-long`, `referral-entity`, `closing-reason`,
+    `bad-recipient`, `bad-assignee`, …). Messages are msgids without
     codes: the API and the pages show the words people read."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -93,25 +101,6 @@ def require_assignee(*, user: User, opened: Opened) -> None:
     assignee = opened.report.assigned_to
     if assignee not in (None, user.id) and user.role != "admin":
         raise TriageError("assigned-to-other", MSG_ASSIGNED_TO_OTHER)
-
-
-async def open_for_reporter(
-    *, session: AsyncSession, report: Report, receipt_private_key: bytes
-) -> Opened:
-    """The reporter's way in: the key pair derived from the receipt code unwraps the data key."""
-    key = (
-        await session.exec(
-            select(ReportKey).where(
-                col(ReportKey.report_id) == report.id,
-                col(ReportKey.recipient_id) == RECEIPT_RECIPIENT,
-            )
-        )
-    ).one()
-    data_key = envelope.unwrap_data_key(
-        report_id=report.id, recipient_id=RECEIPT_RECIPIENT, crypto_key=key.crypto_key,
-        private_key=receipt_private_key,
-    )
-    return Opened(report, data_key)
 
 
 async def claim_report(
@@ -206,7 +195,8 @@ async def list_events(
     return events
 
 
-def _text(value: str) -> str:
+def clean_text(value: str) -> str:
+    """A note or message as stored: trimmed, not empty, at most `MAX_TEXT` characters."""
     text = value.strip()
     if not text:
         raise TriageError("empty-text", MSG_TEXT_LENGTH)
@@ -219,7 +209,7 @@ async def add_note(
     *, session: AsyncSession, opened: Opened, user_id: str, text: str, now: datetime
 ) -> ReportEvent:
     event = await add_event(session=session, opened=opened, kind="note", actor=user_id,
-                            body={"text": _text(text)}, at=now)
+                            body={"text": clean_text(text)}, at=now)
     await append_audit(session=session, actor=user_id, action="report.note_added",
                        report_id=opened.report.id, at=now)
     return event
@@ -234,7 +224,7 @@ async def message_reporter(
     If the reporter consented, a content-free "you have news" ping goes to the outbox.
     """
     event = await add_event(session=session, opened=opened, kind="to_reporter", actor=user_id,
-                            body={"text": _text(text)}, at=now)
+                            body={"text": clean_text(text)}, at=now)
     chat = contact_chat_of(opened)
     if chat is not None:
         # The chat id rides sealed in the outbox only until the ping is sent.
@@ -242,20 +232,6 @@ async def message_reporter(
                       payload={"chat": chat})
     await append_audit(session=session, actor=user_id, action="report.message_sent",
                        report_id=opened.report.id, at=now)
-    return event
-
-
-async def reporter_replies(
-    *, session: AsyncSession, keyring: Keyring, opened: Opened, text: str, now: datetime
-) -> ReportEvent:
-    """The reporter's answer, read by the team on the case page; the case is marked."""
-    hour = floor_hour(now)
-    event = await add_event(session=session, opened=opened, kind="from_reporter",
-                            actor="reporter", body={"text": _text(text)}, at=hour)
-    await _mark_new_reply(session=session, keyring=keyring, opened=opened, now=now)
-    defer_audit_entries(session=session, events=[AuditEvent(
-        actor="reporter", action="report.reporter_replied", report_id=opened.report.id,
-        at=hour)])
     return event
 
 
@@ -353,21 +329,8 @@ async def share_report(
         raise TriageError("bad-recipient", MSG_NO_SUCH_USER.format(value=username))
     if recipient.disabled or recipient.role not in ("focal_point", "admin"):
         raise TriageError("bad-recipient", N_("Solo se puede compartir con un punto focal activo."))
-    existing = (
-        await session.exec(
-            select(ReportKey).where(col(ReportKey.report_id) == opened.report.id,
-                                    col(ReportKey.recipient_id) == recipient.id)
-        )
-    ).first()
-    if existing is not None:
+    if not await _wrap_for(session=session, opened=opened, user=recipient):
         return recipient, False
-    session.add(ReportKey(
-        report_id=opened.report.id, recipient_kind="user", recipient_id=recipient.id,
-        crypto_key=envelope.rewrap_data_key(
-            report_id=opened.report.id, data_key=opened.data_key, recipient_id=recipient.id,
-            public_key=recipient.public_key,
-        ),
-    ))
     await enqueue(session=session, keyring=keyring, kind="new_report", now=now,
                   payload={"user_id": recipient.id,
                            "municipality": opened.report.municipality_code})
@@ -377,111 +340,106 @@ async def share_report(
     return recipient, True
 
 
-async def _ping_recipients(
-    *, session: AsyncSession, keyring: Keyring, opened: Opened, kind: str, now: datetime
-) -> None:
-    recipients = (
+async def _wrap_for(*, session: AsyncSession, opened: Opened, user: User) -> bool:
+    """Wraps the report's data key for `user` unless they hold it; True if it was wrapped."""
+    existing = (
         await session.exec(
-            select(ReportKey.recipient_id).where(col(ReportKey.report_id) == opened.report.id,
-                                                 col(ReportKey.recipient_kind) == "user")
+            select(ReportKey).where(col(ReportKey.report_id) == opened.report.id,
+                                    col(ReportKey.recipient_id) == user.id)
         )
-    ).all()
-    for user_id in recipients:
-        await enqueue(session=session, keyring=keyring, kind=kind, now=now,
-                      payload={"user_id": user_id,
-                               "municipality": opened.report.municipality_code})
+    ).first()
+    if existing is not None:
+        return False
+    session.add(ReportKey(
+        report_id=opened.report.id, recipient_kind="user", recipient_id=user.id,
+        crypto_key=envelope.rewrap_data_key(
+            report_id=opened.report.id, data_key=opened.data_key, recipient_id=user.id,
+            public_key=user.public_key,
+        ),
+    ))
+    return True
 
 
-async def _mark_new_reply(
-    *, session: AsyncSession, keyring: Keyring, opened: Opened, now: datetime,
-    ping: bool = True,
-) -> None:
-    """Marks the case «respuesta nueva» until someone working it opens it
-    (`storage.reports.read_report`). Only the first of the reporter's messages since then
-    pings: whoever works the case (or, before anyone took it, every focal point it reached)
-    gets one content-free ping, not one per message."""
-    # Locked, then read afresh: of two replies at once, exactly one finds the case unmarked.
-    await session.refresh(opened.report, with_for_update=True)
-    if opened.report.new_reply:
-        return
-    opened.report.new_reply = True
-    session.add(opened.report)
-    if not ping:
-        return
-    recipients = (
-        await session.exec(
-            select(ReportKey.recipient_id).where(col(ReportKey.report_id) == opened.report.id,
-                                                 col(ReportKey.recipient_kind) == "user")
-        )
-    ).all()
-    assignee = opened.report.assigned_to
-    for user_id in recipients:
-        if assignee in (None, user_id):
-            # Nothing of the report in the payload: the ping says only "a case of yours".
-            await enqueue(session=session, keyring=keyring, kind="reporter_reply", now=now,
-                          payload={"user_id": user_id})
+async def reassign_candidates(*, session: AsyncSession, report: Report) -> list[User]:
+    """Who may be given a taken case, by username: every active admin, and each active focal
+    point who works its place (an area, or a routing rule naming them) or already reads it
+    (it reached them, or was shared with them). Never whoever holds it now; never an analyst
+    or a disabled account."""
+    routing = await load_routing(session=session)
+    holders = set((await session.exec(
+        select(ReportKey.recipient_id).where(col(ReportKey.report_id) == report.id))).all())
+    chosen = [
+        user for user in routing.active_users.values()
+        if user.id != report.assigned_to and (
+            user.role == "admin"
+            or user.role == "focal_point" and (user.id in holders or routing.covers(
+                user.id, municipality_code=report.municipality_code, kind=report.kind,
+                category=report.category, urgency=report.urgency)))
+    ]
+    return sorted(chosen, key=lambda user: user.username)
 
 
-def _protection_body(request: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "needs": [str(need) for need in request.get("needs", [])][:10],
-        "contact": str(request.get("contact") or ""),
-        "text": str(request.get("details") or "")[:MAX_TEXT],
-    }
+def may_reassign(*, user: User, holder: User | None) -> bool:
+    """Whoever attends a case and admins pass it on; once the holder's account is disabled
+    (they left), so does any colleague who reads it, taking it themselves or not."""
+    return user.role == "admin" or holder is None or holder.disabled or holder.id == user.id
 
 
-async def request_protection(
-    *, session: AsyncSession, keyring: Keyring, opened: Opened, request: Mapping[str, Any],
+async def _reassignable(*, session: AsyncSession, report: Report, user: User) -> User | None:
+    """The case's holder, if `user` may pass it on; raises TriageError otherwise."""
+    if report.assigned_to is None:
+        raise TriageError("not-claimed", MSG_NOT_TAKEN)
+    holder = await session.get(User, report.assigned_to)
+    if not may_reassign(user=user, holder=holder):
+        raise TriageError("assigned-to-other", MSG_ONLY_ASSIGNEE_REASSIGNS)
+    return holder
+
+
+async def reassign_choices(*, session: AsyncSession, opened: Opened, user: User) -> list[User]:
+    """`reassign_candidates` for someone who may pass the case on (TriageError otherwise)."""
+    await _reassignable(session=session, report=opened.report, user=user)
+    return await reassign_candidates(session=session, report=opened.report)
+
+
+async def reassign_report(
+    *, session: AsyncSession, keyring: Keyring, opened: Opened, user: User, username: str,
     now: datetime,
-) -> ReportEvent:
-    """A leader's request for protection follow-up: needs and how they may be contacted."""
-    hour = floor_hour(now)
-    event = await add_event(session=session, opened=opened, kind="protection",
-                            actor="reporter", body=_protection_body(request), at=hour)
-    await _ping_recipients(session=session, keyring=keyring, opened=opened,
-                           kind="protection_request", now=now)
-    # Its own ping just went to every focal point of the case.
-    await _mark_new_reply(session=session, keyring=keyring, opened=opened, now=now, ping=False)
-    defer_audit_entries(session=session, events=[AuditEvent(
-        actor="reporter", action="report.protection_requested", report_id=opened.report.id,
-        at=hour)])
-    return event
-
-
-async def protection_request_report(
-    *, session: AsyncSession, report_id: str, data_key: bytes, request: Mapping[str, Any],
-    now: datetime,
-) -> ReportEvent:
-    """A request for protection made without an earlier report: it is the report just
-    submitted in this transaction (whose recipients were already told of a new report),
-    and its request is recorded as the case's protection event, where focal points read
-    requests made from a case too."""
-    report = await session.get(Report, report_id)
-    if report is None:
-        raise TriageError("not-found", MSG_NOT_IN_QUEUE)
-    return await add_event(session=session, opened=Opened(report, data_key), kind="protection",
-                           actor="reporter", body=_protection_body(request),
-                           at=floor_hour(now))
-
-
-async def revoke_contact(*, session: AsyncSession, opened: Opened, now: datetime) -> None:
-    """The reporter withdraws consent to news pings: the sealed chat id is deleted."""
-    opened.report.crypto_contact = None
-    session.add(opened.report)
-    defer_audit_entries(session=session, events=[AuditEvent(
-        actor="reporter", action="report.contact_revoked", report_id=opened.report.id,
-        at=floor_hour(now))])
-
-
-async def add_reporter_evidence(
-    *, session: AsyncSession, keyring: Keyring, opened: Opened, files: Sequence[File],
-    now: datetime,
-) -> list[str]:
-    """Files the reporter adds from the follow-up menu; the case is marked."""
-    ids = await attach_to_report(session=session, report_id=opened.report.id,
-                                 data_key=opened.data_key, files=files)
-    await _mark_new_reply(session=session, keyring=keyring, opened=opened, now=now)
-    defer_audit_entries(session=session, events=[AuditEvent(
-        actor="reporter", action="report.evidence_added", report_id=opened.report.id,
-        detail={"files": len(ids)}, at=floor_hour(now))])
-    return ids
+) -> Report:
+    """Gives a taken case to a colleague (`reassign_candidates`): allowed to whoever holds it,
+    to admins, and to anyone who reads it once the holder is disabled (`may_reassign`). The
+    data key is wrapped for the new assignee if they lack it; the case keeps its status; the
+    history gets an `assignment` event (who from, who to, under the report's key), the audit
+    `report.reassigned` (ids only), and the new assignee a ping with nothing of the case in
+    it. The former assignee keeps reading it, like any colleague it reached, and can no
+    longer move it."""
+    report = opened.report
+    # Locked, then read afresh: of two reassignments at once, the second sees the first.
+    await session.refresh(report, with_for_update=True)
+    holder = await _reassignable(session=session, report=report, user=user)
+    previous = report.assigned_to
+    name = username.strip()
+    if not name:
+        raise TriageError("bad-assignee", MSG_CHOOSE_ASSIGNEE)
+    candidates = {person.username: person
+                  for person in await reassign_candidates(session=session, report=report)}
+    target = candidates.get(name)
+    if target is None:
+        if holder is not None and holder.username == name:
+            raise TriageError("same-assignee", MSG_SAME_ASSIGNEE)
+        raise TriageError("bad-assignee", MSG_NOT_ELIGIBLE)
+    wrapped = await _wrap_for(session=session, opened=opened, user=target)
+    report.assigned_to = target.id
+    session.add(report)
+    await add_event(session=session, opened=opened, kind="assignment", actor=user.id, at=now,
+                    body={"assignee": target.id, "previous": previous,
+                          "from": report.status, "to": report.status})
+    if target.id != user.id:
+        # Nothing of the case in the payload: a lock screen is read by others too.
+        await enqueue(session=session, keyring=keyring, kind="case_assigned", now=now,
+                      payload={"user_id": target.id})
+    await append_audit(session=session, actor=user.id, action="report.reassigned",
+                       report_id=report.id,
+                       detail={"from": previous, "to": target.id, "key_wrapped": wrapped},
+                       at=now)
+    await session.flush()
+    return report

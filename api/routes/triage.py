@@ -1,4 +1,4 @@
-"""Triage actions on a report: claim, status, notes, messages to the reporter."""
+"""Triage actions on a report: claim, reassign, status, notes, messages to the reporter."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from storage.triage import (
     claim_report,
     message_reporter,
     open_case,
+    reassign_choices,
+    reassign_report,
     require_assignee,
     share_report,
 )
@@ -67,6 +69,21 @@ class ShareIn(BaseModel):
                           description="Punto focal que también podrá leer el reporte.")
 
 
+class AssigneeIn(BaseModel):
+    username: str = Field(
+        pattern=STORABLE, max_length=64,
+        description="Quien atenderá el caso desde ahora: un punto focal activo que atienda "
+                    "su lugar (un área o una regla de enrutamiento) o que ya lo lea, o un "
+                    "administrador activo; nunca un analista, una cuenta desactivada ni quien "
+                    "ya lo atiende.")
+
+
+class Candidate(BaseModel):
+    id: str
+    username: str
+    role: Literal["focal_point", "admin"]
+
+
 class Shared(BaseModel):
     id: str
     shared_with: str
@@ -103,6 +120,41 @@ async def claim(report_id: ReportId, current: TriageSession, session: SessionDep
     try:
         report = await claim_report(session=session, opened=opened,
                                     user_id=current.user.id, now=datetime.now(UTC))
+    except TriageError as error:
+        raise _problem(error) from None
+    return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)
+
+
+@router.get("/{report_id}/assignee/candidates", responses=REFUSALS)
+async def assignee_candidates(report_id: ReportId, current: TriageSession,
+                              session: SessionDep) -> list[Candidate]:
+    """Who the case may pass to (`POST /api/v1/reports/{id}/assignee`), by username: the
+    same list the case page offers. 409 if nobody took the case (`not-claimed`) or the
+    caller may not pass it (`assigned-to-other`)."""
+    opened = await _opened(session, current, report_id)
+    try:
+        people = await reassign_choices(session=session, opened=opened, user=current.user)
+    except TriageError as error:
+        raise _problem(error) from None
+    return [Candidate(id=person.id, username=person.username,
+                      role="admin" if person.role == "admin" else "focal_point")
+            for person in people]
+
+
+@router.post("/{report_id}/assignee", responses=REFUSALS_WITH_BODY)
+async def reassign(report_id: ReportId, body: AssigneeIn, current: TriageSession,
+                   session: SessionDep, store: StoreDep) -> Done:
+    """Passes a taken case to a colleague: only whoever attends it, or an admin. The case
+    keeps its status; its key is wrapped for the new assignee if they cannot read it yet;
+    the history records who passed it to whom; the new assignee gets a ping with nothing
+    of the case in it. 409 if nobody took it (`not-claimed`), if someone else attends it
+    (`assigned-to-other`) or if that person already does (`same-assignee`); 422
+    (`bad-assignee`) for someone who cannot be given it."""
+    opened = await _opened(session, current, report_id)
+    try:
+        report = await reassign_report(session=session, keyring=store.keyring, opened=opened,
+                                       user=current.user, username=body.username,
+                                       now=datetime.now(UTC))
     except TriageError as error:
         raise _problem(error) from None
     return Done(id=report.id, status=report.status, assigned_to=report.assigned_to)

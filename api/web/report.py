@@ -1,5 +1,6 @@
 """One report for a focal point (`/reportes/{id}`): its page, the triage actions on it
-(take, status, the filing number of a referral, note, message to the reporter, share)
+(take, pass to a colleague, status, the filing number of a referral, note, message to the
+reporter, share)
 and its evidence files.
 
 Pages and the JSON API call the same storage functions (`storage.triage`,
@@ -29,7 +30,7 @@ from api.web.render import locale_of, render
 from api.web.security import WebSession
 from api.web.summary import answer_lines
 from flows.messages import N_
-from storage.models import User
+from storage.models import Report, User
 from storage.reports import Opened, read_report_attachment
 from storage.triage import (
     CLOSING_REASONS,
@@ -41,9 +42,12 @@ from storage.triage import (
     add_reference,
     change_status,
     claim_report,
+    may_reassign,
     message_reporter,
     next_statuses,
     open_case,
+    reassign_candidates,
+    reassign_report,
     require_assignee,
     share_report,
 )
@@ -59,6 +63,7 @@ DONE = {
     "mensaje": N_("El mensaje quedó listo. La persona lo leerá con su código."),
     "compartido": N_("El reporte quedó compartido."),
     "radicado": N_("El radicado quedó guardado."),
+    "reasignado": N_("El caso pasó a otra persona del equipo."),
 }
 MSG_YOU = N_("Usted")
 MSG_BAD_STATUS = N_("Revise el estado: elija uno de la lista.")
@@ -79,7 +84,8 @@ async def _report_page(
     locale = locale_of(request)
     user = current.signed_in.user
     actors = {e.actor for e in (*detail.notes, *detail.history)}
-    actors |= {str(e.details["assignee"]) for e in detail.history if "assignee" in e.details}
+    actors |= {str(e.details[key]) for e in detail.history for key in ("assignee", "previous")
+               if e.details.get(key)}
     if detail.assigned_to:
         actors.add(detail.assigned_to)
     actors -= {"reporter"}
@@ -92,22 +98,33 @@ async def _report_page(
     moves = [code for code in next_statuses(detail.status)
              # Taking a new case moves it to review: the one button does both.
              if not (claimable and code == "in_review")] if can_move else []
+    # A taken case passes to a colleague from whoever attends it, an admin, or anyone who
+    # reads it once the holder's account is disabled.
+    holder = await session.get(User, detail.assigned_to) if detail.assigned_to else None
+    can_reassign = worked and holder is not None and may_reassign(user=user, holder=holder)
+    report = await session.get(Report, report_id) if can_reassign else None
+    candidates = (await reassign_candidates(session=session, report=report)
+                  if report is not None else [])
     # The forms on the page; a refusal of one that is gone (the case moved meanwhile) is
     # shown at the top instead.
     forms = {"nota", *(f"estado-{code}" for code in moves)}
     if can_move:
         forms |= {"mensaje", *(["radicado"] if detail.reference_pending else [])}
+    if can_reassign:
+        forms.add("reasignar")
     error_form = sent if error and sent in forms else None
     posted = form or {}
     return render(request, "report.html", {
         "current": current, "report": detail, "labels": labels, "error": error,
         "error_form": error_form,
-        "chosen": posted if error_form and error_form.startswith("estado-") else {},
+        "chosen": posted if error_form and (error_form.startswith("estado-")
+                                            or error_form == "reasignar") else {},
         "typed": {error_form: posted.get("text") or posted.get("reference", "")}
         if error_form else {},
         "done": done_notice(request, DONE) if status_code == 200 else None,
         "lines": answer_lines(detail.kind, detail.answers, locale),
         "next_statuses": moves, "claimable": claimable, "can_move": can_move,
+        "can_reassign": can_reassign, "candidates": candidates,
         "entities": REFERRAL_ENTITIES, "reasons": CLOSING_REASONS,
         "inline_types": INLINE_TYPES, "people": people,
     }, status_code=status_code)
@@ -142,6 +159,17 @@ async def claim(request: Request, report_id: str, session: SessionDep,
     user_id = current.signed_in.user.id
     return await _act(request, session, current, report_id, "tomado", lambda opened: (
         claim_report(session=session, opened=opened, user_id=user_id, now=datetime.now(UTC))))
+
+
+@router.post("/reportes/{report_id}/reasignar")
+async def reassign(request: Request, report_id: str, session: SessionDep, store: StoreDep,
+                   current: Triager) -> Response:
+    form = await read_form(request, current)
+    user = current.signed_in.user
+    return await _act(request, session, current, report_id, "reasignado", lambda opened: (
+        reassign_report(session=session, keyring=store.keyring, opened=opened, user=user,
+                        username=form.get("username", ""), now=datetime.now(UTC))),
+        sent="reasignar", form=form)
 
 
 @router.post("/reportes/{report_id}/estado")

@@ -58,6 +58,13 @@ EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
     ("post", "/api/v1/reports/{report_id}/share"): {"anonymous": 401, "analyst": 403,
                                                     "focal_other_area": 404,
                                                     "focal_own_area": OK, "admin": 404},
+    # A role that may act gets 409 here: nobody took this case yet.
+    ("post", "/api/v1/reports/{report_id}/assignee"): {"anonymous": 401, "analyst": 403,
+                                                       "focal_other_area": 404,
+                                                       "focal_own_area": 409, "admin": 404},
+    ("get", "/api/v1/reports/{report_id}/assignee/candidates"): {
+        "anonymous": 401, "analyst": 403, "focal_other_area": 404, "focal_own_area": 409,
+        "admin": 404},
     ("get", "/api/v1/grants"): {"anonymous": 401, "analyst": 403, "focal_other_area": OK,
                                 "focal_own_area": OK, "admin": OK},
     # Granting to oneself is refused whatever one holds; to others, only what routing sends them.
@@ -97,6 +104,7 @@ BODIES: dict[str, Any] = {
     "/api/v1/reports/{report_id}/notes": {"text": "nota"},
     "/api/v1/reports/{report_id}/messages": {"text": "mensaje"},
     "/api/v1/reports/{report_id}/share": {"username": "otra_area"},
+    "/api/v1/reports/{report_id}/assignee": {"username": "admin"},
     "/api/v1/grants": {"username": "propia_area"},
     "/api/v1/routing-rules": {"username": "propia_area", "kind": "stigma"},
     "/api/v1/users": {"username": "nueva_cuenta", "role": "analyst"},

@@ -83,6 +83,8 @@ ROUTES = [
     ("POST", "/api/v1/reports/{id}/notes", {"text": "nota"}),
     ("POST", "/api/v1/reports/{id}/messages", {"text": "mensaje"}),
     ("POST", "/api/v1/reports/{id}/share", {"username": "caceres"}),
+    ("POST", "/api/v1/reports/{id}/assignee", {"username": "caceres"}),
+    ("GET", "/api/v1/reports/{id}/assignee/candidates", None),
 ]
 
 
@@ -271,3 +273,59 @@ async def test_notes_written_at_once_are_all_kept(client: httpx.AsyncClient, sto
     detail = (await client.get(f"/api/v1/reports/{report_id}", headers=headers)).json()
     assert sorted(n["text"] for n in detail["notes"]) == sorted(f"nota {n}" for n in range(8))
     assert [n["seq"] for n in detail["notes"]] == list(range(1, 9))
+
+
+async def test_a_case_passes_to_a_colleague_who_reads_it_and_sees_who_passed_it(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    ana = await add_staff(store, "ana", municipalities=(TUMACO,))
+    dora = await add_staff(store, "dora", municipalities=(TUMACO,))
+    report_id = await report_in(store)
+    # Beto joins Tumaco after the report; Cáceres is another area.
+    beto = await add_staff(store, "beto", municipalities=(TUMACO,))
+    await add_staff(store, "caceres", municipalities=(CACERES,))
+    await add_staff(store, "analista", role="analyst")
+    path = f"/api/v1/reports/{report_id}"
+    ana_headers, beto_headers = await login(client, ana), await login(client, beto)
+    assert (await client.get(path, headers=beto_headers)).status_code == 404
+    untaken = await client.post(f"{path}/assignee", headers=ana_headers, json={"username": "beto"})
+    assert untaken.status_code == 409 and untaken.json()["type"].endswith("/not-claimed")
+    assert (await client.post(f"{path}/claim", headers=ana_headers)).status_code == 200
+    choices = await client.get(f"{path}/assignee/candidates", headers=ana_headers)
+    assert [(c["username"], c["role"]) for c in choices.json()] == [
+        ("beto", "focal_point"), ("dora", "focal_point")]
+
+    for outsider in ("caceres", "analista", "nadie"):
+        refused = await client.post(f"{path}/assignee", headers=ana_headers,
+                                    json={"username": outsider})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["type"].endswith("/bad-assignee")
+        assert refused.json()["detail"].startswith("El caso solo puede pasar a un punto focal")
+    same = await client.post(f"{path}/assignee", headers=ana_headers, json={"username": "ana"})
+    assert same.status_code == 409 and same.json()["detail"] == (
+        "Esa persona ya atiende este caso. Elija a otra.")
+
+    passed = await client.post(f"{path}/assignee", headers=ana_headers, json={"username": "beto"})
+    assert passed.status_code == 200, passed.text
+    assert passed.json() == {"id": report_id, "status": "in_review", "assigned_to": beto.id}
+
+    detail = (await client.get(path, headers=beto_headers)).json()
+    assert detail["assigned_to"] == beto.id
+    assert detail["answers"]["description"] == "nos cobran vacuna"
+    assert [(e["kind"], e["actor"], e["details"]) for e in detail["history"]] == [
+        ("assignment", ana.id, {"assignee": ana.id, "from": "new", "to": "in_review"}),
+        ("assignment", ana.id, {"assignee": beto.id, "previous": ana.id,
+                                "from": "in_review", "to": "in_review"})]
+    # Ana, and Dora who never held it, can no longer move or pass it; Beto can.
+    for headers in (ana_headers, await login(client, dora)):
+        moved = await client.post(f"{path}/status", headers=headers,
+                                  json={"status": "follow_up"})
+        assert moved.status_code == 409 and moved.json()["type"].endswith("/assigned-to-other")
+        again = await client.post(f"{path}/assignee", headers=headers, json={"username": "dora"})
+        assert again.status_code == 409
+        assert again.json()["detail"] == (
+            "Solo quien atiende el caso, o la administración, lo pasa a otra persona.")
+        listed = await client.get(f"{path}/assignee/candidates", headers=headers)
+        assert listed.status_code == 409
+    moved = await client.post(f"{path}/status", headers=beto_headers, json={"status": "follow_up"})
+    assert moved.status_code == 200

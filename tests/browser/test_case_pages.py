@@ -5,7 +5,8 @@ the first screen of a phone the queue shows at least three of them, urgency as a
 chip with its word; on a case the thread and the reply box come before the forms. The
 status forms choose nothing in advance; a refusal says what to choose, in words, and keeps
 what was chosen; a referral saves without its filing number, is reminded on the case and
-its card, and takes the number later; the history names the claim and every move.
+its card, and takes the number later; the history names the claim and every move, and
+the case passed to a colleague.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     secret = somos.add_user("narino", "--role", "focal_point", "--department", NARINO,
                             password=PASSWORD)
     somos.run("demo", "seed", "--reports", "40", "--seed", "12")
+    # A colleague of the department who joins after the cases came in: one may pass them on.
+    somos.add_user("narino2", "--role", "focal_point", "--department", NARINO,
+                   password=PASSWORD)
     server = start_server(somos, root / "serve.log")
     try:
         yield Deployment(server, secret)
@@ -194,4 +198,14 @@ def test_a_focal_point_takes_refers_and_fills_the_reference_later(
     assert width <= screen["width"]
     page.screenshot(path=str(screenshots / ("caso-390.png" if phone else "caso.png")),
                     full_page=True)
+
+    # Passed to a colleague: the history says so, and the forms to move it are gone.
+    reassign = page.locator("#reasignar")
+    expect(reassign.get_by_label("Pasar el caso a")).to_have_value("")
+    reassign.get_by_label("Pasar el caso a").select_option("narino2")
+    reassign.get_by_role("button", name="Reasignar").click()
+    expect(page.get_by_role("status")).to_have_text("El caso pasó a otra persona del equipo.")
+    expect(history.locator('[data-event="assignment"]').last).to_contain_text(
+        "Usted pasó el caso a narino2")
+    expect(page.locator("form[data-move]")).to_have_count(0)
     context.close()

@@ -14,17 +14,10 @@ from sqlmodel import col, select
 from storage.followup import open_with_receipt
 from storage.models import Report
 from storage.outbox import due_messages, mark_sent
+from storage.reporter_side import add_reporter_evidence, reporter_replies, request_protection
 from storage.reports import QueueFilter, list_queue, read_report, submit_report
 from storage.store import Store
-from storage.triage import (
-    add_reporter_evidence,
-    claim_report,
-    list_events,
-    message_reporter,
-    open_case,
-    reporter_replies,
-    request_protection,
-)
+from storage.triage import claim_report, list_events, message_reporter, open_case
 from storage.users import get_user_by_username
 from tests.support.people import PHOTO
 from tests.support.places import TUMACO

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 from storage.followup import open_with_receipt
+from storage.reporter_side import reporter_replies
 from storage.reports import submit_report
 from storage.store import Store
-from storage.triage import message_reporter, open_case, reporter_replies
+from storage.triage import message_reporter, open_case
 from storage.users import get_user_by_username
 from tests.support.api import client_for, login
 from tests.support.places import TUMACO
