@@ -47,9 +47,12 @@ from storage.reports import NewReport
 from storage.routing import create_rule
 from storage.store import Store
 from tests.support.api import API_URL, login
+from tests.support.fuzzing import examples
 from tests.support.places import CACERES, CARTAGENA, TUMACO
 from tests.support.reports import submit, threat
 from tests.support.staff import add_staff
+
+pytestmark = pytest.mark.fuzz  # `make fuzz` draws these at random (tests/support/fuzzing.py)
 
 BASE_URL = API_URL
 K = Settings.model_fields["suppression_k"].default
@@ -193,9 +196,9 @@ def _fuzz(schema: BaseSchema, world: World, role: str,
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        examples = FEWER_EXAMPLES.get(operation.label, EXAMPLES)
+        count = examples(FEWER_EXAMPLES.get(operation.label, EXAMPLES))
 
-        @settings(max_examples=examples, deadline=None, database=None)
+        @settings(max_examples=count, deadline=None, database=None)
         @given(case=_strategy(operation, world))
         def answers_as_documented(case: Case) -> None:
             response = send(_httpx_request(case, world.headers[role]))
