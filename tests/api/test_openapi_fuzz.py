@@ -4,7 +4,8 @@ Schemathesis draws requests from the document the app publishes, valid ones and 
 that must be refused with a 4xx, and checks every answer against that same document: never a
 5xx, only documented status codes and content types, bodies that match their schema. On top,
 every error is a problem+json with our `type` codes, and no API answer may be cached.
-Outside: /healthz and /readyz (no parameters, nothing under /api/v1), and the Telegram webhook,
+Outside: /healthz, /readyz and /metrics (no parameters; tests/api/test_documented_rules.py
+makes each of their documented statuses happen), and the Telegram webhook,
 which is not in the document at all (its body is Telegram's, and it answers 404 unless the
 bot runs in webhook mode).
 
