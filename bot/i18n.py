@@ -20,7 +20,7 @@ DEFAULT_LOCALE = "es"
 
 @lru_cache(maxsize=8)
 def translations(locale: str, directory: Path = LOCALES_DIR) -> NullTranslations:
-    """The compiled catalog for `locale` (Spanish msgids are the fallback)."""
+    """The compiled catalog for `locale` (Spanish for a language Somos does not speak)."""
     if locale not in SUPPORTED:
         locale = DEFAULT_LOCALE
     catalog = Translations.load(str(directory), [locale], domain="messages")
