@@ -78,8 +78,10 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source, dist, venv = root / "source", root / "dist", root / "venv"
     shutil.copytree(REPO, source, ignore=_ignore_outside_checkout(REPO))
     assert not list(source.rglob("*.mo"))
-    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist),
-                    str(source)], check=True, capture_output=True, cwd=root)
+    built = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir",
+                            str(dist), str(source)], capture_output=True, text=True, cwd=root,
+                           check=False)
+    assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = dist.glob("somos-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
