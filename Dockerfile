@@ -10,7 +10,7 @@
 # FROM lines:
 #   docker buildx imagetools inspect python:3.11-slim-bookworm --format '{{json .Manifest.Digest}}'
 
-# ---- build: the wheel, the compiled catalogs and the locked dependencies ----------------
+# ---- build: the wheel (with its compiled catalogs) and the locked dependencies ---------
 FROM python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b AS build
 
 ENV PIP_NO_CACHE_DIR=1 \
@@ -19,7 +19,7 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 WORKDIR /src
 # requirements.lock (`make lock`): every dependency pinned with its hashes.
-COPY pyproject.toml README.md requirements.lock ./
+COPY pyproject.toml setup.py MANIFEST.in README.md requirements.lock ./
 COPY flows ./flows
 COPY bot ./bot
 COPY storage ./storage
@@ -27,14 +27,12 @@ COPY api ./api
 COPY locales ./locales
 
 # Exactly the locked versions, each checked against its hash; Somos itself with --no-deps.
+# The wheel carries the templates, the static files and the catalogs, compiled as it is
+# built (setup.py): nothing is copied into site-packages by hand.
 RUN python -m venv /opt/somos \
     && /opt/somos/bin/pip install --require-hashes -r requirements.lock \
     && /opt/somos/bin/pip wheel --no-deps --wheel-dir /dist . \
     && /opt/somos/bin/pip install --no-deps /dist/somos-*.whl \
-    && /opt/somos/bin/pybabel compile -d locales -D messages \
-    && mkdir -p /dist/locales \
-    && cp -r locales/en locales/es /dist/locales/ \
-    && find /dist/locales -type f ! -name '*.mo' -delete \
     && cp requirements.lock /dist/
 
 # ---- runtime ------------------------------------------------------------------------------
@@ -63,7 +61,6 @@ RUN --mount=type=bind,from=build,source=/dist,target=/dist \
     python -m venv /opt/somos \
     && /opt/somos/bin/pip install --require-hashes -r /dist/requirements.lock \
     && /opt/somos/bin/pip install --no-deps /dist/somos-*.whl \
-    && cp -r /dist/locales /opt/somos/lib/python3.11/site-packages/locales \
     && { /opt/somos/bin/python -m compileall -q /opt/somos/lib/python3.11/site-packages \
         || echo "compileall: a file did not compile; Python reads it uncompiled."; } \
     && chmod -R go-w /opt/somos

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.somos-installed
 
-.PHONY: run test test-adversary install lock audit lint typecheck pytest locales extract update-catalogs compile-catalogs clean
+.PHONY: run test test-adversary fuzz install lock audit lint typecheck pytest locales extract update-catalogs compile-catalogs clean
 
 run: $(STAMP) compile-catalogs
 	$(BIN)/somos init
@@ -15,13 +15,14 @@ test: $(STAMP) compile-catalogs lint typecheck pytest
 install: $(STAMP)
 
 # Installs exactly the locked versions (every file checked against its hash), then Somos
-# itself without resolving anything again.
+# itself without resolving anything again, built by the locked setuptools and Babel (no
+# build isolation: nothing fetched besides the lock; setup.py compiles the catalogs).
 $(STAMP): pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Somos necesita Python 3.11 o más reciente.")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 # The lock files: requirements.lock (what the service runs: the container installs it) and
@@ -63,6 +64,14 @@ ADVERSARY_EXAMPLES ?= 2000
 test-adversary: $(STAMP) compile-catalogs
 	SOMOS_ADVERSARY_EXAMPLES=$(ADVERSARY_EXAMPLES) SOMOS_ADVERSARY_RANDOM=1 \
 		$(BIN)/pytest tests/api/test_differencing.py --hypothesis-show-statistics
+
+# Every property and fuzz test (Hypothesis, Schemathesis) at random seeds and with
+# FUZZ_SCALE times the examples of `make test`, where their seeds are fixed (see
+# tests/support/fuzzing.py): `make fuzz FUZZ_SCALE=100`. A failure prints how to replay it.
+FUZZ_SCALE ?= 20
+fuzz: $(STAMP) compile-catalogs
+	SOMOS_FUZZ=1 SOMOS_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/pytest -n $(PYTEST_WORKERS) \
+		--dist loadgroup -m "hypothesis or fuzz" --hypothesis-show-statistics $(PYTEST_ARGS)
 
 # Translations: msgids are the Spanish source text (DESIGN.md §2).
 extract: $(STAMP)

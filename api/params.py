@@ -15,6 +15,11 @@ from fastapi import Path
 # Any text without U+0000. A pattern also makes pydantic check that the text is valid
 # Unicode, which refuses lone surrogates.
 STORABLE = r"^[^\x00]*$"
+# Only ASCII digits, spelled `[0-9]`: `\d` is every Unicode digit to Python and to
+# pydantic's Rust engine, but ASCII only to JSON Schema (ECMA-262), which the document speaks.
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+DEPARTMENT_CODE = r"^[0-9]{2}$"
+MUNICIPALITY_CODE = r"^[0-9]{5}$"
 # Every id is a lowercase UUID 4 (storage.models.new_id).
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 

@@ -1,25 +1,35 @@
-"""Translation of flow replies with Babel catalogs from `locales/`."""
+"""Translation of flow replies with Babel catalogs from the `locales` package."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
 from flows.engine import Choice, Msg, ParamValue
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# The compiled catalogs travel inside the installed package (setup.py compiles them into
+# the wheel; `make compile-catalogs` beside their sources): the same lookup from a source
+# tree and from site-packages. A wheel is installed unpacked, so this is a directory.
+LOCALES_DIR = Path(str(files("locales")))
 SUPPORTED = ("es", "en")
 DEFAULT_LOCALE = "es"
 
 
 @lru_cache(maxsize=8)
 def translations(locale: str, directory: Path = LOCALES_DIR) -> NullTranslations:
-    """The compiled catalog for `locale` (Spanish msgids are the fallback)."""
+    """The compiled catalog for `locale` (Spanish for a language Somos does not speak)."""
     if locale not in SUPPORTED:
         locale = DEFAULT_LOCALE
-    return Translations.load(str(directory), [locale], domain="messages")
+    catalog = Translations.load(str(directory), [locale], domain="messages")
+    if not isinstance(catalog, Translations):
+        # Babel's answer to a missing file is the msgids, i.e. Spanish: an install without
+        # its catalogs once spoke Spanish to English readers without a word in any log.
+        raise LookupError(f"No compiled catalog for {locale!r} in {directory}: run "
+                          "`make compile-catalogs`, or install Somos from its wheel.")
+    return catalog
 
 
 def _param(value: ParamValue, catalog: NullTranslations) -> str:

@@ -30,8 +30,14 @@ from storage.sessions import revoke_sessions
 from storage.text import N_
 
 ROLES = ("focal_point", "analyst", "admin")
-# Usernames: 2 to 64 characters without spaces (they appear in audit views and URLs).
-USERNAME = re.compile(r"\S{2,64}")
+# Usernames: 2 to 64 characters without spaces (they appear in audit views and URLs):
+# no space of any kind, control character or invisible formatting mark (zero-width, bidi).
+# Spelled out, not `\S`: Python's `\s`, pydantic's Rust engine's and JSON Schema's
+# (ECMA-262) are three different sets, and this one pattern is both what `create_user`
+# enforces and what the OpenAPI document states (api/routes/users.py).
+USERNAME_PATTERN = (r"^[^\x00-\x20\x7f-\xa0\u1680\u180e\u2000-\u200f\u2028-\u202f"
+                    r"\u205f-\u206f\u3000\ufeff]{2,64}$")
+USERNAME = re.compile(USERNAME_PATTERN)
 _hasher = PasswordHasher()
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from hypothesis import settings
 
 from storage import crypto, users
 from storage.migrate import upgrade
 from storage.models import Meta
 from storage.recovery import META_RECOVERY_PUBLIC_KEY
 from storage.store import Store, open_store
+from tests.support import fuzzing
 from tests.support.databases import (
     FreshDatabase,
     create_database,
@@ -29,8 +29,8 @@ from tests.support.databases import (
 )
 
 # Fixed seeds (derived from each test): a failure seen once is seen again, on any worker.
-settings.register_profile("somos", derandomize=True, database=None)
-settings.load_profile("somos")
+# `make fuzz` (SOMOS_FUZZ=1) draws at random instead (tests/support/fuzzing.py).
+fuzzing.load()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -24,6 +24,7 @@ from api.aggregates import (
     table_for,
 )
 from api.deps import SessionDep, SettingsDep, require_roles
+from api.params import MONTH
 from api.problems import Problem, problem_responses
 from storage.models import utcnow
 from storage.sessions import OpenSession
@@ -31,7 +32,6 @@ from storage.sessions import OpenSession
 router = APIRouter(tags=["aggregates"])
 # Every staff role: no 403 here.
 Reader = Annotated[OpenSession, Depends(require_roles("analyst", "admin", "focal_point"))]
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 GROUP_BY_HELP = "Una o dos de: department, municipality, kind, category, month, quarter, year."
 SUPPRESSED = ("Conteo perturbado (no exacto: ver `method`). null: suprimido (entre 1 y k−1 "
               "—en el perfil público también 0—, o porque revelaría uno de esos).")

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import SessionDep, TriageSession
-from api.params import STORABLE, AttachmentId, ReportId
+from api.params import MUNICIPALITY_CODE, STORABLE, AttachmentId, ReportId
 from api.problems import Problem, problem_responses
 from api.reports_view import (
     MSG_NO_FILE,
@@ -35,7 +35,7 @@ async def queue(
     status: Annotated[str | None, Query(pattern=STORABLE)] = None,
     urgency: Annotated[str | None, Query(pattern=STORABLE)] = None,
     kind: Annotated[str | None, Query(pattern=STORABLE)] = None,
-    municipality: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
+    municipality: Annotated[str | None, Query(pattern=MUNICIPALITY_CODE)] = None,
     overdue: bool | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, require_roles
-from api.params import STORABLE, RuleId
+from api.params import DEPARTMENT_CODE, MUNICIPALITY_CODE, STORABLE, RuleId
 from api.problems import Problem, problem_responses
 from api.routing_input import RuleInput, RuleRefused, submit_rule
 from storage.routing import delete_rule, list_rules
@@ -20,8 +20,8 @@ AdminSession = Annotated[OpenSession, Depends(require_roles("admin"))]
 
 class RuleIn(BaseModel):
     username: str = Field(pattern=STORABLE, description="Punto focal que recibirá los reportes.")
-    department: str | None = Field(default=None, pattern=r"^\d{2}$")
-    municipality: str | None = Field(default=None, pattern=r"^\d{5}$")
+    department: str | None = Field(default=None, pattern=DEPARTMENT_CODE)
+    municipality: str | None = Field(default=None, pattern=MUNICIPALITY_CODE)
     kind: str | None = None
     category: str | None = None
     urgency: str | None = None

@@ -21,6 +21,7 @@ from storage.models import User
 from storage.sessions import OpenSession
 from storage.staff import create_staff, disable_staff, staff_refusals
 from storage.users import (
+    USERNAME_PATTERN,
     StaffEntry,
     generate_password,
     list_staff,
@@ -44,7 +45,9 @@ class UserOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=2, max_length=64, pattern=r"^[^\s\x00]+$")
+    username: str = Field(min_length=2, max_length=64, pattern=USERNAME_PATTERN,
+                          description="De 2 a 64 caracteres, sin espacios ni caracteres "
+                                      "de control o invisibles.")
     role: Literal["focal_point", "analyst", "admin"]
     municipalities: list[Annotated[str, Field(pattern=STORABLE, max_length=16)]] = Field(
         default_factory=list, max_length=200, description="Códigos DIVIPOLA de 5 dígitos.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,8 +18,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from api.labels import department_name, label_of, municipality_name
 from bot.i18n import SUPPORTED, translations
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-STATIC = Path(__file__).resolve().parent.parent / "static"
+# Package data of `api` (pyproject.toml), found where the package is installed.
+TEMPLATES = Path(str(files("api") / "templates"))
+STATIC = Path(str(files("api") / "static"))
 LOCALE_COOKIE = "somos_idioma"
 BOGOTA = ZoneInfo("America/Bogota")
 

@@ -18,7 +18,8 @@ answer into constraints on true counts and tries to prove one of them in 1..k−
   keys that give the same perturbed value, publishes byte-identical outputs.
 
 `make test` runs a fixed number of examples at a fixed seed; `make test-adversary`
-runs many more at random seeds (SOMOS_ADVERSARY_EXAMPLES, SOMOS_ADVERSARY_RANDOM).
+runs many more at random seeds (SOMOS_ADVERSARY_EXAMPLES, SOMOS_ADVERSARY_RANDOM), and so
+does `make fuzz` (tests/support/fuzzing.py).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from storage.migrate import upgrade
 from storage.models import PriorityAnswer, PriorityTally
 from storage.rollups import GRAINS, Added, AnswerCell, Cell, add, bump_rollups
 from storage.store import Store, open_store
+from tests.support import fuzzing
 from tests.support.adversary import Adversary
 from tests.support.places import PASTO, TUMACO
 
@@ -65,8 +67,8 @@ RANKINGS = (("priority.extortion",), ("priority.homicide",),
             ("priority.extortion", "priority.homicide"),
             ("priority.homicide", "priority.child_recruitment", "priority.extortion"))
 DIMENSIONS = ("department", "municipality", "kind", "category", "month", "quarter", "year")
-EXAMPLES = int(os.environ.get("SOMOS_ADVERSARY_EXAMPLES", "25"))
-RANDOM = os.environ.get("SOMOS_ADVERSARY_RANDOM", "0") == "1"
+EXAMPLES = int(os.environ.get("SOMOS_ADVERSARY_EXAMPLES", str(fuzzing.examples(25))))
+RANDOM = os.environ.get("SOMOS_ADVERSARY_RANDOM", "0") == "1" or fuzzing.FUZZING
 ATTACK = settings(max_examples=EXAMPLES, derandomize=not RANDOM, database=None, deadline=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

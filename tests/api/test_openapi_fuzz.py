@@ -4,7 +4,8 @@ Schemathesis draws requests from the document the app publishes, valid ones and 
 that must be refused with a 4xx, and checks every answer against that same document: never a
 5xx, only documented status codes and content types, bodies that match their schema. On top,
 every error is a problem+json with our `type` codes, and no API answer may be cached.
-Outside: /healthz and /readyz (no parameters, nothing under /api/v1), and the Telegram webhook,
+Outside: /healthz, /readyz and /metrics (no parameters; tests/api/test_documented_rules.py
+makes each of their documented statuses happen), and the Telegram webhook,
 which is not in the document at all (its body is Telegram's, and it answers 404 unless the
 bot runs in webhook mode).
 
@@ -47,9 +48,12 @@ from storage.reports import NewReport
 from storage.routing import create_rule
 from storage.store import Store
 from tests.support.api import API_URL, login
+from tests.support.fuzzing import examples
 from tests.support.places import CACERES, CARTAGENA, TUMACO
 from tests.support.reports import submit, threat
 from tests.support.staff import add_staff
+
+pytestmark = pytest.mark.fuzz  # `make fuzz` draws these at random (tests/support/fuzzing.py)
 
 BASE_URL = API_URL
 K = Settings.model_fields["suppression_k"].default
@@ -193,9 +197,9 @@ def _fuzz(schema: BaseSchema, world: World, role: str,
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        examples = FEWER_EXAMPLES.get(operation.label, EXAMPLES)
+        count = examples(FEWER_EXAMPLES.get(operation.label, EXAMPLES))
 
-        @settings(max_examples=examples, deadline=None, database=None)
+        @settings(max_examples=count, deadline=None, database=None)
         @given(case=_strategy(operation, world))
         def answers_as_documented(case: Case) -> None:
             response = send(_httpx_request(case, world.headers[role]))

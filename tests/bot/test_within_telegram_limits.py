@@ -36,6 +36,7 @@ from flows.wipe import AFTER_REPORT
 from storage.models import ReportKey
 from storage.reports import read_report
 from storage.store import Store
+from tests.support.fuzzing import examples
 from tests.support.people import PHOTO, Person
 from tests.support.staff import add_staff, private_key_of
 
@@ -130,7 +131,7 @@ async def _walk(person: Person, entry: str, data: st.DataObject, codes: list[str
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-@settings(max_examples=15, deadline=None, derandomize=True, database=None,
+@settings(max_examples=examples(15), deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(entries=st.lists(st.sampled_from([e for e in ENTRIES if e != "wipe"]), min_size=1,
                         max_size=3),

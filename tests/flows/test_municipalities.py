@@ -18,6 +18,7 @@ from flows.municipalities import (
     normalize,
     official_keys,
 )
+from tests.support.fuzzing import examples
 from tests.support.places import CARTAGENA, MEDELLIN, MOMPOX, TUMACO
 
 DEFAULT = Catalog.load()
@@ -242,7 +243,7 @@ def test_search_is_fast() -> None:
     assert per_search < 0.002  # typically ~0.05 ms; generous for slow CI machines
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=examples(300), deadline=None, database=None)
 @given(
     text=st.text(max_size=200),
     limit=st.integers(min_value=-2, max_value=12),

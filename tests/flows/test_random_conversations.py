@@ -11,6 +11,7 @@ import json
 import string
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
@@ -39,6 +40,7 @@ from flows.reports import confirmed_report, receipt_replies
 from flows.selfcare import LocalLinesStep
 from flows.steps import TextStep
 from flows.wipe import after_report_state
+from tests.support.fuzzing import examples
 from tests.support.walk import CATALOG, FLOW, SPANISH, walk_msg
 
 
@@ -270,7 +272,8 @@ class Conversation(RuleBasedStateMachine):
             assert state.pending.params["municipality"] in CATALOG
 
 
+@pytest.mark.fuzz
 def test_random_conversations_never_break_or_lose_answers() -> None:
     run_state_machine_as_test(
-        Conversation, settings=settings(max_examples=300, deadline=None, database=None)
+        Conversation, settings=settings(max_examples=examples(300), deadline=None, database=None)
     )

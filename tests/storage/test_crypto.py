@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from storage import crypto
 from storage.crypto import FAST_ARGON2, KEM_HYBRID, KEM_X25519, Argon2Params, DecryptionError
+from tests.support.fuzzing import examples
 
 KEMS = [KEM_HYBRID, KEM_X25519]
 
@@ -124,7 +125,7 @@ def test_pad_buckets_above_64k_are_multiples_of_64k() -> None:
     assert len(crypto.pad(b"a" * 200_000)) == 4 * 65536
 
 
-@settings(database=None, max_examples=200)
+@settings(database=None, max_examples=examples(200))
 @given(st.binary(max_size=5000))
 def test_pad_unpad_round_trip(data: bytes) -> None:
     assert crypto.unpad(crypto.pad(data)) == data

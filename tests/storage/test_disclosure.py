@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage.disclosure import Published, Table, protect, protect_public, protect_series
+from tests.support.fuzzing import examples
 
-PROPERTY = settings(max_examples=300, deadline=None, database=None)
+PROPERTY = settings(max_examples=examples(300), deadline=None, database=None)
 
 
 def grid(values: Sequence[Sequence[int]]) -> Table:

@@ -40,6 +40,8 @@ class Somos:
     data_dir: Path
     database_url: str
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The installation's `somos`: by default this environment's (the source tree's).
+    command: str = SOMOS
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
@@ -55,7 +57,7 @@ class Somos:
 
     def run(self, *args: str, input: str | None = None, timeout: float = 120) -> str:
         result = subprocess.run(
-            [SOMOS, *args], input=input, capture_output=True, text=True, env=self.env(),
+            [self.command, *args], input=input, capture_output=True, text=True, env=self.env(),
             timeout=timeout, cwd=self.data_dir.parent, check=False,
         )
         assert result.returncode == 0, f"somos {' '.join(args)} failed:\n{result.stderr}"
@@ -102,7 +104,7 @@ def start_server(somos: Somos, log_path: Path) -> Server:
     servers of tests running in parallel never race for a port chosen in advance."""
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [SOMOS, "serve", "--host", "127.0.0.1", "--port", "0"],
+        [somos.command, "serve", "--host", "127.0.0.1", "--port", "0"],
         stdout=log, stderr=subprocess.STDOUT, env=somos.env(), cwd=somos.data_dir.parent,
     )
     log.close()
