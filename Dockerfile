@@ -19,20 +19,20 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 WORKDIR /src
 # requirements.lock (`make lock`): every dependency pinned with its hashes.
-COPY pyproject.toml setup.py MANIFEST.in README.md requirements.lock ./
+COPY pyproject.toml setup.py MANIFEST.in README.md requirements.lock requirements-dev.lock ./
 COPY flows ./flows
 COPY bot ./bot
 COPY storage ./storage
 COPY api ./api
 COPY locales ./locales
 
-# Exactly the locked versions, each checked against its hash; Somos itself with --no-deps.
-# The wheel carries the templates, the static files and the catalogs, compiled as it is
-# built (setup.py): nothing is copied into site-packages by hand.
-RUN python -m venv /opt/somos \
-    && /opt/somos/bin/pip install --require-hashes -r requirements.lock \
-    && /opt/somos/bin/pip wheel --no-deps --wheel-dir /dist . \
-    && /opt/somos/bin/pip install --no-deps /dist/somos-*.whl \
+# The wheel is built with the locked build tools (setuptools, Babel: requirements-dev.lock,
+# each checked against its hash), not whatever PyPI has today: --no-build-isolation. It
+# carries the templates, the static files and the catalogs, compiled as it is built
+# (setup.py): nothing is copied into site-packages by hand. This venv stays in this stage.
+RUN python -m venv /opt/build \
+    && /opt/build/bin/pip install --require-hashes -r requirements-dev.lock \
+    && /opt/build/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /dist . \
     && cp requirements.lock /dist/
 
 # ---- runtime ------------------------------------------------------------------------------
