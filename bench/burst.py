@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
 from bench.common import (
@@ -37,7 +37,6 @@ from bench.common import (
     installation,
     memory_mib,
     serve,
-    serving_pid,
     summary_ms,
 )
 from tests.support.botapi import BotApiDouble
@@ -102,6 +101,9 @@ class TimedDouble(BotApiDouble):
             thread.start()
         self._threads.extend(extra)
         return self
+
+    def __enter__(self) -> TimedDouble:
+        return self.start()
 
     def enqueue_update(self, update: Any) -> JSON:
         body = super().enqueue_update(update)
@@ -245,7 +247,7 @@ def burst(root: Path, database: FreshDatabase, people: int, idle_seconds: float
                        password=FOCAL_PASSWORD)
         server = serve(somos, root / "serve.log", port)
         try:
-            pid = serving_pid(server)
+            pid = server.process.pid
             started_rss = memory_mib(pid)
             warm = Crowd(double, inbox, [7_500_000_000])  # imports, caches, connections
             warm.start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ def code_env() -> dict[str, str]:
 def installation(root: Path, database_url: str | None = None, **env: str) -> Somos:
     """`somos init` in `root/data` (SQLite unless `database_url`), production key derivation."""
     data = root / "data"
+    root.mkdir(parents=True, exist_ok=True)
     somos = Somos(data, database_url or f"sqlite:///{data / 'somos.db'}",
                   {"SOMOS_FAST_KDF": "0", **code_env(), **env})
     somos.run("init", timeout=600)
@@ -43,12 +43,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def serve(somos: Somos, log_path: Path, port: int, wrap: tuple[str, ...] = ()) -> Server:
-    """`somos serve` on `port` (a webhook URL needs it in advance), optionally under `wrap`
-    (py-spy), once it answers /healthz."""
+def serve(somos: Somos, log_path: Path, port: int) -> Server:
+    """`somos serve` on `port` (a webhook URL needs it in advance), once it answers /healthz."""
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [*wrap, SOMOS, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [SOMOS, "serve", "--host", "127.0.0.1", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env=somos.env(), cwd=somos.data_dir.parent,
     )
     log.close()
@@ -65,24 +64,6 @@ def serve(somos: Somos, log_path: Path, port: int, wrap: tuple[str, ...] = ()) -
         time.sleep(0.1)
     server.stop()
     raise AssertionError(f"somos serve did not answer /healthz:\n{server.log()}")
-
-
-def serving_pid(server: Server) -> int:
-    """The pid of `somos serve` itself, also when it runs under a wrapper (py-spy)."""
-    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
-    if children.exists() and (found := children.read_text().split()):
-        return int(found[0])
-    return server.process.pid
-
-
-def stop_gently(server: Server) -> None:
-    """SIGINT first (py-spy writes its flame graph on it), then the harness' stop."""
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGINT)
-        try:
-            server.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.stop()
 
 
 def cpu_seconds(pid: int) -> float:

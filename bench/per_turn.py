@@ -141,7 +141,7 @@ async def run(people: int) -> dict[str, Any]:
                                       draft_ttl=timedelta(minutes=30))
         somos_request, bare_request = MemoryRequest(), MemoryRequest()
         somos_app = build_application(
-            token="42:IN-PROCESS", base_url="http://telegram.invalid/bot",
+            token="42:IN-PROCESS", base_url="http://telegram.invalid/bot",  # noqa: S106
             base_file_url="http://telegram.invalid/file/bot", conversations=conversations,
             request=somos_request)
         bare_app = bare_application(bare_request)
