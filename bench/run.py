@@ -40,7 +40,8 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
                      ["--backend", "sqlite", "--people", "20", "--idle", "3"]),
     "burst_postgresql": ("burst.py", ["--backend", "postgresql", "--people", "200"],
                          ["--backend", "postgresql", "--people", "20", "--idle", "3"]),
-    "triage": ("triage.py", ["--reports", "100000"], ["--reports", "3000", "--requests", "100"]),
+    "triage": ("triage.py", ["--reports", "100000", "--seeded", "20000"],
+               ["--reports", "6000", "--seeded", "2000", "--requests", "100"]),
     "exports": ("exports.py", ["--sizes", "3000,50000"], ["--sizes", "500,3000"]),
 }
 
