@@ -171,18 +171,34 @@ class Crowd:
         self.step = dict.fromkeys(chat_ids, 0)
         self.receipts: dict[int, str] = {}
         self.finished_at: dict[int, float] = {}
+        self.last_seen: dict[int, str] = {}
 
     def start(self) -> None:
         for user in self.users.values():
             user.send_command("/start")
 
-    def run(self, deadline: float) -> None:
+    def run(self, deadline: float, stall: float = 60.0) -> None:
+        """Until every receipt came, `deadline`, or `stall` seconds without any message."""
+        last = time.monotonic()
         while len(self.receipts) < len(self.users) and time.monotonic() < deadline:
             try:
                 chat, message = self.inbox.get(timeout=0.5)
             except queue.Empty:
+                if time.monotonic() - last > stall:
+                    return
                 continue
+            last = time.monotonic()
+            self.last_seen[chat] = str(message.get("text", ""))[:60]
             self.react(chat, message)
+
+    def stuck(self) -> dict[str, int]:
+        """For the people without a receipt: the last message they saw, how many each."""
+        seen: dict[str, int] = {}
+        for chat in self.users:
+            if chat not in self.receipts:
+                text = self.last_seen.get(chat, "(nothing)")
+                seen[text] = seen.get(text, 0) + 1
+        return seen
 
     def react(self, chat: int, message: JSON) -> None:
         if chat not in self.users or chat in self.receipts:
@@ -274,6 +290,7 @@ def burst(root: Path, database: FreshDatabase, people: int, idle_seconds: float
     return {
         "backend": database.backend, "people": people,
         "completed": len(crowd.receipts), "reports_in_database": reports,
+        "stuck_after": crowd.stuck(),
         "distinct_receipts": len(set(crowd.receipts.values())),
         "errors_in_log": sum(("ERROR" in row or "Traceback" in row) for row in log.splitlines()),
         "webhook_errors": double.webhook_errors,

@@ -172,7 +172,10 @@ def conversation(results: R) -> list[str]:
               f"{verdict(max(ratios), 3.0, '×')})."]
     if conv.get("flamegraph"):
         lines += ["", "A flame graph of one more Somos round (py-spy attached after the warm-up, "
-                  "not counted above): [bench/flamegraph.svg](../bench/flamegraph.svg)."]
+                  "not counted above): [bench/flamegraph.svg](../bench/flamegraph.svg). py-spy "
+                  "samples threads that are running or waiting for a core alike, so the key "
+                  "derivations, several at once in worker threads when everyone starts together, "
+                  "look larger there than their CPU share; the per-turn split below is the CPU."]
     if max(ratios) > 3.0:
         somos = [r for r in conv["rounds"] if r["bot"] == "somos"]
         hand = [r for r in conv["rounds"] if r["bot"] == "handrolled"]
@@ -304,8 +307,8 @@ def bursts(results: R) -> list[str]:
         ("last report done after (s)", lambda b: b["last_report_s"]),
         ("server CPU (s) / per report (ms)",
          lambda b: f"{b['server_cpu_s']} / {b['server_cpu_ms_per_report']}"),
-        ("server cores busy on average (CPU ÷ wall)",
-         lambda b: f"{b['server_cpu_s'] / b['wall_s']:.2f}"),
+        ("server cores busy on average (CPU ÷ time to the last receipt)",
+         lambda b: f"{b['server_cpu_s'] / (b['last_report_s'] or b['wall_s']):.2f}"),
         ("bench process CPU (s)", lambda b: b["bench_process_cpu_s"]),
         ("RSS MiB: started / peak (VmHWM) / idle after",
          lambda b: f"{b['rss_mib_started']} / {b['rss_mib_peak']} / {b['rss_mib_idle']} "
@@ -327,11 +330,12 @@ def burst_analysis(done: list[R]) -> list[str]:
             or (b["receipt"].get("p99") or 0) >= 2000]
     if slow:
         worst = max(slow, key=lambda b: b["answer"]["p99"])
-        cores = worst["server_cpu_s"] / worst["wall_s"]
+        span = worst["last_report_s"] or worst["wall_s"]
+        cores = worst["server_cpu_s"] / span
         lines += [
             f"**Why the latency target is missed.** The server is CPU-bound: {worst['people']} "
             f"reports cost {worst['server_cpu_s']} s of server CPU "
-            f"({worst['server_cpu_ms_per_report']} ms each), spent over {worst['wall_s']} s: "
+            f"({worst['server_cpu_ms_per_report']} ms each), spent over {span} s: "
             f"{cores:.2f} cores on average, on a machine of 2 that others were using too. One "
             "Python process runs the event loop on one core (the key derivations run in threads "
             "and release the GIL, the rest does not), so with every person's update in flight "
@@ -358,10 +362,49 @@ def burst_analysis(done: list[R]) -> list[str]:
             "glibc gives each thread its own malloc arena and keeps freed pages in them, so the "
             "peak stays resident after the burst.",
             "",
-            "**What would close it.** Run the key derivations on one bounded executor (one or two "
-            "threads: they are CPU-bound anyway on 2 cores), set `MALLOC_ARENA_MAX=2` in the "
-            "container, or call `malloc_trim(0)` after a burst; then measure the start-up "
-            "footprint itself (imports) if it stays near the limit.",
+            "**What would close it.** Two things, both needed. The start: "
+            f"{fat[0]['rss_mib_started']} MiB before the first message is already "
+            f"{fat[0]['rss_mib_started'] * 1.048576 / 150:.0%} of the target, so the imports "
+            "themselves must shrink: importing `api.app` alone peaks at about 168 MiB here "
+            "(`python -X importtime`, `tracemalloc`); zxcvbn's frequency lists, about 11 MiB "
+            "of heap and 0.7 s of start-up, come with `storage.passwords` (staff passwords, "
+            "which the bot never checks) and could load on first use, like whatever else the "
+            "CLI, the exports or the web pages need. The "
+            "burst: run the key derivations on one bounded executor (they are CPU-bound "
+            "anyway on 2 cores), give the container `MALLOC_ARENA_MAX=2`, or call "
+            "`malloc_trim(0)` once a burst is over.",
+            "",
+        ]
+    broken = [b for b in done if not _clean(b)]
+    for b in broken:
+        stuck = b.get("stuck_after") or {}
+        seen = "; ".join(f"«{text}» ({count})" for text, count in
+                         sorted(stuck.items(), key=lambda item: -item[1])[:4])
+        lines += [
+            f"**Errors and unfinished reports on {b['backend']}.** {b['people'] - b['completed']} "
+            f"of {b['people']} people got no receipt; the server logged {b['errors_in_log']} "
+            "errors (it logs the kind, `OperationalError`, never the content)"
+            + (f"; the last message the unfinished people saw: {seen}" if seen else "")
+            + ". The people here do not retry; a person would press again, but the target "
+            "is no error. The bench then waited "
+            f"{b['wall_s'] - (b['last_report_s'] or 0) - b['idle_after_s']:.0f} s for them "
+            "(it now gives up after 60 s without any message; this wait is most of the run's "
+            "length when it happens).",
+            "",
+        ]
+    if any(b["backend"] == "sqlite" for b in broken):
+        lines += [
+            "**Why on SQLite.** A write transaction takes the database's only write lock at "
+            "its first statement (`BEGIN IMMEDIATE`, storage/db.py), and "
+            "`storage.reports.submit_reports` reads the recovery key and then awaits the "
+            "receipts' Argon2id in a worker thread before it writes: the lock is held for the "
+            "whole key derivation, and on a machine this loaded that is far longer than the "
+            "hash's 23 ms of CPU. Every other chat's step waits behind each confirm; past the "
+            "10 s busy timeout the step fails with `OperationalError` (database is locked). "
+            "**What would close it**: derive the receipt secrets before the transaction "
+            "opens (the code and salt are fresh: nothing comes from the database), so no "
+            "transaction awaits a key derivation; then measure again whether the ordinary "
+            "steps' commits still queue past the timeout.",
             "",
         ]
     if all(_clean(b) for b in done) and done:
@@ -391,12 +434,18 @@ def triage(results: R) -> list[str]:
               f"{ms(page, 'p99')} | {ms(page, 'max')} | {result['page_items']} |", "",
               f"Target p95 < 50 ms: {verdict(page.get('p95'), 50, ' ms')}."]
     if (page.get("p95") or 0) >= 50:
-        lines += ["", "**Why / what would close it.** The page is ordered by new reply, urgency "
-                  "and age over the caller's whole queue; with many reports that ordering must "
-                  "come from an index matching it (and the caller's routing), or the database "
-                  "sorts every routed report for each page. `EXPLAIN ANALYZE` of the queue query "
-                  "at this size is the next step; on a loaded machine part of the figure is "
-                  "waiting for a core (compare p50 with p95)."]
+        lines += ["", "**Why.** Not yet confirmed with `EXPLAIN ANALYZE` (the bench drops its "
+                  "database). `storage.reports.list_queue` selects the reports whose id is among "
+                  "the caller's `report_keys` rows, ordered by new reply, urgency, hour and id, "
+                  "50 at a time. No index has that order, so PostgreSQL gathers every report "
+                  "routed to the caller (all of them here) and sorts them for each page: the "
+                  "time grows with the queue (compare the quick run's 3,000 reports), not with "
+                  "the page. **What would close it**: an index on `reports (new_reply DESC, "
+                  "urgency_rank, created_hour, id)` (with `kind` or a partial `WHERE kind <> "
+                  "'priority'`), so the database walks reports in page order and stops after 50 "
+                  "visible ones; for a focal point who sees a small share of the reports, "
+                  "keeping the ordering columns beside `report_keys` (or a per-recipient queue "
+                  "table) so the walk reads only their rows. Then run this bench again."]
     return [*lines, ""]
 
 
@@ -428,6 +477,16 @@ def exports(results: R) -> list[str]:
               f"Ratio {int(sizes[1]):,} ÷ {int(sizes[0]):,} (medians): "
               + ", ".join(f"{k} {v}×" for k, v in result["ratio_largest_to_smallest"].items())
               + ".", ""]
+    worst = max(result["ratio_largest_to_smallest"].items(), key=lambda item: item[1])
+    if worst[1] > 1.5:
+        lines += [f"**Why the ratio target is missed ({worst[0]}, {worst[1]}×).** Fifteen runs "
+                  "of one bench, on a machine where others held most of the cores: the same "
+                  "grouping for the other profile does the same database work, and the small "
+                  "groupings move by a few milliseconds. bench/RESULTS.md's last measurement "
+                  "(six runs back to back, median of medians) met 1.5× for every grouping. "
+                  "**What would close it**: a quieter machine or more runs to tell noise from "
+                  "growth (`bench/export_latency.py` on the same installations several times); if "
+                  "the growth stays, split count / protect / render as RESULTS.md did.", ""]
     filled = result["default_export_filled_ms"]
     if filled["median_ms"] >= 300:
         lines += [f"**Why the {result['million']:,}-report export misses 300 ms.** Not "
