@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.somos-installed
 
-.PHONY: run test test-adversary fuzz install lock audit lint typecheck pytest locales extract update-catalogs compile-catalogs clean
+.PHONY: run test test-adversary fuzz bench install lock audit lint typecheck pytest locales extract update-catalogs compile-catalogs clean
 
 run: $(STAMP) compile-catalogs
 	$(BIN)/somos init
@@ -72,6 +72,14 @@ FUZZ_SCALE ?= 20
 fuzz: $(STAMP) compile-catalogs
 	SOMOS_FUZZ=1 SOMOS_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/pytest -n $(PYTEST_WORKERS) \
 		--dist loadgroup -m "hypothesis or fuzz" --hypothesis-show-statistics $(PYTEST_ARGS)
+
+# Every benchmark of the performance issue on this machine, about 15 minutes on 2 cores;
+# writes docs/BENCHMARKS.md (and bench/flamegraph.svg, bench/last-run.json). Never part of
+# `make test`. `make bench QUICK=1`: small sizes, a few minutes, for working on the benches.
+# Needs PostgreSQL as the tests do (SOMOS_TEST_POSTGRES_URL) and py-spy for the flame graph.
+bench: $(STAMP) compile-catalogs
+	test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet py-spy
+	PYTHONPATH=$(CURDIR) $(BIN)/python bench/run.py $(if $(QUICK),--quick)
 
 # Translations: msgids are the Spanish source text (DESIGN.md §2).
 extract: $(STAMP)

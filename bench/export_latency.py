@@ -21,6 +21,7 @@ import json
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -34,7 +35,7 @@ GROUPINGS = (("municipality", "category"), ("department", "month"), ("municipali
 RUNS = 15
 
 
-async def measure(data_dir: Path) -> list[dict[str, object]]:
+async def measure(data_dir: Path) -> list[dict[str, Any]]:
     store = open_store(database_url=f"sqlite:///{data_dir / 'somos.db'}",
                        key_file=data_dir / "somos-keys.json")
     results = []
