@@ -68,7 +68,7 @@ from storage.reporter_side import (
     request_protection,
     revoke_contact,
 )
-from storage.reports import NewReport, submit_report
+from storage.reports import NewReport, make_receipt, submit_report
 from storage.store import Store
 
 log = logging.getLogger("somos.bot")
@@ -414,6 +414,10 @@ class Conversations:
         here); returns the state to keep as the draft: the receipt's own buttons (wipe
         the chat, back to the menu) belong to the after-report step."""
         submission = confirmed_report(state)
+        with_receipt = submission.kind != "priority"
+        # Its Argon2id before the transaction: on SQLite the transaction holds the only
+        # write lock, and every other chat's step would wait behind it.
+        made = await make_receipt(self.store.receipt_argon2) if with_receipt else None
         async with self.store.transaction() as session:
             files = await read_draft_attachments(
                 session=session, keyring=self.store.keyring, pseudonym=pseudonym,
@@ -431,7 +435,8 @@ class Conversations:
                 ),
                 now=now,
                 argon2_params=self.store.receipt_argon2,
-                with_receipt=submission.kind != "priority",
+                with_receipt=with_receipt,
+                receipt=made,
                 files=files,
                 # Kept (sealed) only when the person said yes to news in this chat.
                 contact_chat_id=chat_id if submission.answers.get("notify") == "yes" else None,

@@ -121,6 +121,28 @@ class Submission:
     with_receipt: bool = True
     files: Sequence[File] = ()
     contact_chat_id: int | None = None
+    # Made ahead (`make_receipt`); with none, one is made inside the transaction.
+    receipt: Receipt | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt code made before its report's transaction: its Argon2id takes tens of
+    milliseconds, and on SQLite a transaction that has begun holds the database's only
+    write lock, so every other chat's step would wait behind it."""
+
+    code: str = field(repr=False)
+    salt: bytes
+    secrets: receipts.ReceiptSecrets
+    params: Argon2Params
+
+
+async def make_receipt(params: Argon2Params = receipts.RECEIPT_ARGON2) -> Receipt:
+    """A new receipt code and what is derived from it, in a worker thread."""
+    code, salt = receipts.new_receipt_code(), receipts.new_receipt_salt()
+    secrets = await asyncio.to_thread(receipts.derive_receipt_secrets, code, salt,
+                                      params=params)
+    return Receipt(code=code, salt=salt, secrets=secrets, params=params)
 
 
 def _check(report: NewReport) -> None:
@@ -160,6 +182,7 @@ async def submit_report(
     contact_chat_id: int | None = None,
     notify: bool = True,
     recipients: Sequence[User] | None = None,
+    receipt: Receipt | None = None,
 ) -> Submitted:
     """Encrypts and stores a report with its wrapped keys, evidence, rollup and audit entry.
 
@@ -182,7 +205,7 @@ async def submit_report(
         session=session, keyring=keyring, argon2_params=argon2_params, notify=notify,
         submissions=[Submission(report=report, now=now, recipients=recipients,
                                 with_receipt=with_receipt, files=files,
-                                contact_chat_id=contact_chat_id)],
+                                contact_chat_id=contact_chat_id, receipt=receipt)],
     )
     return submitted
 
@@ -204,9 +227,15 @@ async def submit_reports(
     for submission in submissions:
         _check(submission.report)
     recovery = await recovery_public_key(session=session)
-    codes = [receipts.new_receipt_code() if s.with_receipt else None for s in submissions]
-    salts = [receipts.new_receipt_salt() for _ in submissions]
-    secrets = await asyncio.to_thread(_derive_receipts, codes, salts, argon2_params)
+    made = [s.receipt if s.with_receipt else None for s in submissions]
+    codes = [m.code if m else receipts.new_receipt_code() if s.with_receipt else None
+             for s, m in zip(submissions, made, strict=True)]
+    salts = [m.salt if m else receipts.new_receipt_salt() for m in made]
+    to_derive = [None if m else code for code, m in zip(codes, made, strict=True)]
+    derived = (await asyncio.to_thread(_derive_receipts, to_derive, salts, argon2_params)
+               if any(to_derive) else [None] * len(made))
+    secrets = [m.secrets if m else d for m, d in zip(made, derived, strict=True)]
+    kdfs = [(m.params if m else argon2_params).to_bytes() for m in made]
 
     report_rows: list[dict[str, Any]] = []
     key_rows: list[dict[str, Any]] = []
@@ -215,7 +244,8 @@ async def submit_reports(
     answers: dict[AnswerCell, Added] = {}
     events: list[AuditEvent] = []
     results: list[Submitted] = []
-    for submission, code, salt, receipt in zip(submissions, codes, salts, secrets, strict=True):
+    for submission, code, salt, receipt, kdf in zip(submissions, codes, salts, secrets, kdfs,
+                                                     strict=True):
         report, now = submission.report, submission.now
         public_keys = {user.id: user.public_key for user in submission.recipients}
         public_keys[RECOVERY_RECIPIENT] = recovery
@@ -250,7 +280,7 @@ async def submit_reports(
             "due_at": ceil_hour(now + DEADLINES[report.urgency]),
             "receipt_lookup": receipts.receipt_lookup(keyring, code) if code else None,
             "receipt_salt": salt if receipt else None,
-            "receipt_kdf": argon2_params.to_bytes() if receipt else None,
+            "receipt_kdf": kdf if receipt else None,
             "crypto_receipt_verifier": receipt.verifier if receipt else None,
             "crypto_payload": sealed.crypto_payload,
             "crypto_contact": (
