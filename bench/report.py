@@ -264,7 +264,7 @@ def per_turn(results: R) -> list[str]:
             "bookkeeping rows). Keeping the draft in memory between steps (sealed only at the "
             "end or on a timer) would come closest, at the price of losing a half-written "
             "report on a restart; a cheaper path through SQLAlchemy Core instead of the ORM for "
-            "the step's few rows would shave a part. Another engineer owns that work on main.",
+            "the step's few rows would shave a part. ",
         ]
     return [*lines, ""]
 
@@ -356,25 +356,22 @@ def burst_analysis(done: list[R]) -> list[str]:
     if fat:
         lines += [
             "**Why RSS at idle is over 150 MB.** The server starts at about "
-            f"{fat[0]['rss_mib_started']} MiB (Python, SQLAlchemy, FastAPI, PTB, the catalogs, "
-            "the municipality list). Each chat pseudonym's Argon2id allocates 32 MiB and each "
-            "receipt's 19 MiB, in asyncio's worker threads (up to min(32, cores + 4) at once); "
-            "glibc gives each thread its own malloc arena and keeps freed pages in them, so the "
-            "peak stays resident after the burst.",
+            f"{fat[0]['rss_mib_started']} MiB (Python, SQLAlchemy, FastAPI, PTB, Jinja, the "
+            "catalogs, the municipality list and the map's boundaries); it no longer loads the "
+            "file decoders (only the sandbox's worker does) nor zxcvbn (only when a password is "
+            "set). Each chat pseudonym's Argon2id allocates 32 MiB and each receipt's 19 MiB, "
+            "in asyncio's worker threads (up to min(32, cores + 4) at once); `somos serve` "
+            "fixes glibc's mmap threshold at 1 MiB, so those blocks go back to the system when "
+            "freed, but the heap grown by 200 conversations at once (drafts, ORM objects, "
+            "PTB's updates) stays partly resident in the threads' arenas.",
             "",
-            "**What would close it.** Two things, both needed. The start: "
+            "**What would close it.** The start: "
             f"{fat[0]['rss_mib_started']} MiB before the first message is already "
-            f"{fat[0]['rss_mib_started'] * 1.048576 / 150:.0%} of the target, so the imports "
-            "themselves must shrink: importing `api.app` alone peaks at about 168 MiB here "
-            "(`python -X importtime`, `tracemalloc`); zxcvbn's frequency lists, about 11 MiB "
-            "of heap and 0.7 s of start-up, come with `storage.passwords` (staff passwords, "
-            "which the bot never checks) and could load on first use, like whatever else the "
-            "CLI, the exports or the web pages need. The "
-            "burst: run the key derivations on one bounded executor (they are CPU-bound "
-            "anyway on 2 cores), give the container `MALLOC_ARENA_MAX=2`, or call "
-            "`malloc_trim(0)` once a burst is over. A one-off check (2026-12-02, 40 people, "
-            "SQLite): `MALLOC_ARENA_MAX=2` took RSS at idle from 272 to 194 MiB (peak 272 → "
-            "219): it helps, and is not enough alone.",
+            f"{fat[0]['rss_mib_started'] * 1.048576 / 150:.0%} of the target; what is left is "
+            "mostly the frameworks themselves (`python -X importtime`, `tracemalloc`). The "
+            "burst: the key derivations on one bounded executor (they are CPU-bound anyway on "
+            "2 cores, and fewer threads mean fewer arenas), or `malloc_trim(0)` once a burst "
+            "is over.",
             "",
         ]
     broken = [b for b in done if not _clean(b)]
