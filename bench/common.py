@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from telegram.request import BaseRequest, RequestData
 
 from tests.support.harness import SOMOS, Server, Somos
 
@@ -104,42 +103,3 @@ def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result, ensure_ascii=False))
 
 
-BOT = {"id": 42, "is_bot": True, "first_name": "Somos", "username": "somos_bot"}
-
-
-class MemoryRequest(BaseRequest):
-    """Answers every Bot API call in memory as Telegram would (as the adapter tests'
-    RecordingRequest), keeping the last message sent to each chat."""
-
-    def __init__(self) -> None:
-        self.last: dict[int, dict[str, Any]] = {}
-        self.texts: dict[int, list[str]] = {}
-        self.calls = 0
-        self._message_id = 1000
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    @property
-    def read_timeout(self) -> float:
-        return 1.0
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        name = url.rsplit("/", 1)[-1]
-        params = dict(request_data.json_parameters) if request_data else {}
-        self.calls += 1
-        result: Any = True
-        if name == "getMe":
-            result = BOT
-        elif name == "sendMessage":
-            self._message_id += 1
-            chat_id = int(params["chat_id"])
-            result = {"message_id": self._message_id, "date": 0, "text": params["text"],
-                      "chat": {"id": chat_id, "type": "private"}, "from": BOT}
-            self.last[chat_id] = {**params, "message_id": self._message_id}
-            self.texts.setdefault(chat_id, []).append(str(params["text"]))
-        return 200, json.dumps({"ok": True, "result": result}).encode()

@@ -30,7 +30,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bench.common import BOT, MemoryRequest, emit, installation, summary_ms
+from bench.common import emit, installation, summary_ms
 from bot.conversations import Conversations
 from bot.telegram import build_application
 from flows.conversation import build_flow
@@ -38,6 +38,7 @@ from flows.municipalities import Catalog
 from storage.store import open_store
 from tests.support.harness import FOCAL_PASSWORD, LEADER_THREATENED
 from tests.support.places import NARINO
+from tests.support.telegram_request import BOT, RecordingRequest
 
 DESCRIPTION = "Llegaron dos hombres en moto y dijeron que si no nos vamos nos matan"
 # A threat report, update by update: ("text", what is written) or ("press", the start of
@@ -78,7 +79,7 @@ def press(chat_id: int, shown: dict[str, Any], label: str) -> dict[str, Any]:
 Timings = dict[str, list[float]]
 
 
-async def walk(application: Application, request: MemoryRequest,  # type: ignore[type-arg]
+async def walk(application: Application, request: RecordingRequest,  # type: ignore[type-arg]
                people: int, first_chat: int, cpu: Timings, wall: Timings,
                check: Callable[[str, str], None]) -> None:
     for person in range(people):
@@ -96,7 +97,7 @@ async def walk(application: Application, request: MemoryRequest,  # type: ignore
             check(name, "\n".join(request.texts.get(chat_id, [])[-6:]))
 
 
-def bare_application(request: MemoryRequest) -> Application:  # type: ignore[type-arg]
+def bare_application(request: RecordingRequest) -> Application:  # type: ignore[type-arg]
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Sí", callback_data="si")],
                                      [InlineKeyboardButton("No", callback_data="no")]])
 
@@ -139,7 +140,7 @@ async def run(people: int) -> dict[str, Any]:
                            key_file=somos.data_dir / "somos-keys.json")
         conversations = Conversations(store=store, flow=build_flow(Catalog.load()),
                                       draft_ttl=timedelta(minutes=30))
-        somos_request, bare_request = MemoryRequest(), MemoryRequest()
+        somos_request, bare_request = RecordingRequest(), RecordingRequest()
         somos_app = build_application(
             token="42:IN-PROCESS", base_url="http://telegram.invalid/bot",  # noqa: S106
             base_file_url="http://telegram.invalid/file/bot", conversations=conversations,

@@ -11,7 +11,6 @@ import pytest
 from sqlmodel import select
 from telegram import Update
 from telegram.ext import Application
-from telegram.request import BaseRequest, RequestData
 
 from bot.conversations import Conversations
 from bot.telegram import build_application
@@ -19,50 +18,9 @@ from flows.conversation import build_flow
 from flows.municipalities import Catalog
 from storage.models import Draft
 from storage.store import Store
+from tests.support.telegram_request import BOT, RecordingRequest
 
 TOKEN = "42:IN-PROCESS"
-BOT = {"id": 42, "is_bot": True, "first_name": "Somos", "username": "somos_bot"}
-
-
-class RecordingRequest(BaseRequest):
-    """Answers every Bot API call in memory, the way Telegram would, and records it."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self._message_id = 1000
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    @property
-    def read_timeout(self) -> float:
-        return 1.0
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        name = url.rsplit("/", 1)[-1]
-        params = dict(request_data.json_parameters) if request_data else {}
-        self.calls.append((name, params))
-        result: Any = True
-        if name == "getMe":
-            result = BOT
-        elif name == "sendMessage":
-            self._message_id += 1
-            chat_id = int(params["chat_id"])
-            result = {
-                "message_id": self._message_id, "date": 0, "text": params["text"],
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-                "from": BOT,
-            }
-        return 200, json.dumps({"ok": True, "result": result}).encode()
-
-    def sent(self) -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == "sendMessage"]
-
-
 @pytest.fixture
 async def telegram(store: Store) -> AsyncIterator[tuple[Application, RecordingRequest]]:  # type: ignore[type-arg]
     request = RecordingRequest()
