@@ -165,13 +165,18 @@ async def priorities(
 ) -> dict[str, object]:
     """Per municipality: concerns ranked by Borda count, and respondents (perturbed, closed
     months only); hidden below k."""
+    return await _rankings(session, current, settings.suppression_k, month_from, month_to,
+                           "municipality")
+
+
+async def _rankings(session: AsyncSession, current: OpenSession, k: int,
+                    month_from: str | None, month_to: str | None, by: str) -> dict[str, object]:
     now = utcnow()
     items = await protected_priorities(
-        session=session, scope=await scope_of(session, current.user), k=settings.suppression_k,
-        month_from=month_from, month_to=month_to, now=now,
+        session=session, scope=await scope_of(session, current.user), k=k,
+        month_from=month_from, month_to=month_to, now=now, by=by,
     )
-    return {"k": settings.suppression_k, "items": items,
-            "method": method(through=last_closed_month(now))}
+    return {"k": k, "items": items, "method": method(through=last_closed_month(now))}
 
 
 @router.get("/api/v1/aggregates/priorities/departments", response_model=PrioritiesByDepartment,
@@ -186,13 +191,8 @@ async def priorities_by_department(
     """The same rankings per department (its municipalities in the caller's area added up:
     where each municipality has fewer than k respondents, the department may have k); hidden
     below k."""
-    now = utcnow()
-    items = await protected_priorities(
-        session=session, scope=await scope_of(session, current.user), k=settings.suppression_k,
-        month_from=month_from, month_to=month_to, now=now, by="department",
-    )
-    return {"k": settings.suppression_k, "items": items,
-            "method": method(through=last_closed_month(now))}
+    return await _rankings(session, current, settings.suppression_k, month_from, month_to,
+                           "department")
 
 
 @router.get(
