@@ -34,7 +34,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.burst import TimedDouble, Timeline
+from bench.burst import DESCRIPTION, TimedDouble, Timeline
 from bench.common import (
     cpu_seconds,
     emit,
@@ -47,8 +47,6 @@ from bench.common import (
 from tests.support.botapi import BotApiDouble
 from tests.support.harness import FOCAL_PASSWORD, report_threat
 from tests.support.places import NARINO
-
-DESCRIPTION = "Llegaron dos hombres en moto y dijeron que si no nos vamos nos matan"
 
 
 @dataclass
