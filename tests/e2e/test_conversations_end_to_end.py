@@ -15,7 +15,7 @@ from PIL import Image
 
 from tests.support import harness
 from tests.support.botapi import FakeUser
-from tests.support.harness import Deployment, finish_report
+from tests.support.harness import Deployment, finish_report, open_case, report_described
 from tests.support.media import GPS_IFD, PERSON, PLACE, gps_tagged_jpeg, ogg_opus
 
 # One worker runs them all: they share one deployment (a module fixture).
@@ -158,12 +158,7 @@ def test_follow_up_finds_the_report_and_wrong_codes_are_rate_limited(
     deployment.double.wait_until_idle()
 
     def ask(code_text: str, expect: str) -> str:
-        user.send_command("/start")
-        user.wait_for_bot_message("¿Qué quiere hacer?")
-        user.press("🔎 Consultar mi reporte con el código")
-        user.wait_for_bot_message("Escriba su código de seguimiento")
-        user.send_text(code_text)
-        return user.wait_for_bot_message(expect, timeout=20).text
+        return open_case(user, code_text, expect)
 
     spaced = " ".join(code[i:i + 4] for i in range(0, 16, 4))
     assert "recibido" in ask(spaced, "Su reporte")
@@ -197,23 +192,15 @@ def test_focal_point_and_reporter_talk_through_the_receipt_code(
     user.wait_for_bot_message("Conversación cerrada.")
 
     with deployment.api() as api:
-        items = api.get("/api/v1/reports", params={"kind": "threat"}).json()["items"]
-        details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
-        report_id = next(d["id"] for d in details
-                         if d["answers"].get("description") == description)
+        report_id = report_described(api, description, kind="threat")
         sent = api.post(f"/api/v1/reports/{report_id}/messages",
                         json={"text": "¿Está en un lugar seguro? Podemos llamarle."})
         assert sent.status_code == 201
 
     deployment.double.wait_until_idle()
-    user.send_command("/start")
-    user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🔎 Consultar mi reporte con el código")
-    user.wait_for_bot_message("Escriba su código de seguimiento")
-    user.send_text(code)
-    shown = user.wait_for_bot_message("Mensajes de su caso", timeout=20)
+    shown = open_case(user, code, "Mensajes de su caso")
     assert "el equipo de protección escribió: ¿Está en un lugar seguro? Podemos llamarle." \
-        in shown.text
+        in shown
     user.wait_for_bot_message("¿Qué quiere hacer con su caso?")
     user.press("✍️ Responder o agregar información")
     user.wait_for_bot_message("Escriba su mensaje")
@@ -255,10 +242,7 @@ def test_linked_focal_point_gets_a_content_free_alert_and_consenting_reporter_ne
     assert "Tumaco (Nariño)" in alert.text and description not in alert.text
 
     with deployment.api() as api:
-        items = api.get("/api/v1/reports", params={"urgency": "immediate"}).json()["items"]
-        details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
-        report_id = next(d["id"] for d in details
-                         if d["answers"].get("description") == description)
+        report_id = report_described(api, description, urgency="immediate")
         api.post(f"/api/v1/reports/{report_id}/messages", json={"text": "Vamos en camino."})
     news = reporter.wait_for_bot_message("Hay un mensaje nuevo para usted", timeout=30)
     assert "Vamos en camino" not in news.text
@@ -272,12 +256,7 @@ def test_a_leader_asks_for_protection_from_the_case(deployment: Deployment) -> N
     code = finish_report(user)
     deployment.double.wait_until_idle()
 
-    user.send_command("/start")
-    user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🔎 Consultar mi reporte con el código")
-    user.wait_for_bot_message("Escriba su código de seguimiento")
-    user.send_text(code)
-    user.wait_for_bot_message("¿Qué quiere hacer con su caso?", timeout=20)
+    open_case(user, code)
     user.press("🛡️ Solicitar protección")
     user.wait_for_bot_message("¿Qué necesita?")
     user.press("Que la UNP estudie mi riesgo")

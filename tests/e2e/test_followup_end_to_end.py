@@ -14,29 +14,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.support.botapi import FakeUser
-from tests.support.harness import RECEIPT, Deployment, report_threat
+from tests.support.harness import RECEIPT, Deployment, open_case, report_described, report_threat
 from tests.support.places import TUMACO
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("followup")]
 
 MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
           "septiembre", "octubre", "noviembre", "diciembre")
-FOLLOWUP = "🔎 Consultar mi reporte con el código"
 
 
 def today_in_colombia() -> str:
     day = datetime.now(ZoneInfo("America/Bogota"))
     return f"{day.day} de {MONTHS[day.month - 1]}"
-
-
-def open_case(user: FakeUser, code: str, expect: str) -> str:
-    user.send_command("/start")
-    user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press(FOLLOWUP)
-    user.wait_for_bot_message("Escriba su código de seguimiento")
-    user.send_text(code)
-    return user.wait_for_bot_message(expect, timeout=20).text
 
 
 def test_the_reporter_reads_the_referral_and_the_messages_in_order_with_their_day(
@@ -48,10 +37,7 @@ def test_the_reporter_reads_the_referral_and_the_messages_in_order_with_their_da
     deployment.double.wait_until_idle()
 
     with deployment.api() as api:
-        items = api.get("/api/v1/reports", params={"kind": "threat"}).json()["items"]
-        details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
-        report_id = next(d["id"] for d in details
-                         if d["answers"].get("description") == description)
+        report_id = report_described(api, description, kind="threat")
         assert api.post(f"/api/v1/reports/{report_id}/claim").status_code == 200
         referred = api.post(f"/api/v1/reports/{report_id}/status", json={
             "status": "referred", "entity": "unp", "reference": "EXT26-0098812"})

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.support.botapi import FakeUser
-from tests.support.harness import Deployment, report_threat
+from tests.support.harness import Deployment, open_case, report_described, report_threat
 from tests.support.web_client import queue_card
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("replies")]
@@ -45,19 +45,11 @@ def test_a_reply_pings_the_linked_focal_point_and_marks_the_case_until_it_is_ope
     deployment.double.wait_until_idle()
 
     with deployment.api() as api:
-        items = api.get("/api/v1/reports", params={"kind": "threat"}).json()["items"]
-        details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
-        report_id = next(d["id"] for d in details
-                         if d["answers"].get("description") == description)
+        report_id = report_described(api, description, kind="threat")
         (item,) = [i for i in api.get("/api/v1/reports").json()["items"] if i["id"] == report_id]
         assert item["new_reply"] is False
 
-    user.send_command("/start")
-    user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🔎 Consultar mi reporte con el código")
-    user.wait_for_bot_message("Escriba su código de seguimiento")
-    user.send_text(code)
-    user.wait_for_bot_message("¿Qué quiere hacer con su caso?", timeout=20)
+    open_case(user, code)
     user.press("✍️ Responder o agregar información")
     user.wait_for_bot_message("Escriba su mensaje")
     user.send_text(REPLY)

@@ -12,7 +12,9 @@ from tests.support.harness import (
     ORGANIZATION,
     Deployment,
     finish_report,
+    open_case,
     open_threat_report,
+    report_described,
     report_threat,
 )
 
@@ -92,10 +94,7 @@ def test_every_message_is_protected_and_the_news_ping_names_nothing(
     assert "24 horas" in what_next and "123" in what_next and "Seguimiento" in what_next
 
     with deployment.api() as api:
-        items = api.get("/api/v1/reports", params={"kind": "threat"}).json()["items"]
-        details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
-        report_id = next(d["id"] for d in details
-                         if d["answers"].get("description") == description)
+        report_id = report_described(api, description, kind="threat")
         api.post(f"/api/v1/reports/{report_id}/messages", json={"text": "Vamos a llamarle."})
     ping = reporter.wait_for_bot_message("mensaje nuevo", timeout=30).text
     # The consent question showed this very text, word for word.
@@ -126,12 +125,7 @@ def test_a_long_conversation_with_the_team_is_shown_whole(deployment: Deployment
             assert response.status_code == 201
     deployment.double.wait_until_idle()
     before = len(user.bot_messages())
-    user.send_command("/start")
-    user.wait_for_bot_message("¿Qué quiere hacer?")
-    user.press("🔎 Consultar mi reporte con el código")
-    user.wait_for_bot_message("Escriba su código de seguimiento")
-    user.send_text(code)
-    user.wait_for_bot_message("¿Qué quiere hacer con su caso?", timeout=20)
+    open_case(user, code)
     deployment.double.wait_until_idle()
     shown = "\n".join(m.text for m in user.bot_messages()[before:])
     for text in paragraphs:

@@ -184,6 +184,25 @@ def finish_report(user: FakeUser, summary_shows: Callable[[str], bool] = lambda 
     return match.group(1).replace(" ", "")
 
 
+def open_case(user: FakeUser, code: str, expect: str = "¿Qué quiere hacer con su caso?") -> str:
+    """From /start to what the receipt code opens; returns the text of the message that
+    matches `expect`."""
+    user.send_command("/start")
+    user.wait_for_bot_message("¿Qué quiere hacer?")
+    user.press("🔎 Consultar mi reporte con el código")
+    user.wait_for_bot_message("Escriba su código de seguimiento")
+    user.send_text(code)
+    return user.wait_for_bot_message(expect, timeout=20).text
+
+
+def report_described(api: httpx.Client, description: str, **filters: str) -> str:
+    """The id of the report in the focal point's queue (narrowed by `filters`) whose
+    description is `description`."""
+    items = api.get("/api/v1/reports", params=filters).json()["items"]
+    details = [api.get(f"/api/v1/reports/{item['id']}").json() for item in items]
+    return next(d["id"] for d in details if d["answers"].get("description") == description)
+
+
 FOCAL_PASSWORD = "contraseña del punto focal de Nariño"
 # SOMOS_ORGANIZATION_NAME of every deployment: named after each report, never in a ping.
 ORGANIZATION = "Red Comunitaria del Pacífico"
