@@ -1,5 +1,5 @@
 """Background work of the server: draft expiry, overdue escalation, the reporters' audit
-entries of past hours, notification delivery."""
+entries of past hours, notification delivery, memory freed after a burst given back."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from api.memory import trim
 from bot.notifier import deliver_due
 from storage.attachments import expire_draft_attachments
 from storage.audit import flush_pending_audit
@@ -24,6 +25,7 @@ log = logging.getLogger("somos")
 EXPIRY_INTERVAL = 60.0
 ESCALATION_INTERVAL = 60.0
 DELIVERY_INTERVAL = 3.0
+TRIM_INTERVAL = 15.0
 BATCH_PAUSE = 0.1
 
 
@@ -83,6 +85,10 @@ async def escalate(store: Store, now: datetime | None = None) -> None:
         log.info("escalated %d overdue reports", total)
 
 
+async def _trim() -> None:
+    trim()
+
+
 def start_background(
     store: Store, bot: Any | None, succeeded: Callable[[str], None] = lambda _name: None
 ) -> list[asyncio.Task[None]]:
@@ -93,6 +99,7 @@ def start_background(
                                   succeeded)),
         asyncio.create_task(every(ESCALATION_INTERVAL, "audit", lambda: flush_audit(store),
                                   succeeded)),
+        asyncio.create_task(every(TRIM_INTERVAL, "memory", _trim, succeeded)),
     ]
     if bot is not None:
         tasks.append(asyncio.create_task(every(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import sys
@@ -134,20 +133,6 @@ async def _first_keys_and_admin(
     return done
 
 
-def return_big_blocks_to_the_system() -> None:
-    """glibc keeps a freed block below its mmap threshold in the arena of the thread that
-    used it, and raises that threshold as big blocks are freed: after a burst of key
-    derivations (19 to 64 MiB each, in worker threads) `somos serve` held about 120 MiB it
-    no longer used (268 MiB against 150 at rest; bench/). A fixed 1 MiB threshold maps
-    every big block on its own and gives it back when it is freed."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return  # not glibc (musl, macOS): its allocator is left as it is
-    m_mmap_threshold = -3  # <malloc.h>
-    libc.mallopt(m_mmap_threshold, 1024 * 1024)
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Dirección en la que escuchar.")] = "127.0.0.1",
@@ -161,6 +146,8 @@ def serve(
 
     settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from api.memory import return_big_blocks_to_the_system
+
     return_big_blocks_to_the_system()
     try:
         application = create_app(settings)

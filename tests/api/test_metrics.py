@@ -238,7 +238,7 @@ async def test_background_loops_report_their_last_success(app: FastAPI, store: S
             values = values_of((await metrics.render(store)).decode())
             done = {dict(labels)["task"] for name, labels in values
                     if name == "somos_background_last_success_timestamp_seconds"}
-            if done == {"expiry", "escalation", "audit"}:
+            if done == {"expiry", "escalation", "audit", "memory"}:
                 break
             await asyncio.sleep(0.05)
         else:
