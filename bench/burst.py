@@ -7,17 +7,26 @@ here is the tests' one with two additions that live only in this file: it delive
 40 updates at a time, as Telegram does by default (`max_connections`), where the tests'
 double delivers one at a time; and it notes when each update was queued, when it was
 delivered and when the bot's next message to that chat arrived. The people are event
-driven: each one acts as soon as the message it waits for arrives (no polling, no thinking
-time), from one thread, so the bench process costs little; its CPU is reported anyway.
+driven, from one thread, so the bench process costs little (its CPU is reported anyway),
+at one of two paces:
 
-    PYTHONPATH=. .venv/bin/python bench/burst.py --backend sqlite --people 200
+- `--pace human` (the target's load): the people arrive within the first `--arrive-within`
+  seconds (a minute: a pamphlet read aloud, a message passed around), and each reads a
+  question before tapping (2–6 s), writes a place's name in 4–10 s and what happened in
+  20–45 s (drawn per person and step from a seeded generator, the same every run).
+- `--pace none` (a stress, harsher than people): everyone sends /start at the same instant
+  and acts the moment the message they wait for arrives.
+
+    PYTHONPATH=. .venv/bin/python bench/burst.py --backend sqlite --people 200 --pace human
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import queue
+import random
 import secrets
 import sqlite3
 import tempfile
@@ -47,6 +56,10 @@ from tests.support.places import NARINO
 
 DESCRIPTION = "Llegaron dos hombres en moto y dijeron que si no nos vamos nos matan"
 DELIVERY_CONNECTIONS = 40
+# Human pace (seconds): arrival within the first minute, reading a question before a tap,
+# writing a place's name, writing what happened.
+ARRIVAL_S = 60.0
+READ_S, PLACE_S, DESCRIBE_S = (2.0, 6.0), (4.0, 10.0), (20.0, 45.0)
 RECEIPT_TEXT = "Su código de seguimiento es"
 # What each person waits for, and what they do when it arrives: ("press", the start of a
 # button's label) or ("text", what they write). The receipt ends the report.
@@ -81,6 +94,8 @@ class Timeline:
     queue_wait: list[float] = field(default_factory=list)  # queued → delivery began
     receipt: list[float] = field(default_factory=list)  # confirm queued → receipt
     confirming: set[int] = field(default_factory=set)
+    acting: dict[int, str] = field(default_factory=dict)  # chat → what its update is
+    by_action: dict[str, list[float]] = field(default_factory=dict)  # update queued → answer
 
 
 class TimedDouble(BotApiDouble):
@@ -117,6 +132,7 @@ class TimedDouble(BotApiDouble):
         line = self.timeline
         if (queued := line.queued.pop(chat, None)) is not None:
             line.answer.append(now - queued)
+            line.by_action.setdefault(line.acting.pop(chat, "other"), []).append(now - queued)
             if (delivered := line.delivered.pop(chat, None)) is not None:
                 line.after_delivery.append(now - delivered)
             if chat in line.confirming:
@@ -161,30 +177,78 @@ class TimedDouble(BotApiDouble):
                 self._cond.notify_all()
 
 
+@dataclass(frozen=True)
+class Pace:
+    """When people act: all at once and at once (`human=False`), or as people do."""
+
+    human: bool
+    arrive_within: float = ARRIVAL_S
+    seed: int = 20261202
+
+    def think(self, rng: random.Random, action: str, value: str) -> float:
+        if not self.human:
+            return 0.0
+        low, high = (READ_S if action == "press" else
+                     DESCRIBE_S if value == DESCRIPTION else PLACE_S)
+        return rng.uniform(low, high)
+
+
 class Crowd:
     """The people, driven by the messages they receive, from one thread."""
 
     def __init__(self, double: TimedDouble, inbox: queue.Queue[tuple[int, JSON]],
-                 chat_ids: list[int]) -> None:
-        self.double, self.inbox = double, inbox
+                 chat_ids: list[int], pace: Pace = Pace(human=False)) -> None:
+        self.double, self.inbox, self.pace = double, inbox, pace
+        self.rng = random.Random(pace.seed)
         self.users = {chat: double.user(user_id=chat) for chat in chat_ids}
         self.step = dict.fromkeys(chat_ids, 0)
         self.receipts: dict[int, str] = {}
         self.finished_at: dict[int, float] = {}
         self.last_seen: dict[int, str] = {}
+        # (when, tie-breaker, chat, action, value, message id): what people will do next.
+        self.due: list[tuple[float, int, int, str, str, int]] = []
+        self._order = 0
 
     def start(self) -> None:
-        for user in self.users.values():
-            user.send_command("/start")
+        now = time.monotonic()
+        for chat in self.users:
+            later = self.rng.uniform(0, self.pace.arrive_within) if self.pace.human else 0.0
+            self._plan(now + later, chat, "start", "/start", 0)
+        self._act_due()
+
+    def _plan(self, when: float, chat: int, action: str, value: str, message_id: int) -> None:
+        self._order += 1
+        heapq.heappush(self.due, (when, self._order, chat, action, value, message_id))
+
+    def _act_due(self) -> None:
+        while self.due and self.due[0][0] <= time.monotonic():
+            _when, _n, chat, action, value, message_id = heapq.heappop(self.due)
+            user = self.users[chat]
+            with self.double._cond:
+                self.double.timeline.acting[chat] = (
+                    "confirm" if action == "press" and self.step[chat] == len(SCRIPT)
+                    else action)
+            if action == "start":
+                user.send_command(value)
+            elif action == "text":
+                user.send_text(value)
+            else:
+                if self.step[chat] == len(SCRIPT):
+                    with self.double._cond:
+                        self.double.timeline.confirming.add(chat)
+                user.press(value, message=message_id)
 
     def run(self, deadline: float, stall: float = 60.0) -> None:
-        """Until every receipt came, `deadline`, or `stall` seconds without any message."""
+        """Until every receipt came, `deadline`, or `stall` seconds without any message
+        while nobody is about to act."""
         last = time.monotonic()
         while len(self.receipts) < len(self.users) and time.monotonic() < deadline:
+            self._act_due()
+            wait = 0.5 if not self.due else max(0.0, min(0.5, self.due[0][0] - time.monotonic()))
             try:
-                chat, message = self.inbox.get(timeout=0.5)
+                chat, message = self.inbox.get(timeout=wait)
             except queue.Empty:
-                if time.monotonic() - last > stall:
+                if not self.due and time.monotonic() - last > stall:
                     return
                 continue
             last = time.monotonic()
@@ -213,17 +277,13 @@ class Crowd:
         if waits_for not in text:
             return
         self.step[chat] = step + 1
-        user = self.users[chat]
-        if action == "text":
-            user.send_text(value)
-            return
-        rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-        label = next(button["text"] for row in rows for button in row
-                     if str(button["text"]).startswith(value))
-        if step == len(SCRIPT) - 1:
-            with self.double._cond:
-                self.double.timeline.confirming.add(chat)
-        user.press(label, message=int(message["message_id"]))
+        if action == "press":
+            rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            value = next(str(button["text"]) for row in rows for button in row
+                         if str(button["text"]).startswith(value))
+        self._plan(time.monotonic() + self.pace.think(self.rng, action, value), chat, action,
+                   value, int(message["message_id"]))
+        self._act_due()
 
 
 async def count_reports(database: FreshDatabase) -> int:
@@ -240,18 +300,18 @@ async def count_reports(database: FreshDatabase) -> int:
         await connection.close()
 
 
-def run(backend: str, people: int, idle_seconds: float) -> dict[str, Any]:
+def run(backend: str, people: int, idle_seconds: float, pace: Pace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bench-burst-{backend}-") as tmp:
         root = Path(tmp)
         database = asyncio.run(create_database(backend, root))
         try:
-            return burst(root, database, people, idle_seconds)
+            return burst(root, database, people, idle_seconds, pace)
         finally:
             asyncio.run(drop_database(database))
 
 
-def burst(root: Path, database: FreshDatabase, people: int, idle_seconds: float
-          ) -> dict[str, Any]:
+def burst(root: Path, database: FreshDatabase, people: int, idle_seconds: float,
+          pace: Pace) -> dict[str, Any]:
     inbox: queue.Queue[tuple[int, JSON]] = queue.Queue()
     port = free_port()
     with TimedDouble(inbox) as double:
@@ -270,7 +330,8 @@ def burst(root: Path, database: FreshDatabase, people: int, idle_seconds: float
             warm.run(time.monotonic() + 60)
             with double._cond:
                 double.timeline = Timeline()
-            crowd = Crowd(double, inbox, list(range(7_600_000_001, 7_600_000_001 + people)))
+            crowd = Crowd(double, inbox, list(range(7_600_000_001, 7_600_000_001 + people)),
+                          pace)
             cpu_before, bench_cpu_before = cpu_seconds(pid), time.process_time()
             began = time.monotonic()
             crowd.start()
@@ -289,6 +350,8 @@ def burst(root: Path, database: FreshDatabase, people: int, idle_seconds: float
     finish = sorted(at - began for at in crowd.finished_at.values())
     return {
         "backend": database.backend, "people": people,
+        "pace": "human" if pace.human else "none",
+        "arrive_within_s": pace.arrive_within if pace.human else 0.0,
         "completed": len(crowd.receipts), "reports_in_database": reports,
         "stuck_after": crowd.stuck(),
         "distinct_receipts": len(set(crowd.receipts.values())),
@@ -299,6 +362,8 @@ def burst(root: Path, database: FreshDatabase, people: int, idle_seconds: float
         "server_cpu_ms_per_report": round(cpu * 1000 / max(1, len(crowd.receipts)), 1),
         "bench_process_cpu_s": round(bench_cpu, 2),
         "answer": summary_ms(line.answer), "receipt": summary_ms(line.receipt),
+        "answer_by_action": {name: summary_ms(values) for name, values in
+                             sorted(line.by_action.items())},
         "queue_wait": summary_ms(line.queue_wait),
         "after_delivery": summary_ms(line.after_delivery),
         "rss_mib_started": started_rss.get("VmRSS"), "rss_mib_peak": peak.get("VmHWM"),
@@ -313,8 +378,12 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--idle", type=float, default=10.0,
                         help="seconds to wait after the burst before reading RSS at idle")
+    parser.add_argument("--pace", choices=("human", "none"), default="human")
+    parser.add_argument("--arrive-within", type=float, default=ARRIVAL_S,
+                        help="seconds over which people arrive at a human pace")
     args = parser.parse_args()
-    emit(run(args.backend, args.people, args.idle))
+    emit(run(args.backend, args.people, args.idle,
+             Pace(human=args.pace == "human", arrive_within=args.arrive_within)))
 
 
 if __name__ == "__main__":

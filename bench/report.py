@@ -87,25 +87,24 @@ def at_a_glance(results: R) -> list[str]:
                     f"| {turn['plain_cpu_p50_ratio']}× ({turn['somos']['plain']['cpu']['p50']} ms "
                     f"÷ {turn['bare']['plain']['cpu']['p50']} ms) "
                     f"| {verdict(turn['plain_cpu_p50_ratio'], 2.0, '×')} |")
-    for backend in ("sqlite", "postgresql"):
-        burst = results.get(f"burst_{backend}")
+    for key, name in BURST_RUNS:
+        burst = results.get(key)
         if not burst or failed(burst):
             continue
-        name = "SQLite" if backend == "sqlite" else "PostgreSQL"
-        people = burst["people"]
+        people, what = burst["people"], _crowd(burst)
         rows += [
-            f"| Burst, {name}, {people} people: p99 update → answer | < 1,000 ms "
+            f"| {what.capitalize()}, {name}: p99 update → answer | < 1,000 ms "
             f"| {ms(burst['answer'], 'p99')} ms "
             f"| {verdict(burst['answer'].get('p99'), 1000, ' ms')} |",
-            f"| Burst, {name}: p99 confirm → receipt | < 2,000 ms "
+            f"| {what.capitalize()}, {name}: p99 confirm → receipt | < 2,000 ms "
             f"| {ms(burst['receipt'], 'p99')} ms "
             f"| {verdict(burst['receipt'].get('p99'), 2000, ' ms')} |",
-            f"| Burst, {name}: errors, lost or duplicated reports | none "
+            f"| {what.capitalize()}, {name}: errors, lost or duplicated reports | none "
             f"| {burst['completed']}/{people} receipts, {burst['reports_in_database']} reports "
             f"stored, {burst['distinct_receipts']} distinct receipts, "
             f"{burst['errors_in_log'] + burst['webhook_errors']} errors "
             f"| {'**met**' if _clean(burst) else '**missed**'} |",
-            f"| Burst, {name}: RSS at idle after the burst (peak) | < 150 MB "
+            f"| {what.capitalize()}, {name}: RSS at idle after it (peak) | < 150 MB "
             f"| {burst['rss_mib_idle']} MiB ({burst['rss_mib_peak']} MiB peak) "
             f"| {verdict(burst['rss_mib_idle'] * 1.048576, 150, ' MB')} |",
         ]
@@ -138,6 +137,18 @@ def at_a_glance(results: R) -> list[str]:
         if (why := failed(result)) is not None:
             rows.append(f"| {name} | — | {why.splitlines()[0]} | see below |")
     return [*rows, ""]
+
+
+# (result key, database): the burst at a human pace (the target's load), then the stress.
+BURST_RUNS = (("burst_sqlite", "SQLite"), ("burst_postgresql", "PostgreSQL"),
+              ("stress_sqlite", "SQLite"), ("stress_postgresql", "PostgreSQL"))
+
+
+def _crowd(burst: R) -> str:
+    if burst.get("pace") == "human":
+        return (f"burst: {burst['people']} people arriving within "
+                f"{burst['arrive_within_s']:.0f} s, at a human pace")
+    return f"stress: {burst['people']} people at the same instant, no reading time"
 
 
 def _clean(burst: R) -> bool:
@@ -272,38 +283,45 @@ def per_turn(results: R) -> list[str]:
 def bursts(results: R) -> list[str]:
     lines = ["## 3. Burst through the webhook (`bench/burst.py`)", "",
              "`somos serve` with a webhook on the Bot API double (production key derivation, a "
-             "fresh database), one warm-up report, then every person sends /start at the same "
-             "moment and completes a threat report, acting the instant the message they wait for "
-             "arrives (no reading time: harsher than people). The double delivers up to 40 "
-             "updates at a time, as Telegram does by default (the tests' double delivers one at "
-             "a time); the people are driven by the messages they receive from one thread of "
-             "the bench process, not 200 polling threads, so the bench process is not the "
-             "bottleneck (its CPU is in the table). Update → answer: from the update queued in "
-             "the double to the bot's next message in that chat; it includes the wait for a "
-             "free delivery connection (queue wait).", ""]
-    header_done = False
-    for backend in ("sqlite", "postgresql"):
-        burst = results.get(f"burst_{backend}")
+             "fresh database), one warm-up report, then a crowd completes threat reports. The "
+             "**burst** is the target's load: the people arrive within the first minute (a "
+             "pamphlet read aloud, a message passed around) and act as people do: they read a "
+             "question before tapping (2–6 s), write a place's name in 4–10 s and what happened "
+             "in 20–45 s, drawn per person and step from a seeded generator. The **stress** is "
+             "harsher than people: everyone sends /start at the same instant and acts the moment "
+             "the message they wait for arrives. The double delivers up to 40 updates at a time, "
+             "as Telegram does by default; the people are driven from one thread of the bench "
+             "process, so it is not the bottleneck (its CPU is in the table). Update → answer: "
+             "from the update queued in the double to the bot's next message in that chat, "
+             "including the wait for a free delivery connection (queue wait).", ""]
+    present = [(key, name, results.get(key)) for key, name in BURST_RUNS
+               if results.get(key) is not None]
+    for key, _name, burst in present:
         if (why := failed(burst)) is not None:
-            lines += [f"{backend}: {why}", ""]
-            continue
-        assert burst is not None
-        if not header_done:
-            lines += ["| | " + " | ".join(("SQLite", "PostgreSQL")) + " |", "|---|---:|---:|"]
-            header_done = True
+            lines += [f"{key}: {why}", ""]
+    done = [(key, name, burst) for key, name, burst in present if not failed(burst)]
+    if not done:
+        return [*lines, ""]
+    lines += ["| | " + " | ".join(f"{'burst' if b.get('pace') == 'human' else 'stress'}, {name}"
+                                  for _key, name, b in done) + " |",
+              "|---|" + "---:|" * len(done)]
     rows: list[tuple[str, Any]] = [
-        ("people", lambda b: b["people"]),
+        ("people (arriving within s)",
+         lambda b: f"{b['people']} ({b.get('arrive_within_s', 0):.0f})"),
         ("receipts received / reports stored / distinct receipts",
          lambda b: f"{b['completed']} / {b['reports_in_database']} / {b['distinct_receipts']}"),
         ("errors (server log, webhook)", lambda b: f"{b['errors_in_log']}, {b['webhook_errors']}"),
         ("update → answer p50 / p95 / p99 / max ms",
          lambda b: " / ".join(ms(b["answer"], k) for k in ("p50", "p95", "p99", "max"))),
+        *((f"… p50 / p99 ms of {label}",
+           lambda b, action=action: " / ".join(
+               ms(b.get("answer_by_action", {}).get(action), k) for k in ("p50", "p99")))
+          for action, label in (("start", "/start (a new chat)"), ("press", "a button"),
+                                ("text", "a written answer"), ("confirm", "the confirm"))),
         ("confirm → receipt p50 / p99 / max ms",
          lambda b: " / ".join(ms(b["receipt"], k) for k in ("p50", "p99", "max"))),
         ("of which queue wait p50 / p99 ms",
          lambda b: " / ".join(ms(b["queue_wait"], k) for k in ("p50", "p99"))),
-        ("delivered → answer p50 / p99 ms",
-         lambda b: " / ".join(ms(b["after_delivery"], k) for k in ("p50", "p99"))),
         ("last report done after (s)", lambda b: b["last_report_s"]),
         ("server CPU (s) / per report (ms)",
          lambda b: f"{b['server_cpu_s']} / {b['server_cpu_ms_per_report']}"),
@@ -314,13 +332,10 @@ def bursts(results: R) -> list[str]:
          lambda b: f"{b['rss_mib_started']} / {b['rss_mib_peak']} / {b['rss_mib_idle']} "
                    f"({b['idle_after_s']:.0f} s)"),
     ]
-    present = [results.get(f"burst_{b}") for b in ("sqlite", "postgresql")]
-    if header_done:
-        for label, value in rows:
-            cells = [str(value(b)) if b and not failed(b) else "—" for b in present]
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
-        lines.append("")
-        lines += burst_analysis([b for b in present if b and not failed(b)])
+    for label, value in rows:
+        lines.append(f"| {label} | " + " | ".join(str(value(b)) for _k, _n, b in done) + " |")
+    lines.append("")
+    lines += burst_analysis([b for _key, _name, b in done])
     return [*lines, ""]
 
 
