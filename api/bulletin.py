@@ -32,6 +32,7 @@ from typing import Any
 
 from babel.dates import get_month_names
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,16 +42,17 @@ from api.aggregates import (
     last_closed_month,
     protected_priorities,
     protected_table,
+    scope_of,
 )
 from api.labels import department_name, label_of, municipality_official_name
 from api.web.choropleth import Locator, locator
 from api.web.render import environment
 from bot.i18n import translations
-from flows.municipalities import MSG_BAD_MUNICIPALITY_CODE, MSG_NO_MUNICIPALITY_CODE, parse_codes
+from flows.municipalities import MSG_BAD_MUNICIPALITY_CODE, parse_codes
 from storage.aggregates import Query, Scope
 from storage.cellkey import add_keys, perturb
 from storage.disclosure import Table, protect
-from storage.models import Report, ReportEvent, utcnow
+from storage.models import Report, ReportEvent, User, utcnow
 
 QUARTER = re.compile(r"^(\d{4})-[QqTt]([1-4])$")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -252,6 +254,11 @@ async def gather_alerts(session: AsyncSession, municipality: str, start: datetim
     return []
 
 
+async def readable(session: AsyncSession, user: User, code: str) -> bool:
+    """Analysts and admins read every municipality's bulletin; a focal point their area's."""
+    return (await scope_of(session, user)).covers(code)
+
+
 def _public_k(k: int) -> int:
     return max(k, PUBLIC_K)
 
@@ -304,11 +311,12 @@ async def work_of(session: AsyncSession, *, code: str, period: Period, k: int) -
     nor the difference of two (received − referred, received − closed) is a small count:
     those differences are margins of the same protected table.
     """
-    reports = (await session.exec(
-        select(Report.id, Report.referred_to, Report.status, Report.record_key,
-               Report.created_hour)
-        .where(Report.municipality_code == code, col(Report.kind).in_(CASE_KINDS),
-               Report.created_hour >= period.start, Report.created_hour < period.end))).all()
+    statement = sa_select(
+        col(Report.id), col(Report.referred_to), col(Report.status), col(Report.record_key),
+        col(Report.created_hour),
+    ).where(col(Report.municipality_code) == code, col(Report.kind).in_(CASE_KINDS),
+            col(Report.created_hour) >= period.start, col(Report.created_hour) < period.end)
+    reports = (await session.exec(statement)).all()  # type: ignore[call-overload]
     cells: dict[tuple[str, str], list[int]] = defaultdict(list)
     for _id, referred_to, status, record_key, _created in reports:
         row = "referred" if referred_to else "not_referred"
@@ -411,3 +419,13 @@ def render_pdf(html: str) -> bytes:
 def file_name(bulletin: Bulletin, locale: str, suffix: str) -> str:
     language = "" if locale == "es" else f".{locale}"
     return f"boletin-{bulletin.code}-{bulletin.period.code}{language}.{suffix}"
+
+
+async def prepare(session: AsyncSession, *, code: str, period: str | None, k: int,
+                  locale: str = "es", now: datetime | None = None) -> Bulletin:
+    """The bulletin as a person asked for it (code and period as typed; no period: the last
+    quarter that has ended). BulletinError says what to change."""
+    now = now or utcnow()
+    chosen = parse_period(period, now) if period else latest_quarter(now)
+    return await build_bulletin(session, code=municipality_code(code), period=chosen, k=k,
+                                locale=locale, now=now)
