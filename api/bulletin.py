@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -69,6 +69,8 @@ PRIORITY_MATCH = {
     "priority.displacement": "threat.displacement_order",
 }
 STYLESHEET = "bulletin.css"
+WORK_ROWS = ("referred", "not_referred")
+WORK_COLUMNS = ("closed", "open")
 
 
 class BulletinError(ValueError):
@@ -322,18 +324,26 @@ async def work_of(session: AsyncSession, *, code: str, period: Period, k: int) -
         row = "referred" if referred_to else "not_referred"
         column = "closed" if status == "closed" else "open"
         cells[(row, column)].append(record_key)
-    counts = {cell: perturb(len(keys), add_keys(keys)) for cell, keys in cells.items()}
-    table = Table(rows=("referred", "not_referred"), columns=("closed", "open"), counts=counts)
-    published = protect(table, k=k)
+    received, referred, closed = work_figures(
+        {cell: perturb(len(keys), add_keys(keys)) for cell, keys in cells.items()}, k)
     first = await _first_actions(session, [row[0] for row in reports])
     delays = [(first[report_id] - _aware(created)).total_seconds() / 3600
               for report_id, _r, _s, _k, created in reports if report_id in first]
     return Work(
-        received=_shown(published.total, k),
-        referred=_shown(published.row_totals["referred"], k),
-        closed=_shown(published.column_totals["closed"], k),
+        received=received, referred=referred, closed=closed,
         median_hours=max(0.0, statistics.median(delays)) if len(delays) >= k else None,
     )
+
+
+def work_figures(counts: Mapping[tuple[str, str], int], k: int,
+                 ) -> tuple[int | None, int | None, int | None]:
+    """Received, referred and closed from the (perturbed) 2 × 2 table of
+    ("referred" | "not_referred", "closed" | "open") counts: its grand total, a row total and
+    a column total after `storage.disclosure.protect` at k, each a dash (None) below k."""
+    table = Table(rows=WORK_ROWS, columns=WORK_COLUMNS, counts=dict(counts))
+    published = protect(table, k=k)
+    return (_shown(published.total, k), _shown(published.row_totals["referred"], k),
+            _shown(published.column_totals["closed"], k))
 
 
 def _aware(moment: datetime) -> datetime:
