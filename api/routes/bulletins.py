@@ -44,9 +44,9 @@ async def bulletin(
         made = await prepare(session, code=code, period=period, k=settings.suppression_k,
                              locale=lang)
     except BulletinError as error:
-        raise Problem(422, str(error)) from None
+        raise Problem(422, str(error), code="bad-bulletin") from None
     if not await readable(session, current.user, made.code):
-        raise Problem(403, "Ese municipio está fuera de su zona.")
+        raise Problem(403, "Ese municipio está fuera de su zona.", code="outside-area")
     html = render_html(made, lang)
     if format == "html":
         return Response(html, media_type="text/html; charset=utf-8")
