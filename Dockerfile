@@ -50,8 +50,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # server's major version (15, as in compose.yaml: an older pg_dump refuses a newer server).
 # The version is Debian bookworm's (security updates); when Debian replaces it, read the
 # new one with `apt-cache policy postgresql-client-15` in this image and change it here.
+# Pango and a font for the bulletin's PDF (WeasyPrint, `somos bulletin`), pinned the same way.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client-15=15.20-0+deb12u1 \
+        libpango-1.0-0=1.50.12+ds-1 libpangoft2-1.0-0=1.50.12+ds-1 fonts-dejavu-core=2.37-6 \
     && rm -rf /var/lib/apt/lists/*
 
 # Somos in /opt/somos, owned by root: the service user reads it and cannot change it. The

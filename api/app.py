@@ -26,6 +26,7 @@ from api.routes import (
     aggregates,
     audit,
     auth,
+    bulletins,
     grants,
     health,
     me,
@@ -43,6 +44,7 @@ from api.web import (
     admin_lines,
     admin_rules,
     admin_users,
+    bulletin,
     dashboard,
     errors,
     queue,
@@ -219,9 +221,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(audit.router)
     app.include_router(me.router)
     app.include_router(aggregates.router)
+    app.include_router(bulletins.router)
     app.include_router(telegram_webhook.router)
-    for pages in (signin, queue, report, team, account, dashboard, admin_users, admin_rules,
-                  admin_lines, admin_audit):
+    for pages in (signin, queue, report, team, account, dashboard, bulletin, admin_users,
+                  admin_rules, admin_lines, admin_audit):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -8,7 +8,7 @@ codes (the cost is recorded per report, so verification still works).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
@@ -62,9 +62,10 @@ def synthetic_report(rng: random.Random, municipalities: list[str]) -> NewReport
 async def seed(
     *, store: Store, count: int, departments: tuple[str, ...], force: bool = False,
     seed_value: int | None = None, progress: Callable[[int], None] = lambda _: None,
-    now: datetime | None = None,
+    now: datetime | None = None, municipalities: Sequence[str] = (),
 ) -> int:
-    """Writes `count` synthetic reports spread over the last 24 months; returns the count."""
+    """Writes `count` synthetic reports spread over the last 24 months; returns the count.
+    With `municipalities`, only there (to try a municipality's bulletin, say)."""
     async with store.transaction() as session:
         existing = (await session.exec(select(func.count()).select_from(Report))).one()
         marked = await session.get(Meta, DEMO_MARK)
@@ -76,8 +77,8 @@ async def seed(
             session.add(Meta(key=DEMO_MARK, value="1"))
         routing = await load_routing(session=session)
     rng = random.Random(seed_value)  # noqa: S311 - synthetic data, not secrets
-    municipalities = [m.code for d in departments for m in
-                      Catalog.load(departments=departments).in_department(d)]
+    places = list(municipalities) or [m.code for d in departments for m in
+                                      Catalog.load(departments=departments).in_department(d)]
     end = now or datetime.now(UTC)
     written = 0
     while written < count:
@@ -85,7 +86,7 @@ async def seed(
         async with store.transaction() as session:
             submissions = []
             for _ in range(batch):
-                report = synthetic_report(rng, municipalities)
+                report = synthetic_report(rng, places)
                 when = end - timedelta(minutes=rng.randint(0, 60 * 24 * 730))
                 recipients = routing.recipients(
                     municipality_code=report.municipality_code, kind=report.kind,

@@ -38,6 +38,11 @@ class Scope:
     def unrestricted(self) -> bool:
         return self.departments is None and self.municipalities is None
 
+    def covers(self, municipality: str) -> bool:
+        """Whether a municipality's counts are the caller's to see."""
+        return self.unrestricted or (municipality in (self.municipalities or ())) or (
+            municipality[:2] in (self.departments or ()))
+
 
 @dataclass(frozen=True)
 class Query:
@@ -49,11 +54,7 @@ class Query:
 
 
 def _in_scope(scope: Scope, municipality: str) -> bool:
-    if scope.unrestricted:
-        return True
-    return (municipality in (scope.municipalities or ())) or (
-        municipality[:2] in (scope.departments or ())
-    )
+    return scope.covers(municipality)
 
 
 def _year_aligned(query: Query) -> bool:

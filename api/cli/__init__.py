@@ -142,4 +142,5 @@ from api.cli import routes  # noqa: E402,F401
 from api.cli import audit  # noqa: E402,F401
 from api.cli import keys  # noqa: E402,F401
 from api.cli import lines  # noqa: E402,F401
+from api.cli import bulletin  # noqa: E402,F401
 # isort: on

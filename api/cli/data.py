@@ -11,7 +11,7 @@ import typer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.aggregates import AggregateError, parse_group_by, protected_table, to_csv, to_json
-from api.cli import app, fail, in_transaction, load_settings, progress, with_store
+from api.cli import app, fail, in_transaction, load_settings, progress, valid_codes, with_store
 from api.demo import SeedRefused
 from api.demo import seed as seed_reports
 from storage.aggregates import Query
@@ -177,15 +177,18 @@ def demo_seed(
     reports: Annotated[int, typer.Option(min=1, max=1_000_000, help="Cuántos reportes crear.")],
     force: Annotated[bool, typer.Option(help="Sembrar aunque haya reportes reales.")] = False,
     seed: Annotated[int | None, typer.Option(help="Semilla para repetir los datos.")] = None,
+    municipality: Annotated[list[str] | None, typer.Option(
+        help="Solo en este municipio (código DIVIPOLA); se puede repetir.")] = None,
 ) -> None:
     """Crea reportes sintéticos por el camino real: enrutamiento, cifrado y agregados."""
     settings = load_settings()
+    places = valid_codes(municipality or [], 5)
 
     async def work(store: Store) -> int:
         with progress("Sembrando reportes…", reports) as advance:
             return await seed_reports(
                 store=store, count=reports, departments=settings.covered_departments,
-                force=force, seed_value=seed, progress=advance,
+                force=force, seed_value=seed, progress=advance, municipalities=places,
             )
 
     try:

@@ -184,3 +184,42 @@ def build_map(protected: Protected, *, covered: Iterable[str], scope: Scope) -> 
         areas=tuple(areas), classes=classes, height=height,
         departments=tuple(department_name(d) for d in departments),
         without_boundary=tuple(m.code for m in municipalities if m.code not in shapes))
+
+
+MARKED_FILL = "#d95f02"  # the municipality of a bulletin: orange among greys (ColorBrewer Dark2)
+OTHER_FILL = "#dfe3ea"
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+    path: str
+    marked: bool
+
+    @property
+    def fill(self) -> str:
+        return MARKED_FILL if self.marked else OTHER_FILL
+
+
+@dataclass(frozen=True)
+class Locator:
+    """A department's municipalities with one marked: where a bulletin's municipality is.
+    No number anywhere: only boundaries and names."""
+
+    places: tuple[Place, ...]
+    height: float
+    department: str
+    source: str = SOURCE
+    width: float = WIDTH
+
+
+def locator(code: str) -> Locator:
+    """The map of `code`'s department with `code` marked (drawn last, on top)."""
+    shapes = boundaries()
+    country = Catalog.load(departments=None)
+    codes = [m.code for m in country.in_department(code[:2]) if m.code in shapes]
+    paths, height = _paths(tuple(codes))
+    places = sorted((Place(c, municipality_name(c), paths[c], c == code) for c in codes),
+                    key=lambda place: place.marked)
+    return Locator(tuple(places), height, department_name(code[:2]))

@@ -93,6 +93,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
     ("get", "/api/v1/aggregates/priorities/departments"): {
         "anonymous": 401, **dict.fromkeys(ROLES[1:], OK)},
     ("get", "/api/v1/exports/aggregates"): {"anonymous": 401, **dict.fromkeys(ROLES[1:], OK)},
+    # Tumaco's bulletin: every analyst and admin, a focal point of Tumaco's area only.
+    ("get", "/api/v1/bulletins/{code}"): {"anonymous": 401, "analyst": OK,
+                                          "focal_other_area": 403, "focal_own_area": OK,
+                                          "admin": OK},
     ("post", "/api/v1/me/password"): {"anonymous": 401, "analyst": 403, "focal_other_area": 403,
                                       "focal_own_area": 403, "admin": 403},
 }
@@ -145,7 +149,7 @@ async def test_every_route_is_in_the_matrix(world: World) -> None:
 @pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
 async def test_authorization_matrix(world: World, method: str, path: str) -> None:
     url = path.format(report_id=world.report_id, attachment_id=MISSING, rule_id=MISSING,
-                      user_id=MISSING)
+                      user_id=MISSING, code=TUMACO)
     outcomes = {}
     # Least privileged first: a successful claim must not change what others see.
     for role in ROLES:
