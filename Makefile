@@ -73,7 +73,7 @@ fuzz: $(STAMP) compile-catalogs
 	SOMOS_FUZZ=1 SOMOS_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/pytest -n $(PYTEST_WORKERS) \
 		--dist loadgroup -m "hypothesis or fuzz" --hypothesis-show-statistics $(PYTEST_ARGS)
 
-# Every benchmark of the performance issue on this machine, about 15 minutes on 2 cores;
+# Every benchmark of the performance issue on this machine, about 12 minutes on 2 cores;
 # writes docs/BENCHMARKS.md (and bench/flamegraph.svg, bench/last-run.json). Never part of
 # `make test`. `make bench QUICK=1`: small sizes, a few minutes, for working on the benches.
 # Needs PostgreSQL as the tests do (SOMOS_TEST_POSTGRES_URL) and py-spy for the flame graph.

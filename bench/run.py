@@ -5,7 +5,7 @@ comparison side by side, each target met or missed by how much, why, what would 
 Each bench runs as its own process (`bench/*.py`, which print one JSON line) so one's memory
 and threads never weigh on the next. Never part of `make test`: timings decide nothing there.
 
-    PYTHONPATH=. .venv/bin/python bench/run.py            # full sizes, about 15 minutes
+    PYTHONPATH=. .venv/bin/python bench/run.py            # full sizes, about 12 minutes
     PYTHONPATH=. .venv/bin/python bench/run.py --quick    # small sizes, for development
 
 The full run's sizes are the issue's; `--quick` keeps the shape with small numbers and
@@ -36,10 +36,22 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
                      ["--people", "12", "--rounds", "2", "--flamegraph", str(FLAMEGRAPH)],
                      ["--people", "3", "--rounds", "1"]),
     "per_turn": ("per_turn.py", ["--people", "20"], ["--people", "3"]),
-    "burst_sqlite": ("burst.py", ["--backend", "sqlite", "--people", "200"],
-                     ["--backend", "sqlite", "--people", "20", "--idle", "3"]),
-    "burst_postgresql": ("burst.py", ["--backend", "postgresql", "--people", "200"],
-                         ["--backend", "postgresql", "--people", "20", "--idle", "3"]),
+    # The burst at a human pace (the target's load), then the stress: all at the same instant.
+    "burst_sqlite": ("burst.py", ["--backend", "sqlite", "--people", "200", "--idle", "20"],
+                     ["--backend", "sqlite", "--people", "20", "--idle", "3",
+                      "--arrive-within", "5"]),
+    "burst_postgresql": ("burst.py",
+                         ["--backend", "postgresql", "--people", "200", "--idle", "20"],
+                         ["--backend", "postgresql", "--people", "20", "--idle", "3",
+                          "--arrive-within", "5"]),
+    "stress_sqlite": ("burst.py", ["--backend", "sqlite", "--people", "200", "--pace", "none",
+                                   "--idle", "20"],
+                      ["--backend", "sqlite", "--people", "20", "--pace", "none",
+                       "--idle", "3"]),
+    "stress_postgresql": ("burst.py", ["--backend", "postgresql", "--people", "200",
+                                       "--pace", "none", "--idle", "20"],
+                          ["--backend", "postgresql", "--people", "20", "--pace", "none",
+                           "--idle", "3"]),
     "triage": ("triage.py", ["--reports", "100000", "--seeded", "20000"],
                ["--reports", "6000", "--seeded", "2000", "--requests", "100"]),
     "exports": ("exports.py", ["--sizes", "3000,50000"], ["--sizes", "500,3000"]),

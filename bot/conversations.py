@@ -24,6 +24,7 @@ from flows.engine import (
     Event,
     FileSent,
     Msg,
+    Pick,
     Reply,
     Result,
     State,
@@ -111,6 +112,8 @@ class Turn:
     wipe: bool = False
     duplicate: bool = False
     throttled: bool = False
+    # A button of an earlier question: its message is not the one to turn into the answer.
+    stale: bool = False
 
     @property
     def outcome(self) -> str:
@@ -224,6 +227,7 @@ class Conversations:
             before = State.from_json(raw) if raw else State(
                 locale=saved_locale or self.default_locale
             )
+            stale = isinstance(event, Pick) and event.step not in (None, before.step)
             if attempts > MESSAGES_PER_MINUTE:
                 slow = [Reply(Msg(MSG_SLOW_DOWN))] if attempts == MESSAGES_PER_MINUTE + 1 else []
                 return Turn(before, slow, throttled=True)
@@ -237,7 +241,7 @@ class Conversations:
                     # A plain step: its draft is kept in this same transaction.
                     if found.expired:
                         replies = [self._expired_notice(), *replies]
-                    turn = Turn(state, replies)
+                    turn = Turn(state, replies, stale=stale)
                     await self._keep(session, pseudonym, turn, saved_locale, now)
                     return self._ended(turn)
         if isinstance(event, Upload | Offer):
@@ -270,7 +274,7 @@ class Conversations:
         if found.expired and not (state.pending is not None
                                   and state.pending.name == "wipe_chat"):
             replies = [self._expired_notice(), *replies]
-        turn = Turn(state, replies)
+        turn = Turn(state, replies, stale=stale)
         if state.status == "submitted":
             turn = await self._submit(pseudonym, state, replies, chat_id, now)
             files_used = True

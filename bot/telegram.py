@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +55,7 @@ MSG_LINK_FAILED = N_("Ese código no sirve o ya venció. Pida uno nuevo en Somos
 # counts), callback data in bytes.
 MAX_MESSAGE_LENGTH = 4096
 MAX_CALLBACK_BYTES = 64
+NEWEST_KEPT = 4096  # chats whose newest message the transport remembers
 # The commands Telegram shows in the chat's menu (setMyCommands), in every language.
 MENU_COMMANDS = (
     ("start", N_("Menú principal")),
@@ -150,22 +152,61 @@ class TelegramTransport:
         self.conversations = conversations
         # Starts no process until a file arrives; closed with the application.
         self.sandbox = sandbox or EvidenceSandbox()
+        # The newest message of each chat, by pseudonym, in memory only (LRU): a press on it
+        # is answered in place; anywhere else the answer goes at the bottom, where the
+        # person looks. After a restart, every chat starts at the bottom.
+        self._newest: OrderedDict[str, int] = OrderedDict()
 
-    async def send(self, bot: Any, chat_id: int, replies: list[Reply], locale: str) -> list[int]:
+    async def send(self, bot: Any, chat_id: int, replies: list[Reply], locale: str,
+                   in_place: int | None = None) -> list[int]:
         """Sends each reply (protected from forwarding and saving by the application's
         Defaults), split into several messages where its text is past Telegram's limit;
-        the buttons go under the last part."""
+        the buttons go under the last part. Returns the ids of the new messages.
+
+        `in_place` is the message whose button was just pressed: it becomes the first
+        message (its text and buttons replaced, one call instead of removing its buttons and
+        sending another), so a report's questions follow one another in one message."""
         catalog = translations(locale)
         sent: list[int] = []
         for reply in replies:
             parts = split_text(render(reply.text, catalog))
             for number, part in enumerate(parts, start=1):
-                message = await bot.send_message(
-                    chat_id=chat_id, text=part,
-                    reply_markup=keyboard(reply, locale) if number == len(parts) else None,
-                )
+                markup = keyboard(reply, locale) if number == len(parts) else None
+                if in_place is not None:
+                    target, in_place = in_place, None
+                    if await self._edit(bot, chat_id, target, part, markup):
+                        continue
+                message = await bot.send_message(chat_id=chat_id, text=part,
+                                                 reply_markup=markup)
                 sent.append(message.message_id)
+        if in_place is not None:  # nothing to say (a flood's later presses): buttons gone
+            await self._edit(bot, chat_id, in_place, None, None)
         return sent
+
+    @staticmethod
+    async def _edit(bot: Any, chat_id: int, message_id: int, text: str | None,
+                    markup: InlineKeyboardMarkup | None) -> bool:
+        """Replaces a message's text and buttons (only its buttons when `text` is None);
+        False when Telegram refuses (too old, deleted): the buttons are then removed if they
+        still can be, and the caller sends a new message instead."""
+        try:
+            if text is None:
+                await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
+                                                    reply_markup=None)
+            else:
+                await bot.edit_message_text(chat_id=chat_id, message_id=message_id, text=text,
+                                            reply_markup=markup)
+            return True
+        except BadRequest as error:
+            if "not modified" in error.message.lower():
+                return True  # it already shows exactly this
+        except TelegramError:
+            pass
+        if text is not None:
+            with contextlib.suppress(TelegramError):
+                await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
+                                                    reply_markup=None)
+        return False
 
     async def remember(self, pseudonym: str, message_ids: list[int]) -> None:
         async with self.conversations.store.transaction(durable=False) as session:
@@ -264,7 +305,7 @@ class TelegramTransport:
         return refusal(EvidenceError("failed"))
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Feeds a button press to the flow and removes the pressed keyboard."""
+        """Feeds a button press to the flow; the pressed message becomes the answer."""
         query = update.callback_query
         chat = update.effective_chat
         if query is None or chat is None:
@@ -273,17 +314,19 @@ class TelegramTransport:
             await query.answer()
         if chat.type != ChatType.PRIVATE:
             return
-        with contextlib.suppress(TelegramError):
-            # An old message may no longer be editable; the answer still counts.
-            await query.edit_message_reply_markup(reply_markup=None)
+        pressed = query.message.message_id if isinstance(query.message, Message) else None
         pseudonym = await self.conversations.chat_pseudonym(chat.id)
         await self.dispatch(context, chat.id, pseudonym, decode_callback(query.data or ""),
-                            update.update_id, [])
+                            update.update_id, [], pressed=pressed)
 
     async def dispatch(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, pseudonym: str,
         event: Event | Upload | Offer, update_id: int, incoming: list[int],
+        pressed: int | None = None,
     ) -> None:
+        """Runs the turn and shows its replies; `pressed` is the message of a pressed
+        button, edited into the first reply (a button of an earlier question only loses
+        its buttons: the current question stays where it is)."""
         turn: Turn = await self.conversations.handle(
             pseudonym=pseudonym, event=event, update_id=update_id, chat_id=chat_id
         )
@@ -292,10 +335,24 @@ class TelegramTransport:
         replies = turn.replies
         if turn.wipe:
             left = await self.wipe(context.bot, chat_id, incoming)
-            incoming = []
+            incoming, pressed = [], None
             replies = list(wipe_replies(left))
-        sent = await self.send(context.bot, chat_id, replies, turn.state.locale)
-        await self.remember(pseudonym, [*incoming, *sent])
+        if pressed is not None and (turn.stale or self._newest.get(pseudonym) != pressed):
+            await self._edit(context.bot, chat_id, pressed, None, None)
+            pressed = None
+        sent = await self.send(context.bot, chat_id, replies, turn.state.locale,
+                               in_place=pressed)
+        self._note_newest(pseudonym, [*incoming, *sent])
+        if incoming or sent:  # an edited message was remembered when it was sent
+            await self.remember(pseudonym, [*incoming, *sent])
+
+    def _note_newest(self, pseudonym: str, message_ids: list[int]) -> None:
+        if not message_ids:
+            return
+        self._newest[pseudonym] = max(message_ids)
+        self._newest.move_to_end(pseudonym)
+        while len(self._newest) > NEWEST_KEPT:
+            self._newest.popitem(last=False)
 
     async def decline_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Declines group chats and leaves them: reports there would not be anonymous."""

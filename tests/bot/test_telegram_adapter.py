@@ -92,19 +92,69 @@ async def test_a_sticker_gets_a_helpful_answer(
     assert request.sent()[0]["text"].startswith("No puedo leer stickers")
 
 
-async def test_a_button_press_advances_and_removes_the_old_keyboard(
+def press_update(update_id: int, message_id: int, data: str, text: str) -> dict[str, Any]:
+    return {"update_id": update_id, "callback_query": {
+        "id": f"cb{update_id}", "chat_instance": "ci", "data": data,
+        "from": {"id": 777, "is_bot": False, "first_name": "Ana"},
+        "message": {"message_id": message_id, "date": 0, "chat": {"id": 777, "type": "private"},
+                    "from": BOT, "text": text},
+    }}
+
+
+async def test_a_button_press_turns_the_pressed_message_into_the_next_question(
     telegram: tuple[Application, RecordingRequest],  # type: ignore[type-arg]
 ) -> None:
     application, request = telegram
     await feed(application, message_update(1, 777, "/start"))
-    menu = request.sent()[-1]
+    menu = request.last[777]
     data = json.loads(menu["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
-    await feed(application, {"update_id": 2, "callback_query": {
-        "id": "cb1", "chat_instance": "ci", "data": data,
-        "from": {"id": 777, "is_bot": False, "first_name": "Ana"},
-        "message": {"message_id": 1002, "date": 0, "chat": {"id": 777, "type": "private"},
-                    "from": BOT, "text": menu["text"]},
-    }})
-    names = [name for name, _ in request.calls]
-    assert "answerCallbackQuery" in names and "editMessageReplyMarkup" in names
+    before = len(request.calls)
+    await feed(application, press_update(2, menu["message_id"], data, menu["text"]))
+    # Two calls, not three: the press is answered and its message becomes the question.
+    assert [name for name, _ in request.calls[before:]] == [
+        "answerCallbackQuery", "editMessageText"]
+    edited = request.calls[-1][1]
+    assert int(edited["message_id"]) == menu["message_id"]
+    assert edited["text"] == "¿Alguien está en peligro ahora?"
+    labels = [row[0]["text"] for row in json.loads(edited["reply_markup"])["inline_keyboard"]]
+    assert labels[:2] == ["Sí", "No"]
+
+
+async def test_a_button_of_an_earlier_message_loses_its_keyboard_and_the_answer_goes_below(
+    telegram: tuple[Application, RecordingRequest],  # type: ignore[type-arg]
+) -> None:
+    application, request = telegram
+    await feed(application, message_update(1, 777, "/start"))
+    menu = request.last[777]
+    data = json.loads(menu["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
+    await feed(application, press_update(2, menu["message_id"], data, menu["text"]))
+    # The person writes instead of pressing: the bot's answer is now the newest message.
+    await feed(application, message_update(3, 777, "hola"))
+    question = request.last[777]
+    assert question["message_id"] > menu["message_id"]
+    before = len(request.calls)
+    live = json.loads(question["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
+    # The same live question's button, pressed on the older message that shows it.
+    await feed(application, press_update(4, menu["message_id"], live, "¿Alguien está…"))
+    names = [name for name, _ in request.calls[before:]]
+    assert names[:2] == ["answerCallbackQuery", "editMessageReplyMarkup"]
+    assert int(request.calls[before + 1][1]["message_id"]) == menu["message_id"]
+    assert "editMessageText" not in names and "sendMessage" in names
+    assert request.last[777]["message_id"] > question["message_id"]
+
+
+async def test_a_stale_button_never_rewrites_its_message(
+    telegram: tuple[Application, RecordingRequest],  # type: ignore[type-arg]
+) -> None:
+    application, request = telegram
+    await feed(application, message_update(1, 777, "/start"))
+    menu = request.last[777]
+    data = json.loads(menu["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
+    await feed(application, press_update(2, menu["message_id"], data, menu["text"]))
+    before = len(request.calls)
+    # A second tap of the menu's button (a double tap) on what is now the next question.
+    await feed(application, press_update(3, menu["message_id"], data, menu["text"]))
+    names = [name for name, _ in request.calls[before:]]
+    assert "editMessageText" not in names
+    assert request.sent()[-2]["text"].startswith("Ese botón ya no está activo")
     assert request.sent()[-1]["text"] == "¿Alguien está en peligro ahora?"

@@ -39,7 +39,6 @@ class Person:
         self.user = user
         self.locale = locale
         self.t: Callable[[str], str] = translations(locale).gettext
-        self.mark = 0
 
     def settle(self) -> None:
         """Waits until the bot has answered everything, as a person waits to read."""
@@ -49,26 +48,19 @@ class Person:
         text = self.t(msgid).split("{")[0].strip()
         return self.user.wait_for_bot_message(text, timeout=timeout).text
 
-    def remember(self) -> None:
-        """Marks where the bot's answers to the next action begin."""
-        last = self.user.last_bot_message()
-        self.mark = last.message_id if last is not None else 0
-
     def say(self, text: str) -> None:
         self.settle()
-        self.remember()
         self.user.send_text(text)
 
     def tap(self, msgid: str) -> None:
         self.settle()
-        self.remember()
         self.user.press(self.t(msgid))
         self.settle()
 
     def tap_first_option(self) -> str:
         """Taps the first choice of the question the bot asked after the last tap, once it
-        is there: the bot removes a tapped keyboard before its work and asks after it, and
-        an idle moment can fall in between on a loaded machine."""
+        is there (usually the tapped message itself, edited into the next question): an
+        idle moment can fall before the bot's answer on a loaded machine."""
         self.settle()
         message = self.user.wait_for_bot_message(
             lambda m: any(b not in NAV_LABELS for b in m.buttons()), timeout=15)
@@ -94,10 +86,11 @@ class Person:
         self.tap("Sí")
 
     def new_messages(self, last: str) -> list[ChatMessage]:
-        """The bot's messages since this person's last action, up to the one with `last`."""
+        """The bot's messages sent or edited since this person's last action, up to the one
+        with `last` (a tapped message the bot turned into its answer comes first)."""
         self.expect(last)
         self.settle()
-        return [m for m in self.user.bot_messages() if m.message_id > self.mark]
+        return self.user.changed_since_action()
 
     def lines_then(self, msgid: str) -> None:
         """The emergency lines come first, then the conversation goes on with `msgid`."""
@@ -167,7 +160,7 @@ def test_threat_report_asks_about_danger_first_and_answers_pleas(
     summary = person.expect(MSG_SUMMARY)
     assert description in summary
     assert person.t(MSG_LINE_DANGER).format(value=person.t("Sí")) in summary
-    asked = [m.text for m in person.user.bot_messages()].count(person.t(MSG_ASK_DANGER))
+    asked = person.user.shown_texts().count(person.t(MSG_ASK_DANGER))
     assert asked == 1  # danger is never asked twice
     person.tap("✅ Enviar reporte")
     assert len(person.receipt()) == 16

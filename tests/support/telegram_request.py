@@ -49,7 +49,20 @@ class RecordingRequest(BaseRequest):
             }
             self.last[chat_id] = {**params, "message_id": self._message_id}
             self.texts.setdefault(chat_id, []).append(str(params["text"]))
+        elif name == "editMessageText":  # a pressed message turned into the next question
+            chat_id = int(params["chat_id"])
+            result = {
+                "message_id": int(params["message_id"]), "date": 0, "text": params["text"],
+                "chat": {"id": chat_id, "type": "private"}, "from": BOT,
+            }
+            self.last[chat_id] = {**params, "message_id": int(params["message_id"])}
+            self.texts.setdefault(chat_id, []).append(str(params["text"]))
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def sent(self) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == "sendMessage"]
+
+    def shown(self) -> list[dict[str, Any]]:
+        """What the chat was shown, in order: messages sent and messages edited."""
+        return [params for name, params in self.calls
+                if name in ("sendMessage", "editMessageText")]

@@ -198,7 +198,7 @@ class FakeUser:
         showing it, or on ``message``; returns the callback_query.
 
         Like a person, waits up to ``timeout`` seconds for the button to appear: the bot
-        removes a pressed keyboard first and sends the next one after its own work."""
+        shows the next question after its own work, usually in the pressed message."""
         deadline = time.monotonic() + timeout
         with self.double._cond:
             while True:
@@ -250,6 +250,20 @@ class FakeUser:
 
     def bot_messages(self) -> list[ChatMessage]:
         return [m for m in self.messages() if m.from_bot]
+
+    def changed_since_action(self) -> list[ChatMessage]:
+        """The bot's messages sent or edited since this user's last action, in chat order
+        (a pressed message the bot turned into its answer comes first)."""
+        with self.double._lock:
+            return [ChatMessage(s.data, from_bot=True) for s in self._chat.messages.values()
+                    if s.from_bot and not s.deleted and s.version > self._action_version]
+
+    def shown_texts(self) -> list[str]:
+        """Every text the bot has shown in this chat, in order: messages sent and edited
+        (an edit replaces what the chat shows; this keeps what it showed before)."""
+        return [str(params.get("text", "")) for name, params in self.double.requests
+                if name in ("sendMessage", "editMessageText")
+                and str(params.get("chat_id")) == str(self.chat_id)]
 
     def last_bot_message(self) -> ChatMessage | None:
         messages = self.bot_messages()
