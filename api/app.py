@@ -125,7 +125,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.info("Bot de Telegram activo (polling).")
     app.state.telegram = application
     tasks = start_background(store, application.bot if application is not None else None,
-                             succeeded=app_metrics.background_succeeded)
+                             succeeded=app_metrics.background_succeeded,
+                             alerts=(settings.alert_rule, settings.alert_interval_minutes * 60.0))
     # Everything loaded at start-up lives as long as the process: moving it out of the
     # collector's generations keeps full collections short while a request builds a big
     # table (an export's ~12,000 cells spent half its time in the collector before).

@@ -1,5 +1,5 @@
 """Background work of the server: draft expiry, overdue escalation, the reporters' audit
-entries of past hours, notification delivery."""
+entries of past hours, early warnings, notification delivery."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.notifier import deliver_due
+from storage.alerts import raise_alerts
 from storage.attachments import expire_draft_attachments
 from storage.audit import flush_pending_audit
 from storage.chats import expire_chat_bookkeeping
 from storage.db import checkpoint_wal
 from storage.drafts import expire_drafts
+from storage.early_warning import Rule
 from storage.epochs import end_epochs, open_epoch
 from storage.escalation import ESCALATION_BATCH, escalate_overdue
 from storage.store import Store
@@ -83,10 +85,22 @@ async def escalate(store: Store, now: datetime | None = None) -> None:
         log.info("escalated %d overdue reports", total)
 
 
+async def warn(store: Store, rule: Rule, now: datetime | None = None) -> int:
+    """Raises the early warnings of the latest window (`storage.alerts.raise_alerts`)."""
+    async with store.transaction() as session:
+        raised = await raise_alerts(session=session, keyring=store.keyring,
+                                    now=now or datetime.now(UTC), rule=rule)
+    if raised:
+        log.info("raised %d early warnings", len(raised))
+    return len(raised)
+
+
 def start_background(
-    store: Store, bot: Any | None, succeeded: Callable[[str], None] = lambda _name: None
+    store: Store, bot: Any | None, succeeded: Callable[[str], None] = lambda _name: None,
+    alerts: tuple[Rule, float] | None = None,
 ) -> list[asyncio.Task[None]]:
-    """Starts the loops; `succeeded(name)` hears of each finished run (for the metrics)."""
+    """Starts the loops; `succeeded(name)` hears of each finished run (for the metrics).
+    `alerts`: the early-warning rule and the seconds between its runs."""
     tasks = [
         asyncio.create_task(every(EXPIRY_INTERVAL, "expiry", lambda: expire(store), succeeded)),
         asyncio.create_task(every(ESCALATION_INTERVAL, "escalation", lambda: escalate(store),
@@ -94,6 +108,10 @@ def start_background(
         asyncio.create_task(every(ESCALATION_INTERVAL, "audit", lambda: flush_audit(store),
                                   succeeded)),
     ]
+    if alerts is not None:
+        rule, interval = alerts
+        tasks.append(asyncio.create_task(every(interval, "alerts", lambda: warn(store, rule),
+                                               succeeded)))
     if bot is not None:
         tasks.append(asyncio.create_task(every(
             DELIVERY_INTERVAL, "delivery",

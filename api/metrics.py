@@ -146,7 +146,8 @@ def create_metrics() -> Metrics:
         bot_updates=bot_updates,
         background_success=Gauge(
             "somos_background_last_success_timestamp_seconds",
-            "When each background loop (expiry, escalation, audit, delivery) last finished a run.",
+            "When each background loop (expiry, escalation, audit, alerts, delivery) last "
+            "finished a run.",
             ["task"], registry=registry,
         ),
         stored=stored,
