@@ -24,6 +24,7 @@ from api.metrics import Metrics, RequestMetrics, create_metrics
 from api.problems import document_problems, install_problem_handlers
 from api.routes import (
     aggregates,
+    alerts,
     audit,
     auth,
     grants,
@@ -220,6 +221,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(audit.router)
     app.include_router(me.router)
     app.include_router(aggregates.router)
+    app.include_router(alerts.router)
     app.include_router(telegram_webhook.router)
     for pages in (signin, queue, report, team, account, dashboard, admin_users, admin_rules,
                   admin_lines, admin_audit):

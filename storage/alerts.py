@@ -79,7 +79,7 @@ async def count_series(*, session: AsyncSession, windows: Windows) -> dict[Serie
     """Reports (not community priorities) by municipality × kind × category, in the window
     and in the baseline, with their record keys' sums for the perturbed figures."""
     in_window = col(Report.created_hour) >= windows.start
-    rows = (await session.execute(
+    statement = (
         sa_select(col(Report.municipality_code), col(Report.kind), col(Report.category),
                func.sum(case((in_window, 1), else_=0)),
                func.sum(case((in_window, 0), else_=1)),
@@ -88,7 +88,8 @@ async def count_series(*, session: AsyncSession, windows: Windows) -> dict[Serie
         .where(col(Report.created_hour) >= windows.baseline_start,
                col(Report.created_hour) < windows.end, col(Report.kind) != "priority")
         .group_by(col(Report.municipality_code), col(Report.kind), col(Report.category))
-    )).all()
+    )
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     return {Series(place, kind, category): Tally(
         Counts(int(observed), int(baseline)), int(window_key) % KEY_SPACE,
         int(baseline_key) % KEY_SPACE)
@@ -106,12 +107,13 @@ def _tally_of(series: Series, tallies: dict[Series, Tally]) -> Tally:
 
 
 async def _has_history(session: AsyncSession, windows: Windows) -> bool:
-    """Whether reports were being received when the baseline began: a new installation's
-    first weeks have no past to compare with, and every place would look like a rise."""
+    """Whether reports were being received in the baseline's first window: a new
+    installation's first weeks have no past to compare with, and every place would look
+    like a rise."""
     first = (await session.exec(select(func.min(Report.created_hour)))).first()
     if first is None:
         return False
-    return first <= windows.baseline_start
+    return first < windows.baseline_start + (windows.end - windows.start)
 
 
 async def _recent(session: AsyncSession, windows: Windows, rule: Rule) -> list[tuple[Series, int]]:
