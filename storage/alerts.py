@@ -316,3 +316,10 @@ async def alerts_in_period(
                             col(Alert.window_start) < end, col(Alert.window_end) > start)
         .order_by(col(Alert.window_start), col(Alert.id))
     )).all()
+
+
+async def recent_alerts(*, session: AsyncSession, limit: int = 50) -> Sequence[Alert]:
+    """The newest alerts, for the operator at the server (`somos alerts list`)."""
+    return (await session.exec(
+        select(Alert).order_by(col(Alert.created_at).desc(), col(Alert.id)).limit(limit)
+    )).all()
