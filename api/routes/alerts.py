@@ -33,7 +33,7 @@ async def list_alerts(current: CurrentSession, session: SessionDep, store: Store
     return [AlertOut.of(view) for view in views]
 
 
-@router.post("/{alert_id}/acknowledge", responses=problem_responses(401, 403, 404, 409, 422))
+@router.post("/{alert_id}/acknowledge", responses=problem_responses(400, 401, 403, 404, 409, 422))
 async def acknowledge_alert(alert_id: AlertId, body: AcknowledgeIn, current: TriageSession,
                             session: SessionDep, store: StoreDep,
                             settings: SettingsDep) -> AlertOut:
