@@ -268,6 +268,13 @@ async def alerts_for(
             return []
         query = query.where(or_(col(Alert.municipality_code).in_(municipalities),
                                 col(Alert.department_code).in_(departments)))
+    if user.role == "analyst":
+        # The same rule as passes_disclosure, in the query: older alerts that pass are not
+        # crowded out of the page by newer ones that do not.
+        query = query.where(col(Alert.observed) >= k, col(Alert.observed_perturbed) >= k,
+                            or_(col(Alert.baseline) == 0, col(Alert.baseline) >= k),
+                            or_(col(Alert.baseline_perturbed) == 0,
+                                col(Alert.baseline_perturbed) >= k))
     if unacknowledged:
         query = query.where(col(Alert.acknowledged_at).is_(None))
     views = []

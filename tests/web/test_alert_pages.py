@@ -55,3 +55,17 @@ async def test_acknowledging_needs_the_csrf_token(browser: Browser, store: Store
     assert refused.status_code == 403
     # Still waiting to be acknowledged: its form is there.
     assert f"/alertas/{alert_id}/atender" in (await browser.get("/bandeja")).text
+
+
+async def test_an_analyst_reads_on_the_dashboard_only_alerts_that_pass_suppression(
+    browser: Browser, store: Store,
+) -> None:
+    staff = await add_staff(store, "analista", role="analyst")
+    await stored_alert(store, observed=20, baseline=30, perturbed=(21, 28))
+    await stored_alert(store, CACERES, observed=4, baseline=0, perturbed=(6, 0))
+    await browser.sign_in(staff.username, staff.password, staff.otp())
+    page = html.unescape((await browser.get("/panel")).text)
+    assert SENTENCE in page
+    assert "21 reportes en la ventana; lo usual es 4.7." in page
+    assert "Cáceres" not in page.split("Alertas tempranas")[1].split("</section>")[0]
+    assert page.count("Aumento inusual") == 1
