@@ -70,3 +70,17 @@ async def test_another_area_neither_sees_nor_acknowledges(
     again = await client.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=admin,
                               json={"note": "también"})
     assert (first.status_code, first.json()["note"], again.status_code) == (200, None, 409)
+
+
+async def test_the_sentence_names_a_category_or_stigmatization(
+    client: httpx.AsyncClient, store: Store, tumaco: Headers,
+) -> None:
+    await stored_alert(store, category="threat.death_threat")
+    await stored_alert(store, kind="stigma")
+    sentences = {a["sentence"] for a in (await client.get("/api/v1/alerts", headers=tumaco)).json()}
+    assert sentences == {
+        "Aumento inusual de «Amenaza de muerte» en San Andrés de Tumaco (Nariño) en los "
+        "últimos 14 días",
+        "Aumento inusual de reportes de estigmatización en San Andrés de Tumaco (Nariño) en "
+        "los últimos 14 días",
+    }
