@@ -84,3 +84,17 @@ async def test_the_sentence_names_a_category_or_stigmatization(
         "Aumento inusual de reportes de estigmatización en San Andrés de Tumaco (Nariño) en "
         "los últimos 14 días",
     }
+
+
+async def test_a_department_focal_point_sees_its_municipalities_alerts(
+    client: httpx.AsyncClient, store: Store, sign_in: SignIn,
+) -> None:
+    narino = await sign_in("narino", departments=(TUMACO[:2],))
+    antioquia = await sign_in("antioquia", departments=(CACERES[:2],))
+    alert_id = await stored_alert(store, TUMACO)
+    assert [a["id"] for a in (await client.get("/api/v1/alerts", headers=narino)).json()] == [
+        alert_id]
+    assert (await client.get("/api/v1/alerts", headers=antioquia)).json() == []
+    done = await client.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=narino,
+                             json={"note": "visto"})
+    assert (done.status_code, done.json()["acknowledged_by"]) == (200, "narino")
