@@ -24,6 +24,7 @@ from api.metrics import Metrics, RequestMetrics, create_metrics
 from api.problems import document_problems, install_problem_handlers
 from api.routes import (
     aggregates,
+    alerts,
     audit,
     auth,
     bulletins,
@@ -127,7 +128,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.info("Bot de Telegram activo (polling).")
     app.state.telegram = application
     tasks = start_background(store, application.bot if application is not None else None,
-                             succeeded=app_metrics.background_succeeded)
+                             succeeded=app_metrics.background_succeeded,
+                             alerts=(settings.alert_rule, settings.alert_interval_minutes * 60.0))
     # Everything loaded at start-up lives as long as the process: moving it out of the
     # collector's generations keeps full collections short while a request builds a big
     # table (an export's ~12,000 cells spent half its time in the collector before).
@@ -222,6 +224,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(me.router)
     app.include_router(aggregates.router)
     app.include_router(bulletins.router)
+    app.include_router(alerts.router)
     app.include_router(telegram_webhook.router)
     for pages in (signin, queue, report, team, account, dashboard, bulletin, admin_users,
                   admin_rules, admin_lines, admin_audit):

@@ -1,5 +1,6 @@
 """Background work of the server: draft expiry, overdue escalation, the reporters' audit
-entries of past hours, notification delivery, memory freed after a burst given back."""
+entries of past hours, early warnings, notification delivery, memory freed after a burst
+given back."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from typing import Any
 
 from api.memory import trim
 from bot.notifier import deliver_due
+from storage.alerts import raise_alerts
 from storage.attachments import expire_draft_attachments
 from storage.audit import flush_pending_audit
 from storage.chats import expire_chat_bookkeeping
 from storage.db import checkpoint_wal
 from storage.drafts import expire_drafts
+from storage.early_warning import Rule
 from storage.epochs import end_epochs, open_epoch
 from storage.escalation import ESCALATION_BATCH, escalate_overdue
 from storage.store import Store
@@ -89,10 +92,22 @@ async def _trim() -> None:
     trim()
 
 
+async def warn(store: Store, rule: Rule, now: datetime | None = None) -> int:
+    """Raises the early warnings of the latest window (`storage.alerts.raise_alerts`)."""
+    async with store.transaction() as session:
+        raised = await raise_alerts(session=session, keyring=store.keyring,
+                                    now=now or datetime.now(UTC), rule=rule)
+    if raised:
+        log.info("raised %d early warnings", len(raised))
+    return len(raised)
+
+
 def start_background(
-    store: Store, bot: Any | None, succeeded: Callable[[str], None] = lambda _name: None
+    store: Store, bot: Any | None, succeeded: Callable[[str], None] = lambda _name: None,
+    alerts: tuple[Rule, float] | None = None,
 ) -> list[asyncio.Task[None]]:
-    """Starts the loops; `succeeded(name)` hears of each finished run (for the metrics)."""
+    """Starts the loops; `succeeded(name)` hears of each finished run (for the metrics).
+    `alerts`: the early-warning rule and the seconds between its runs."""
     tasks = [
         asyncio.create_task(every(EXPIRY_INTERVAL, "expiry", lambda: expire(store), succeeded)),
         asyncio.create_task(every(ESCALATION_INTERVAL, "escalation", lambda: escalate(store),
@@ -101,6 +116,10 @@ def start_background(
                                   succeeded)),
         asyncio.create_task(every(TRIM_INTERVAL, "memory", _trim, succeeded)),
     ]
+    if alerts is not None:
+        rule, interval = alerts
+        tasks.append(asyncio.create_task(every(interval, "alerts", lambda: warn(store, rule),
+                                               succeeded)))
     if bot is not None:
         tasks.append(asyncio.create_task(every(
             DELIVERY_INTERVAL, "delivery",

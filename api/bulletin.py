@@ -14,7 +14,7 @@ API (`GET /api/v1/bulletins/{code}`). Every figure is under the public profile (
   2 × 2 table (referred or not × closed or open) by `storage.disclosure.protect`, of which
   only the margins are shown; the median time to a first action only with k cases or more;
 * the department's map with the municipality marked (`api.web.choropleth.locator`);
-* the period's alerts (`gather_alerts`: the one place to wire the alerts module).
+* the period's alerts that pass the public suppression, by their sentence (`gather_alerts`).
 
 WeasyPrint is imported only when a PDF is made: the server's idle memory stays as it was.
 """
@@ -26,7 +26,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
@@ -44,12 +44,14 @@ from api.aggregates import (
     protected_table,
     scope_of,
 )
+from api.alerts_view import sentence
 from api.labels import department_name, label_of, municipality_official_name
 from api.web.choropleth import Locator, locator
 from api.web.render import environment
 from bot.i18n import translations
 from flows.municipalities import MSG_BAD_MUNICIPALITY_CODE, parse_codes
 from storage.aggregates import Query, Scope
+from storage.alerts import alerts_in_period, passes_disclosure, public_view
 from storage.cellkey import add_keys, perturb
 from storage.disclosure import Table, protect
 from storage.models import Report, ReportEvent, User, utcnow
@@ -248,12 +250,15 @@ class Bulletin:
 
 
 async def gather_alerts(session: AsyncSession, municipality: str, start: datetime,
-                        end: datetime) -> list[BulletinAlert]:
-    """ALERTS — the single place to wire the alerts module (`alerts_in_period(session,
-    municipality, start, end)`) once it is merged: map its alerts to `BulletinAlert`.
-    Until then this deployment has no alerts, and the bulletin says so."""
-    del session, municipality, start, end
-    return []
+                        end: datetime, *, k: int, locale: str) -> list[BulletinAlert]:
+    """The place's alerts whose window overlaps the period and whose figures pass the public
+    suppression (`storage.alerts.passes_disclosure` at k), as their sentence: the bulletin
+    prints no figure of an alert, and one below k is not there at all."""
+    found = await alerts_in_period(session=session, municipality_code=municipality,
+                                   start=start, end=end)
+    return [BulletinAlert(month=f"{alert.window_end - timedelta(days=1):%Y-%m}",
+                          label=sentence(public_view(alert), locale))
+            for alert in found if passes_disclosure(alert, k)]
 
 
 async def readable(session: AsyncSession, user: User, code: str) -> bool:
@@ -383,7 +388,8 @@ async def build_bulletin(
     latest.sort(key=lambda item: (-item.count, item.label))
     reported = {row.code: row.values[-1] for trend in trends for row in trend.rows}
     if alerts is None:
-        alerts = await gather_alerts(session, code, period.start, period.end)
+        alerts = await gather_alerts(session, code, period.start, period.end, k=k,
+                                     locale=locale)
     return Bulletin(
         code=code, name=municipality_official_name(code), department=department_name(code[:2]),
         period=period, periods=periods, k=k,

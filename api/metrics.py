@@ -146,7 +146,7 @@ def create_metrics() -> Metrics:
         bot_updates=bot_updates,
         background_success=Gauge(
             "somos_background_last_success_timestamp_seconds",
-            "When each background loop (expiry, escalation, audit, delivery, memory) last "
+            "When each background loop (expiry, escalation, audit, alerts, delivery, memory) last "
             "finished a run.",
             ["task"], registry=registry,
         ),

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.early_warning import MAX_FALSE_ALARM, Rule
+
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 MIN_METRICS_TOKEN = 16
 MIN_WEBHOOK_SECRET = 32
@@ -47,6 +49,14 @@ class Settings(BaseSettings):
     )
 
     suppression_k: int = Field(default=5, ge=2)
+    # Early warnings (storage.early_warning): the window and how many windows before it make
+    # the baseline; the chance that one run raises any false alarm; the fewest reports an
+    # alert needs; how often the job runs.
+    alert_window_days: int = Field(default=14, ge=1, le=90)
+    alert_baseline_windows: int = Field(default=6, ge=1, le=26)
+    alert_false_alarm: float = Field(default=0.001, gt=0, le=MAX_FALSE_ALARM)
+    alert_min_count: int = Field(default=3, ge=1)
+    alert_interval_minutes: int = Field(default=60, ge=1, le=24 * 60)
     retention_days: int = Field(default=365, ge=1)
     draft_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     require_totp: bool = True
@@ -138,6 +148,12 @@ class Settings(BaseSettings):
         """The file download base: the API URL with its trailing `/bot` as `/file/bot`."""
         base = self.telegram_api_url
         return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
+
+    @property
+    def alert_rule(self) -> Rule:
+        return Rule(window_days=self.alert_window_days,
+                    baseline_windows=self.alert_baseline_windows,
+                    false_alarm=self.alert_false_alarm, min_count=self.alert_min_count)
 
     @property
     def covered_departments(self) -> tuple[str, ...]:

@@ -36,6 +36,8 @@ MESSAGES: Mapping[str, str] = {
     # Not even the place: what the reporter wrote is read on the case page only.
     "reporter_reply": N_("Hay una respuesta nueva en un caso suyo. Ábralo en Somos."),
     "case_assigned": N_("Le asignaron un caso. Ábralo en Somos."),
+    # Not the place, the kind or a count: a seized phone must not tell where things rise.
+    "early_warning": N_("Hay una alerta temprana nueva en su zona. Ábrala en Somos."),
 }
 
 
@@ -59,7 +61,7 @@ def _message(kind: str, payload: Mapping[str, Any]) -> Msg:
         if len(ranked) > DIGEST_PLACES:
             places = Msg(MSG_MORE_PLACES, {"places": named, "more": len(ranked) - DIGEST_PLACES})
         return Msg(MESSAGES["overdue_digest"], {"count": len(codes), "places": places})
-    if kind in ("reporter_news", "reporter_reply", "case_assigned"):
+    if kind in ("reporter_news", "reporter_reply", "case_assigned", "early_warning"):
         return Msg(MESSAGES[kind])  # nothing of the report, not even its place
     code = codes[0] if codes else str(payload.get("municipality", ""))
     return Msg(MESSAGES[kind], {"municipality": _municipality(code)})

@@ -375,6 +375,38 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=255)
 
 
+class Alert(SQLModel, table=True):
+    """An early warning: a place's reports of one kind (or category) rose unusually in a
+    window against its own past (`storage.early_warning`, `storage.alerts`)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (sa.Index("ix_alerts_place_window", "municipality_code", "kind",
+                               "window_start"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    municipality_code: str = Field(max_length=5)
+    department_code: str = Field(max_length=2, index=True)
+    kind: str = Field(max_length=32)
+    # None: the whole kind.
+    category: str | None = Field(default=None, max_length=64)
+    window_start: datetime = _when()
+    window_end: datetime = _when()
+    # Reports in the window, and in the baseline windows before it together.
+    observed: int
+    baseline: int
+    baseline_windows: int
+    p_value: float
+    # The same two counts perturbed by their reports' cell key (storage.cellkey): what an
+    # analyst is shown, and only when both pass suppression.
+    observed_perturbed: int
+    baseline_perturbed: int
+    created_at: datetime = _when(index=True)
+    acknowledged_at: datetime | None = _when(nullable=True)
+    acknowledged_by: str | None = Field(default=None, foreign_key="users.id", max_length=36)
+    # The acknowledging person's note, sealed with the server key.
+    crypto_note: bytes | None = _blob(nullable=True)
+
+
 class Rollup(SQLModel, table=True):
     """Counts by municipality × kind × category × month, updated with each report.
 

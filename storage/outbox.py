@@ -21,7 +21,7 @@ from storage.models import OutboxMessage, floor_hour, new_id
 
 MAX_ATTEMPTS = 8
 KINDS = ("new_report", "immediate_alert", "overdue", "reporter_news", "protection_request",
-         "reporter_reply", "case_assigned")
+         "reporter_reply", "case_assigned", "early_warning")
 # The error of a message given up because nobody can receive it (no linked chat, the
 # reporter withdrew, the account is disabled): a fact about the recipient, not a fault.
 NO_CHAT = "no linked chat"

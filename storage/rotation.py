@@ -20,12 +20,14 @@ from typing import Any
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.alerts import note_aad
 from storage.attachments import draft_attachment_aad
 from storage.chats import trace_aad
 from storage.drafts import draft_aad
 from storage.epochs import epoch_aad
 from storage.keyfile import Keyring, sealed_key_id
 from storage.models import (
+    Alert,
     ChatEpoch,
     ChatTrace,
     Draft,
@@ -63,6 +65,7 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(ChatTrace, "pseudonym", "crypto_messages",
                  lambda row: trace_aad(row.pseudonym)),
     SealedColumn(ChatEpoch, "id", "crypto_pepper", lambda row: epoch_aad(row.id)),
+    SealedColumn(Alert, "id", "crypto_note", lambda row: note_aad(row.id)),
 )
 
 

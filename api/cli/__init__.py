@@ -6,7 +6,7 @@ transaction), `progress` (a transient progress bar on stderr), `valid_codes` (DI
 codes typed as arguments) and `otpauth_uri` (the second factor's link).
 
 The commands live one group to a module: `service` (init, serve, chat), `users`,
-`reports` (grant), `keys`, `routes`, `lines`, `audit` and `data` (export aggregates,
+`reports` (grant), `keys`, `routes`, `lines`, `alerts`, `audit` and `data` (export aggregates,
 rollups rebuild, demo seed, backup, restore, purge). Each registers its commands on `app` or on the
 sub-app it makes; they are imported at the end of this module, in the order `--help`
 lists them.
@@ -143,4 +143,5 @@ from api.cli import audit  # noqa: E402,F401
 from api.cli import keys  # noqa: E402,F401
 from api.cli import lines  # noqa: E402,F401
 from api.cli import bulletin  # noqa: E402,F401
+from api.cli import alerts  # noqa: E402,F401
 # isort: on

@@ -23,7 +23,8 @@ from api.aggregates import (
     table_for,
 )
 from api.aggregates import label as dimension_label
-from api.deps import SessionDep, SettingsDep
+from api.alerts_view import figures, sentence
+from api.deps import SessionDep, SettingsDep, StoreDep
 from api.web import labels
 from api.web.charts import single, stacked
 from api.web.choropleth import Choropleth, build_map
@@ -32,12 +33,15 @@ from api.web.render import environment, locale_of, render
 from api.web.security import WebSession
 from bot.i18n import translations
 from flows.messages import N_
+from storage.alerts import alerts_for
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[WebSession, Depends(PageUser("analyst", "admin", "focal_point"))]
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 KINDS = ("threat", "stigma", "priority")
 TOP_MUNICIPALITIES = 15
+# An analyst's early warnings (focal points and admins read theirs on /bandeja).
+ALERTS_SHOWN = 10
 MSG_BAD_MONTH = N_("Las fechas van como año y mes (por ejemplo 2026-03). No se aplicaron.")
 # «Categorías» by kind: a threat's category, a stigmatization's author, a community's first
 # concern are different questions, so they are never ranked together.
@@ -101,9 +105,13 @@ def _map_titles(filters: dict[str, Any], through: str | None, locale: str) -> tu
 
 @router.get("/panel")
 async def dashboard(request: Request, session: SessionDep, settings: SettingsDep,
-                    current: Reader) -> Response:
+                    store: StoreDep, current: Reader) -> Response:
     filters, warning = read_filters(request)
     locale = locale_of(request)
+    user = current.signed_in.user
+    alerts = [(view, sentence(view, locale), figures(view, locale)) for view in await alerts_for(
+        session=session, keyring=store.keyring, user=user, k=settings.suppression_k,
+        limit=ALERTS_SHOWN)] if user.role == "analyst" else []
     monthly = await _protected(current, session, settings, ["month", "kind"], filters)
     departments = await _protected(current, session, settings, ["department"], filters)
     municipalities = await _protected(current, session, settings, ["municipality"], filters)
@@ -132,6 +140,7 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
     map_title, map_subtitle = _map_titles(filters, municipalities.query.month_to, locale)
     return render(request, "dashboard.html", {
         "current": current, "warning": warning, "filters": kept, "labels": labels,
+        "alerts": alerts,
         "k": settings.suppression_k, "kinds": KINDS, "through": monthly.query.month_to,
         "monthly": monthly, "monthly_chart": stacked(monthly),
         "departments": departments, "departments_chart": single(departments, locale),

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from storage.store import Store
+from tests.support.alerts import stored_alert
 from tests.support.api import login
 from tests.support.places import CACERES, TUMACO
 from tests.support.reports import submit, threat
@@ -97,6 +98,11 @@ EXPECTED: dict[tuple[str, str], dict[str, int | str]] = {
     ("get", "/api/v1/bulletins/{code}"): {"anonymous": 401, "analyst": OK,
                                           "focal_other_area": 403, "focal_own_area": OK,
                                           "admin": OK},
+    ("get", "/api/v1/alerts"): {"anonymous": 401, **dict.fromkeys(ROLES[1:], OK)},
+    # The area's focal point acknowledges first; then the admin finds it done.
+    ("post", "/api/v1/alerts/{alert_id}/acknowledge"): {
+        "anonymous": 401, "analyst": 403, "focal_other_area": 404, "focal_own_area": OK,
+        "admin": 409},
     ("post", "/api/v1/me/password"): {"anonymous": 401, "analyst": 403, "focal_other_area": 403,
                                       "focal_own_area": 403, "admin": 403},
 }
@@ -110,6 +116,7 @@ BODIES: dict[str, Any] = {
     "/api/v1/reports/{report_id}/share": {"username": "otra_area"},
     "/api/v1/reports/{report_id}/assignee": {"username": "admin"},
     "/api/v1/grants": {"username": "propia_area"},
+    "/api/v1/alerts/{alert_id}/acknowledge": {"note": "visto"},
     "/api/v1/routing-rules": {"username": "propia_area", "kind": "stigma"},
     "/api/v1/users": {"username": "nueva_cuenta", "role": "analyst"},
     # A wrong current password: everyone signed in gets the same 403, nobody changes anything.
@@ -123,6 +130,7 @@ class World:
     client: httpx.AsyncClient
     headers: dict[str, dict[str, str]]
     report_id: str
+    alert_id: str
 
 
 @pytest.fixture
@@ -134,10 +142,11 @@ async def world(client: httpx.AsyncClient, store: Store) -> World:
         "admin": await add_staff(store, "admin", role="admin"),
     }
     report_id = await submit(store, threat(category="threat.other"))
+    alert_id = await stored_alert(store, TUMACO)
     headers = {"anonymous": {}}
     for role, person in staff.items():
         headers[role] = await login(client, person)
-    return World(client, headers, report_id)
+    return World(client, headers, report_id, alert_id)
 
 
 async def test_every_route_is_in_the_matrix(world: World) -> None:
@@ -149,7 +158,7 @@ async def test_every_route_is_in_the_matrix(world: World) -> None:
 @pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
 async def test_authorization_matrix(world: World, method: str, path: str) -> None:
     url = path.format(report_id=world.report_id, attachment_id=MISSING, rule_id=MISSING,
-                      user_id=MISSING, code=TUMACO)
+                      user_id=MISSING, code=TUMACO, alert_id=world.alert_id)
     outcomes = {}
     # Least privileged first: a successful claim must not change what others see.
     for role in ROLES:

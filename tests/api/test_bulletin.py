@@ -18,7 +18,6 @@ from api.bulletin import (
     PUBLIC_K,
     WORK_COLUMNS,
     WORK_ROWS,
-    BulletinAlert,
     Period,
     build_bulletin,
     latest_quarter,
@@ -31,6 +30,7 @@ from api.demo import seed
 from api.settings import Settings
 from storage.models import Report, ReportEvent
 from storage.store import Store
+from tests.support.alerts import stored_alert
 from tests.support.api import Headers
 from tests.support.places import TUMACO
 
@@ -204,13 +204,27 @@ async def test_work_counts_the_periods_cases_as_they_stand_and_the_median_needs_
     assert few.received is not None and abs(few.received - received) <= 2
 
 
-async def test_alerts_of_the_period_are_listed_when_there_are_some(
+async def test_the_periods_alerts_are_listed_only_when_their_figures_pass_suppression(
     store: Store, app: FastAPI,
 ) -> None:
-    period = latest_quarter()
+    # Alerts are raised by the job (storage.alerts); here stored with the figures wanted.
+    period = parse_period("2026-Q2")
+    shown = await stored_alert(store, observed=K + 8, baseline=K + 20, kind="threat")
+    await stored_alert(store, observed=K - 3, baseline=K + 20, kind="stigma")  # below k
+    await stored_alert(store, observed=K + 8, baseline=K + 20, kind="threat",
+                       category="threat.extortion", perturbed=(K - 1, K + 20))  # perturbed < k
     async with store.transaction() as session:
-        made = await build_bulletin(session, code=TUMACO, period=period, k=5, alerts=[
-            BulletinAlert(month=period.last_month, label="Amenazas: más que de costumbre")])
+        made = await build_bulletin(session, code=TUMACO, period=period, k=5)
     html = render_html(made, "es")
-    assert "Amenazas: más que de costumbre" in html and "Sin alertas" not in html
-    assert made.k == K and all(value >= K for value in made.figures)
+    assert [alert.label for alert in made.alerts] == [
+        "Aumento inusual de amenazas en San Andrés de Tumaco (Nariño) en los últimos 14 días"]
+    assert made.alerts[0].month == "2026-06" and "Sin alertas" not in html
+    assert "Aumento inusual de amenazas en San Andrés de Tumaco (Nariño)" in html
+    assert "estigmatización" not in html.split('id="alertas"')[1].split("</section>")[0]
+    assert "Extorsión" not in html.split('id="alertas"')[1].split("</section>")[0]
+    # No figure of an alert is printed, below k or above it.
+    assert all(value >= K for value in made.figures)
+    assert shown  # the one listed
+    async with store.transaction() as session:
+        later = await build_bulletin(session, code=TUMACO, period=parse_period("2026-Q3"), k=5)
+    assert later.alerts == () and "Sin alertas" in render_html(later, "es")

@@ -24,6 +24,7 @@ from api.background import start_background
 from api.settings import Settings
 from bot.notifier import deliver_due
 from flows.engine import Reply, Text
+from storage.early_warning import Rule
 from storage.models import floor_hour
 from storage.reports import NewReport, submit_report
 from storage.store import Store
@@ -232,13 +233,14 @@ async def test_an_unhandled_error_is_counted_as_5xx(app: FastAPI) -> None:
 async def test_background_loops_report_their_last_success(app: FastAPI, store: Store) -> None:
     metrics = app.state.metrics
     started = time.time()
-    tasks = start_background(store, None, succeeded=metrics.background_succeeded)
+    tasks = start_background(store, None, succeeded=metrics.background_succeeded,
+                             alerts=(Rule(), 3600.0))
     try:
         for _ in range(200):
             values = values_of((await metrics.render(store)).decode())
             done = {dict(labels)["task"] for name, labels in values
                     if name == "somos_background_last_success_timestamp_seconds"}
-            if done == {"expiry", "escalation", "audit", "memory"}:
+            if done == {"expiry", "escalation", "audit", "alerts", "memory"}:
                 break
             await asyncio.sleep(0.05)
         else:

@@ -270,3 +270,12 @@ def test_exports_after_seeding_3000_reports_single_nobody_out(tmp_path: Path) ->
             assert sum(1 for c in counts if c >= k) > 100, name
         assert not any(1 <= c < k for c in counts + totals), name
         assert codes and all(len(code) == 5 and code.isdigit() for code in codes), name
+
+
+def test_alerts_on_demo_data_without_a_rise_raise_none(tmp_path: Path) -> None:
+    """Demo reports are spread evenly over two years: no place rises, so no alert."""
+    somos = Somos(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'somos.db'}")
+    somos.run("init")
+    somos.run("demo", "seed", "--reports", "600", "--seed", "5")
+    assert somos.run("alerts", "run").strip() == "Alertas nuevas: 0."
+    assert somos.run("alerts", "list").strip() == "No hay alertas."
