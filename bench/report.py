@@ -210,7 +210,8 @@ def conversation(results: R) -> list[str]:
                 f"each: {in_process:.0f} ms in all, against {somos_ms:.0f} ms per report measured "
                 f"through `somos serve` here. The rest (about {max(0.0, somos_ms - in_process):.0f}"
                 f" ms) is the server around the bot: uvicorn, polling, httpx calls to the Bot "
-                f"API (three per button press, as the hand-rolled bot makes), logging, the "
+                f"API (two per button press: the answer, and the edit that turns the pressed "
+                f"message into the next question; the hand-rolled bot makes three), the "
                 f"background tasks.",
                 "",
                 f"**What would close it.** At 3× the hand-rolled bot's {hand_ms:.0f} ms, a "
@@ -219,11 +220,14 @@ def conversation(results: R) -> list[str]:
                 f"now {rest:.0f} ms: per-update work "
                 f"({steps} × {plain:.1f} ms) and the server around it have to fall by "
                 f"{1 - budget / max(1.0, rest):.0%}. "
-                "Where, per the flame graph: fewer Bot API calls per press (edit the keyboard in "
-                "place instead of answer + remove + send), the draft's seal and open per step, "
-                "the ORM round trips of a step (one transaction now). Lowering the pseudonym's "
-                "cost would also close it but gives away the anonymity it buys; the issue says "
-                "not to.",
+                "Where, per the flame graph: the round trips of a step (seven statements in one "
+                "transaction, each a hop to aiosqlite's thread and back through the event loop, "
+                "and the ORM around them: SQLAlchemy Core, or one statement for the chat's "
+                "bookkeeping rows, would shave a part); the chat trace's own transaction after a "
+                "written answer; PTB's parsing of every Bot API answer. A press already costs "
+                "two Bot API calls, not three, and no trace transaction. Lowering the "
+                "pseudonym's cost would close most of it but gives away the anonymity it buys; "
+                "the issue says not to.",
             ]
         else:
             lines += ["(The per-turn bench did not run: no split.)"]
@@ -343,12 +347,37 @@ def burst_analysis(done: list[R]) -> list[str]:
     lines: list[str] = []
     slow = [b for b in done if (b["answer"].get("p99") or 0) >= 1000
             or (b["receipt"].get("p99") or 0) >= 2000]
+    for b in (b for b in slow if b.get("pace") == "human"):
+        updates = b["answer"].get("n") or 1
+        span = b["last_report_s"] or b["wall_s"]
+        by = b.get("answer_by_action", {})
+        lines += [
+            f"**Why the burst on {b['backend']} misses at a human pace.** {b['people']} people "
+            f"arriving within {b['arrive_within_s']:.0f} s sent {updates:,} updates in "
+            f"{span} s, {updates / span:.0f} a second on average and more while everyone was "
+            "still tapping through the closed questions; each cost "
+            f"{b['server_cpu_s'] * 1000 / updates:.0f} ms of server CPU on average "
+            f"({b['server_cpu_ms_per_report']} ms a report), most of it on the event loop's "
+            "one core (the key derivations run in worker threads). Near that core's capacity "
+            f"updates queue: the slowest 1% waited {ms(b['answer'], 'p99')} ms (a button "
+            f"{ms(by.get('press'), 'p99')}, a written answer {ms(by.get('text'), 'p99')}, "
+            f"/start {ms(by.get('start'), 'p99')}: a new chat's pseudonym is a 32 MiB "
+            "Argon2id).",
+            "",
+            "**What would close it.** Less CPU per update on the event loop (section 1 says "
+            "where); the key derivations on a process pool sized to the cores; a second "
+            "`somos serve` process behind the webhook (any replica can serve any update, but "
+            "one chat's order is kept by an in-process lock today: it would need the "
+            "database's).",
+            "",
+        ]
+    slow = [b for b in slow if b.get("pace") != "human"]
     if slow:
         worst = max(slow, key=lambda b: b["answer"]["p99"])
         span = worst["last_report_s"] or worst["wall_s"]
         cores = worst["server_cpu_s"] / span
         lines += [
-            f"**Why the latency target is missed.** The server is CPU-bound: {worst['people']} "
+            f"**Why the stress misses by far.** The server is CPU-bound: {worst['people']} "
             f"reports cost {worst['server_cpu_s']} s of server CPU "
             f"({worst['server_cpu_ms_per_report']} ms each), spent over {span} s: "
             f"{cores:.2f} cores on average, on a machine of 2 that others were using too. One "
@@ -359,8 +388,8 @@ def burst_analysis(done: list[R]) -> list[str]:
             "",
             "**What would close it.** Less CPU per report (section 1: every millisecond saved "
             "there is saved ×14 updates × the crowd here); the key derivations on a process pool "
-            "sized to the cores, so the event loop's core serves updates while another hashes; "
-            "answering a button press with one Bot API call instead of three. Even with both "
+            "sized to the cores, so the event loop's core serves updates while another hashes "
+            "(a button press already costs two Bot API calls, not three). Even with both "
             f"cores for the server alone, this crowd's {worst['server_cpu_s']} s of CPU take at "
             f"least {worst['server_cpu_s'] / 2:.0f} s of wall time, during which every update "
             "competes with the others: p99 under a second for 200 people at once needs a "
