@@ -6,9 +6,9 @@ PostgreSQL (the performance issue, item 1: p99 update → answer under 1 s, the 
 here is the tests' one with two additions that live only in this file: it delivers up to
 40 updates at a time, as Telegram does by default (`max_connections`), where the tests'
 double delivers one at a time; and it notes when each update was queued, when it was
-delivered and when the bot's next message to that chat arrived. The people are event
-driven, from one thread, so the bench process costs little (its CPU is reported anyway),
-at one of two paces:
+delivered and when the bot's next message to that chat arrived (or the pressed one was
+edited into it). The people are event driven, from one thread, so the bench process costs
+little (its CPU is reported anyway), at one of two paces:
 
 - `--pace human` (the target's load): the people arrive within the first `--arrive-within`
   seconds (a minute: a pamphlet read aloud, a message passed around), and each reads a
@@ -127,7 +127,15 @@ class TimedDouble(BotApiDouble):
         return body
 
     def _send_message(self, params: JSON) -> JSON:
-        result: JSON = super()._send_message(params)
+        return self._noted(super()._send_message(params))
+
+    def _edit_message_text(self, params: JSON) -> JSON:
+        """A pressed message turned into the bot's next question: the answer, as a new
+        message is (the bot edits in place where the person pressed)."""
+        return self._noted(super()._edit_message_text(params))
+
+    def _noted(self, result: JSON) -> JSON:
+        """The bot's answer in a chat: its time from the update, and the person reads it."""
         now, chat = time.monotonic(), int(result["chat"]["id"])
         line = self.timeline
         if (queued := line.queued.pop(chat, None)) is not None:
