@@ -20,8 +20,9 @@ app.add_typer(alerts_app, name="alerts")
 
 @alerts_app.command("run")
 def alerts_run() -> None:
-    """Compara ya la última ventana de cada lugar con su pasado (lo que el servidor hace
-    cada SOMOS_ALERT_INTERVAL_MINUTES); avisa a los puntos focales de cada alerta nueva."""
+    """Compara ya cada lugar con su pasado y avisa de cada alerta nueva a sus puntos focales.
+
+    El servidor lo hace solo cada SOMOS_ALERT_INTERVAL_MINUTES."""
     settings = load_settings()
     rule = settings.alert_rule
 

@@ -101,13 +101,24 @@ def press_update(update_id: int, message_id: int, data: str, text: str) -> dict[
     }}
 
 
+def first_button(message: dict[str, Any]) -> str:
+    """The callback data of the first button under a message the bot showed."""
+    return str(json.loads(message["reply_markup"])["inline_keyboard"][0][0]["callback_data"])
+
+
+async def menu_shown(application: Application,  # type: ignore[type-arg]
+                     request: RecordingRequest) -> tuple[dict[str, Any], str]:
+    """/start: the menu as shown, and its first button's data (a threat report)."""
+    await feed(application, message_update(1, 777, "/start"))
+    menu = request.last[777]
+    return menu, first_button(menu)
+
+
 async def test_a_button_press_turns_the_pressed_message_into_the_next_question(
     telegram: tuple[Application, RecordingRequest],  # type: ignore[type-arg]
 ) -> None:
     application, request = telegram
-    await feed(application, message_update(1, 777, "/start"))
-    menu = request.last[777]
-    data = json.loads(menu["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
+    menu, data = await menu_shown(application, request)
     before = len(request.calls)
     await feed(application, press_update(2, menu["message_id"], data, menu["text"]))
     # Two calls, not three: the press is answered and its message becomes the question.
@@ -124,16 +135,14 @@ async def test_a_button_of_an_earlier_message_loses_its_keyboard_and_the_answer_
     telegram: tuple[Application, RecordingRequest],  # type: ignore[type-arg]
 ) -> None:
     application, request = telegram
-    await feed(application, message_update(1, 777, "/start"))
-    menu = request.last[777]
-    data = json.loads(menu["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
+    menu, data = await menu_shown(application, request)
     await feed(application, press_update(2, menu["message_id"], data, menu["text"]))
     # The person writes instead of pressing: the bot's answer is now the newest message.
     await feed(application, message_update(3, 777, "hola"))
     question = request.last[777]
     assert question["message_id"] > menu["message_id"]
     before = len(request.calls)
-    live = json.loads(question["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
+    live = first_button(question)
     # The same live question's button, pressed on the older message that shows it.
     await feed(application, press_update(4, menu["message_id"], live, "¿Alguien está…"))
     names = [name for name, _ in request.calls[before:]]
@@ -147,9 +156,7 @@ async def test_a_stale_button_never_rewrites_its_message(
     telegram: tuple[Application, RecordingRequest],  # type: ignore[type-arg]
 ) -> None:
     application, request = telegram
-    await feed(application, message_update(1, 777, "/start"))
-    menu = request.last[777]
-    data = json.loads(menu["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
+    menu, data = await menu_shown(application, request)
     await feed(application, press_update(2, menu["message_id"], data, menu["text"]))
     before = len(request.calls)
     # A second tap of the menu's button (a double tap) on what is now the next question.

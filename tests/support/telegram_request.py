@@ -61,8 +61,3 @@ class RecordingRequest(BaseRequest):
 
     def sent(self) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == "sendMessage"]
-
-    def shown(self) -> list[dict[str, Any]]:
-        """What the chat was shown, in order: messages sent and messages edited."""
-        return [params for name, params in self.calls
-                if name in ("sendMessage", "editMessageText")]
