@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_driver
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
@@ -69,7 +71,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Builds the async engine for `url` (`sqlite:///path` or `postgresql://…`)."""
     target = async_url(url)
     if target.startswith("sqlite"):
-        engine = create_async_engine(target, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(target, echo=echo, connect_args={"timeout": 30},
+                                     module=sqlite_driver.dbapi())
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine

@@ -18,6 +18,7 @@ memory while a draft may live.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -49,6 +50,9 @@ from storage.models import (
 # and 16 MiB (measured here: 64 ms, 46 of them hashing, and 32 MiB; bench/RESULTS.md).
 PSEUDONYM_ARGON2: Final = crypto.Argon2Params(time_cost=2, memory_cost=32 * 1024, parallelism=1)
 PSEUDONYM_BYTES: Final = 24
+# The pepper is Argon2id's salt: 16 secret random bytes (128 bits), the size libsodium's
+# Argon2id takes (storage.crypto.argon2id). Epochs begun before it have 32; either works.
+PEPPER_BYTES: Final = crypto.SALT_BYTES
 EPOCH_LENGTH: Final = timedelta(hours=24)
 # Epochs turn at 09:00 UTC, 4 a.m. in Colombia (UTC-5 all year): few conversations
 # are open then to be carried across, or lose their language preference.
@@ -128,7 +132,7 @@ async def open_epoch(*, session: AsyncSession, keyring: Keyring, now: datetime) 
     if row is None:
         table = ChatEpoch.__table__  # type: ignore[attr-defined]
         insert = pg_insert if is_postgresql(session) else sqlite_insert
-        sealed = keyring.seal(crypto.random_key(), epoch_aad(key))
+        sealed = keyring.seal(os.urandom(PEPPER_BYTES), epoch_aad(key))
         # Two replicas may begin it at once: the first pepper stays, the other is dropped.
         await session.exec(insert(table).values(id=key, starts_at=starts_at,
                                                 crypto_pepper=sealed)

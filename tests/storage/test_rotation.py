@@ -11,7 +11,7 @@ from storage.attachments import File, put_draft_attachment, read_draft_attachmen
 from storage.chats import record_messages, take_messages
 from storage.crypto import DecryptionError
 from storage.drafts import load_draft, save_draft
-from storage.epochs import epoch_id, epoch_start, find_epoch, open_epoch
+from storage.epochs import PEPPER_BYTES, epoch_id, epoch_start, find_epoch, open_epoch
 from storage.keyfile import Keyring, sealed_key_id
 from storage.models import DraftAttachment, Report, User
 from storage.outbox import due_messages, enqueue
@@ -109,7 +109,7 @@ async def assert_everything_opens(store: Store, keyring: Keyring, user_id: str, 
                                    now=NOW) == [12, 11]
         epoch = await find_epoch(session=session, keyring=keyring,
                                  epoch_id=epoch_id(epoch_start(NOW)))
-        assert epoch is not None and len(epoch.pepper) == 32
+        assert epoch is not None and len(epoch.pepper) == PEPPER_BYTES
 
 
 async def test_a_tampered_blob_stops_the_rotation_and_changes_nothing(store: Store) -> None:

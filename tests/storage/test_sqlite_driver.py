@@ -1,0 +1,70 @@
+"""SQLite's driver (storage/sqlite_driver.py) answers as a DBAPI cursor does, in one trip to
+the connection's thread per statement."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import exc, text
+
+from storage.db import SessionFactory, create_engine, create_session_factory, transaction
+
+
+@pytest.fixture
+async def factory(tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'driver.db'}")
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE)")
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+async def test_rows_counts_and_errors_are_those_of_the_statement(factory: SessionFactory) -> None:
+    async with transaction(factory) as session:
+        connection = await session.connection()
+        inserted = await connection.execute(
+            text("INSERT INTO notes (body) VALUES (:body)"),
+            [{"body": "uno"}, {"body": "dos"}, {"body": "tres"}])
+        assert inserted.rowcount == 3
+        returned = await connection.execute(
+            text("UPDATE notes SET body = body || '!' WHERE body != 'dos' RETURNING body"))
+        assert sorted(returned.scalars()) == ["tres!", "uno!"]
+        changed = await connection.execute(text("DELETE FROM notes WHERE body = 'dos'"))
+        assert changed.rowcount == 1
+        last = await connection.execute(text("INSERT INTO notes (body) VALUES ('cuatro')"))
+        assert last.lastrowid == 4
+
+    with pytest.raises(exc.IntegrityError):
+        async with transaction(factory) as session:
+            await (await session.connection()).execute(
+                text("INSERT INTO notes (body) VALUES ('uno!')"))
+    # The failed unit of work left nothing behind, and the connection serves the next one.
+    async with transaction(factory) as session:
+        connection = await session.connection()
+        bodies = (await connection.execute(text("SELECT body FROM notes ORDER BY id"))).scalars()
+        assert list(bodies) == ["uno!", "tres!", "cuatro"]
+
+
+async def test_a_statement_is_one_trip_to_the_thread(
+    factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips = 0
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    async with transaction(factory) as session:
+        connection = await session.connection()  # the unit of work has begun
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        for _ in range(5):
+            rows = (await connection.execute(text("SELECT body FROM notes"))).all()
+            assert rows == []
+        assert trips == 5
