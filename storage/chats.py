@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import case, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, case, select, update
 from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import is_postgresql
+from storage.db import dialect_insert, run
 from storage.keyfile import Keyring
 from storage.models import (
     ChatPreference,
@@ -37,6 +37,22 @@ def trace_aad(pseudonym: str) -> bytes:
     return b"somos/v1/chat-trace\x00" + pseudonym.encode()
 
 
+_TRACES = ChatTrace.__table__  # type: ignore[attr-defined]
+_TRACE = (select(_TRACES.c.crypto_messages)
+          .where(_TRACES.c.pseudonym == bindparam("pseudonym")).with_for_update())
+
+
+@cache
+def _keep_trace(dialect: str) -> Any:
+    sealed = bindparam("sealed", type_=_TRACES.c.crypto_messages.type)
+    expires_at = bindparam("expires_at", type_=_TRACES.c.expires_at.type)
+    return (dialect_insert(dialect)(_TRACES)
+            .values(pseudonym=bindparam("pseudonym", type_=_TRACES.c.pseudonym.type),
+                    crypto_messages=sealed, expires_at=expires_at)
+            .on_conflict_do_update(index_elements=[_TRACES.c.pseudonym],
+                                   set_={"crypto_messages": sealed, "expires_at": expires_at}))
+
+
 async def record_messages(
     *, session: AsyncSession, keyring: Keyring, pseudonym: str, message_ids: list[int],
     now: datetime,
@@ -44,22 +60,21 @@ async def record_messages(
     """Remembers message ids of the chat (sealed) so a later wipe can delete them."""
     if not message_ids:
         return
-    trace = await session.get(ChatTrace, pseudonym)
+    sealed = (await run(session, _TRACE, {"pseudonym": pseudonym})).scalar()
     entries: list[list[int]] = []
-    if trace is not None:
-        entries = json.loads(keyring.open(trace.crypto_messages, trace_aad(pseudonym)))
+    if sealed is not None:
+        entries = json.loads(keyring.open(sealed, trace_aad(pseudonym)))
     cutoff = int((now - DELETE_WINDOW).timestamp())
     stamp = int(now.timestamp())
     entries = [e for e in entries if e[1] > cutoff] + [[m, stamp] for m in message_ids]
-    sealed = keyring.seal(json.dumps(entries[-MAX_TRACKED:]).encode(), trace_aad(pseudonym))
-    if trace is None:
-        session.add(ChatTrace(pseudonym=pseudonym, crypto_messages=sealed,
-                              expires_at=_trace_expiry(now)))
-    else:
-        trace.crypto_messages = sealed
-        trace.expires_at = _trace_expiry(now)
-        session.add(trace)
-    await session.flush()
+    await run(session, _keep_trace(session.get_bind().dialect.name), {
+        "pseudonym": pseudonym, "expires_at": _trace_expiry(now),
+        "sealed": keyring.seal(json.dumps(entries[-MAX_TRACKED:]).encode(),
+                               trace_aad(pseudonym)),
+    })
+    loaded = session.sync_session.identity_map.get(session.identity_key(ChatTrace, pseudonym))
+    if loaded is not None:
+        session.expire(loaded)  # read again if asked for in this transaction
 
 
 async def take_messages(
@@ -78,9 +93,15 @@ async def take_messages(
     return sorted({m for m, stamp in entries if stamp > cutoff}, reverse=True)
 
 
+_PREFERENCES = ChatPreference.__table__  # type: ignore[attr-defined]
+# The statements of every update are built once (and once per dialect): building one costs
+# ten times what running it does (bench/RESULTS.md).
+_LOCALE = select(_PREFERENCES.c.locale).where(_PREFERENCES.c.pseudonym == bindparam("pseudonym"))
+
+
 async def get_locale(*, session: AsyncSession, pseudonym: str) -> str | None:
-    preference = await session.get(ChatPreference, pseudonym)
-    return preference.locale if preference else None
+    locale: str | None = (await run(session, _LOCALE, {"pseudonym": pseudonym})).scalar()
+    return locale
 
 
 async def set_locale(*, session: AsyncSession, pseudonym: str, locale: str) -> None:
@@ -93,17 +114,45 @@ async def set_locale(*, session: AsyncSession, pseudonym: str, locale: str) -> N
     await session.flush()
 
 
+@cache
+def _claim(dialect: str) -> Any:
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    return (
+        dialect_insert(dialect)(table)
+        .values(update_id=bindparam("update_id", type_=table.c.update_id.type),
+                seen_at=bindparam("seen_at", type_=table.c.seen_at.type))
+        .on_conflict_do_nothing(index_elements=[table.c.update_id])
+        .returning(table.c.update_id)
+    )
+
+
 async def claim_update(*, session: AsyncSession, update_id: int, now: datetime) -> bool:
     """True the first time an update id is seen; False for a redelivery (one statement:
     two deliveries at once cannot both claim it)."""
-    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
-    insert = pg_insert if is_postgresql(session) else sqlite_insert
-    claimed = (await session.exec(
-        insert(table).values(update_id=update_id, seen_at=floor_hour(now))
-        .on_conflict_do_nothing(index_elements=[table.c.update_id])
-        .returning(table.c.update_id)
-    )).first()
+    statement = _claim(session.get_bind().dialect.name)
+    claimed = (await run(session, statement, {"update_id": update_id,
+                                              "seen_at": floor_hour(now)})).first()
     return claimed is not None
+
+
+@cache
+def _count(dialect: str) -> Any:
+    table = RateLimit.__table__  # type: ignore[attr-defined]
+    start = bindparam("start", type_=table.c.window_start.type)
+    amount = bindparam("amount", type_=table.c.count.type)
+    expired = table.c.window_start <= bindparam("cutoff", type_=table.c.window_start.type)
+    return (
+        dialect_insert(dialect)(table)
+        .values(key=bindparam("key", type_=table.c.key.type), window_start=start, count=amount)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((expired, amount), else_=table.c.count + amount),
+                "window_start": case((expired, start), else_=table.c.window_start),
+            },
+        )
+        .returning(table.c.count, table.c.window_start)
+    )
 
 
 async def record_attempt(
@@ -114,18 +163,9 @@ async def record_attempt(
 
     One upsert: simultaneous attempts each count (a read-then-write would lose some, and
     two first attempts would collide on the key)."""
-    table = RateLimit.__table__  # type: ignore[attr-defined]
-    insert = pg_insert if is_postgresql(session) else sqlite_insert
-    expired = table.c.window_start <= now - window
-    start = floor_minute(now)
-    upsert = insert(table).values(key=key, window_start=start, count=amount).on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={
-            "count": case((expired, amount), else_=table.c.count + amount),
-            "window_start": case((expired, start), else_=table.c.window_start),
-        },
-    )
-    row = (await session.exec(upsert.returning(table.c.count, table.c.window_start))).one()
+    statement = _count(session.get_bind().dialect.name)
+    row = (await run(session, statement, {"key": key, "start": floor_minute(now),
+                                          "cutoff": now - window, "amount": amount})).one()
     return int(row[0]), row[1]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Executable, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -116,6 +118,23 @@ async def checkpoint_wal(engine: AsyncEngine) -> None:
         driver: Any = (await connection.get_raw_connection()).driver_connection
         cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await cursor.close()
+
+
+def dialect_insert(dialect: str) -> Callable[..., Any]:
+    """The INSERT with ON CONFLICT of a dialect (by name), for upserts built once."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+async def run(
+    session: AsyncSession, statement: Executable,
+    parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+) -> CursorResult[*tuple[Any, ...]]:
+    """A Core statement built once with bound parameters, run in the session's transaction
+    on its connection: the hot path of every update (storage/chats.py, storage/drafts.py).
+    Building a statement, or going through the ORM's execute, costs several times what
+    running it does (bench/RESULTS.md)."""
+    connection = await session.connection()
+    return await connection.execute(statement, parameters)
 
 
 def is_postgresql(session: AsyncSession) -> bool:

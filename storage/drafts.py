@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import DecryptionError
-from storage.db import is_postgresql
+from storage.db import dialect_insert, run
 from storage.keyfile import Keyring
 from storage.models import Draft, floor_hour, floor_minute
 
@@ -43,13 +44,31 @@ def draft_aad(pseudonym: str) -> bytes:
     return b"somos/v1/draft\x00" + pseudonym.encode()
 
 
-def _opened(keyring: Keyring, draft: Draft) -> bytes | None:
+def _opened(keyring: Keyring, pseudonym: str, sealed: bytes) -> bytes | None:
     """The sealed bytes (header and state, or the empty notice); None if they no longer
     open (a retired key)."""
     try:
-        return keyring.open(draft.crypto_state, draft_aad(draft.pseudonym))
+        return keyring.open(sealed, draft_aad(pseudonym))
     except DecryptionError:
         return None
+
+
+_DRAFTS = Draft.__table__  # type: ignore[attr-defined]
+# Built once: a draft is read and written on every update (storage.db.run).
+_READ = (select(_DRAFTS.c.crypto_state, _DRAFTS.c.expires_at)
+         .where(_DRAFTS.c.pseudonym == bindparam("pseudonym")).with_for_update())
+_FORGET = delete(_DRAFTS).where(_DRAFTS.c.pseudonym == bindparam("pseudonym"))
+
+
+@cache
+def _keep(dialect: str) -> Any:
+    sealed = bindparam("sealed", type_=_DRAFTS.c.crypto_state.type)
+    expires_at = bindparam("expires_at", type_=_DRAFTS.c.expires_at.type)
+    return (dialect_insert(dialect)(_DRAFTS)
+            .values(pseudonym=bindparam("pseudonym", type_=_DRAFTS.c.pseudonym.type),
+                    crypto_state=sealed, expires_at=expires_at)
+            .on_conflict_do_update(index_elements=[_DRAFTS.c.pseudonym],
+                                   set_={"crypto_state": sealed, "expires_at": expires_at}))
 
 
 async def open_draft(
@@ -61,18 +80,18 @@ async def open_draft(
     The row stays locked until the caller's transaction ends (PostgreSQL), so two updates
     of one chat handled at once take turns instead of both confirming the same report.
     """
-    draft = await session.get(Draft, pseudonym, with_for_update=True)
-    if draft is None:
+    row = (await run(session, _READ, {"pseudonym": pseudonym})).first()
+    if row is None:
         return OpenedDraft()
-    plain = _opened(keyring, draft)
-    if plain and draft.expires_at > now:
+    sealed, expires_at = row
+    plain = _opened(keyring, pseudonym, sealed)
+    if plain and expires_at > now:
         if plain[:1] in (_UNFINISHED, _OTHER):
             plain = plain[1:]
         return OpenedDraft(state=plain.decode())
-    await session.delete(draft)
-    await session.flush()
+    await run(session, _FORGET, {"pseudonym": pseudonym})
     if plain == _NOTICE:
-        return OpenedDraft(expired=draft.expires_at > now)
+        return OpenedDraft(expired=expires_at > now)
     return OpenedDraft(expired=plain is not None and plain[:1] == _UNFINISHED)
 
 
@@ -98,15 +117,9 @@ async def save_draft(
     when they expire."""
     header = _UNFINISHED if unfinished else _OTHER
     sealed = keyring.seal(header + state_json.encode(), draft_aad(pseudonym))
-    expires_at = floor_minute(now) + ttl
     # One statement, no read: the draft was read (and locked) when the turn began.
-    table = Draft.__table__  # type: ignore[attr-defined]
-    insert = pg_insert if is_postgresql(session) else sqlite_insert
-    await session.exec(
-        insert(table).values(pseudonym=pseudonym, crypto_state=sealed, expires_at=expires_at)
-        .on_conflict_do_update(index_elements=[table.c.pseudonym],
-                               set_={"crypto_state": sealed, "expires_at": expires_at})
-    )
+    await run(session, _keep(session.get_bind().dialect.name),
+              {"pseudonym": pseudonym, "sealed": sealed, "expires_at": floor_minute(now) + ttl})
     loaded = session.sync_session.identity_map.get(session.identity_key(Draft, pseudonym))
     if loaded is not None:
         session.expire(loaded)  # read again if asked for in this transaction
@@ -124,7 +137,7 @@ async def expire_drafts(*, session: AsyncSession, keyring: Keyring, now: datetim
     gone: list[str] = []
     forgotten = 0
     for draft in expired:
-        plain = _opened(keyring, draft)
+        plain = _opened(keyring, draft.pseudonym, draft.crypto_state)
         forgotten += plain != _NOTICE
         if plain is not None and plain[:1] == _UNFINISHED:
             draft.crypto_state = keyring.seal(_NOTICE, draft_aad(draft.pseudonym))

@@ -10,16 +10,15 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.cellkey import KEY_SPACE, perturb
-from storage.db import is_postgresql
+from storage.db import dialect_insert, run
 from storage.models import (
     DepartmentCategoryMonthRollup,
     DepartmentMonthRollup,
@@ -83,15 +82,33 @@ def ranking_of(text: str) -> tuple[str, ...]:
 Row = tuple[tuple[str, Any], ...]
 
 
-def _upsert(session: AsyncSession, table: Any, key_columns: tuple[str, ...],
+@cache
+def _upsert(dialect: str, table: Any, key_columns: tuple[str, ...],
             added: tuple[str, ...]) -> Any:
-    """INSERT … ON CONFLICT adding the `added` columns (the cell key modulo 2^32)."""
-    insert = pg_insert if is_postgresql(session) else sqlite_insert
-    statement = insert(table)
+    """INSERT … ON CONFLICT adding the `added` columns (the cell key modulo 2^32); built
+    once per dialect and table, as every report's are the same."""
+    statement = dialect_insert(dialect)(table)
     sums = {name: table.c[name] + statement.excluded[name] for name in added}
     if "key_sum" in sums:
         sums["key_sum"] = sums["key_sum"] % KEY_SPACE
     return statement.on_conflict_do_update(index_elements=list(key_columns), set_=sums)
+
+
+@cache
+def _upsert_returning(dialect: str, table: Any, key_columns: tuple[str, ...]) -> Any:
+    return _upsert(dialect, table, key_columns, ("count", "key_sum")).returning(
+        *(table.c[name] for name in key_columns), table.c.count, table.c.key_sum)
+
+
+@cache
+def _perturb(table: Any, key_columns: tuple[str, ...]) -> Any:
+    return update(table).where(
+        *(table.c[name] == bindparam(f"_{name}") for name in key_columns)
+    ).values(perturbed=table.c.perturbed + bindparam("_change"))
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 async def _add(session: AsyncSession, table: Any, key_columns: tuple[str, ...],
@@ -102,7 +119,7 @@ async def _add(session: AsyncSession, table: Any, key_columns: tuple[str, ...],
     added = tuple(next(iter(rows.values())))
     # Sorted, so concurrent writers lock PostgreSQL rows in the same order.
     params = [dict(columns) | dict(values) for columns, values in sorted(rows.items())]
-    await session.exec(_upsert(session, table, key_columns, added), params=params)
+    await run(session, _upsert(_dialect(session), table, key_columns, added), params)
 
 
 # Rows per statement when the new counts are read back: far below SQLite's 32,766
@@ -118,15 +135,14 @@ async def _add_and_read(session: AsyncSession, table: Any, key_columns: tuple[st
     whatever a concurrent writer committed first, so the change computed from them is
     exactly this transaction's.
     """
-    statement = _upsert(session, table, key_columns, ("count", "key_sum")).returning(
-        *(table.c[name] for name in key_columns), table.c.count, table.c.key_sum)
+    statement = _upsert_returning(_dialect(session), table, key_columns)
     ordered = sorted(rows.items())
     found: dict[tuple[Any, ...], Added] = {}
     for start in range(0, len(ordered), RETURNING_CHUNK):
         values = [dict(columns) | {"count": added.count, "key_sum": added.key_sum,
                                    "perturbed": 0}
                   for columns, added in ordered[start:start + RETURNING_CHUNK]]
-        result = await session.exec(statement.values(values))
+        result = await run(session, statement.values(values), {})
         for row in result.all():
             found[tuple(row[:-2])] = Added(int(row[-2]), int(row[-1]))
     return found
@@ -145,10 +161,7 @@ async def _add_perturbed(session: AsyncSession, table: Any, key_columns: tuple[s
               | {"_change": change} for key, change in sorted(changes.items()) if change]
     if not params:
         return
-    statement = update(table).where(
-        *(table.c[name] == bindparam(f"_{name}") for name in key_columns)
-    ).values(perturbed=table.c.perturbed + bindparam("_change"))
-    await session.exec(statement, params=params)
+    await run(session, _perturb(table, key_columns), params)
 
 
 @dataclass(frozen=True)
