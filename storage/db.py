@@ -54,6 +54,18 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+    # A connection back in the pool is rolled back only if a transaction is still open
+    # (SQLAlchemy's default rolls back every time: a trip to the driver's thread after each
+    # commit, for nothing). Read on sqlite3's connection, idle while it is checked in.
+    try:
+        still_open = dbapi_connection.driver_connection._conn.in_transaction
+    except ValueError:  # closed already: nothing to roll back
+        return
+    if still_open and state.asyncio_safe:
+        dbapi_connection.rollback()
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL keeps readers unblocked; synchronous=FULL because a receipt code is shown
     # only after commit, and a commit must survive a power cut.
@@ -74,9 +86,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     target = async_url(url)
     if target.startswith("sqlite"):
         engine = create_async_engine(target, echo=echo, connect_args={"timeout": 30},
-                                     module=sqlite_driver.dbapi())
+                                     module=sqlite_driver.dbapi(), pool_reset_on_return=None)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine.pool, "reset", _sqlite_reset)
         return engine
     return create_async_engine(target, echo=echo, pool_pre_ping=True, pool_size=10)
 

@@ -50,9 +50,11 @@ async def test_rows_counts_and_errors_are_those_of_the_statement(factory: Sessio
         assert list(bodies) == ["uno!", "tres!", "cuatro"]
 
 
-async def test_a_statement_is_one_trip_to_the_thread(
+async def test_a_unit_of_work_is_one_trip_per_statement_begin_and_commit(
     factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    async with transaction(factory) as session:  # the pooled connection is set up
+        await (await session.connection()).execute(text("SELECT 1"))
     trips = 0
     original = aiosqlite.Connection._execute
 
@@ -61,10 +63,24 @@ async def test_a_statement_is_one_trip_to_the_thread(
         trips += 1
         return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
     async with transaction(factory) as session:
-        connection = await session.connection()  # the unit of work has begun
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        connection = await session.connection()
         for _ in range(5):
             rows = (await connection.execute(text("SELECT body FROM notes"))).all()
             assert rows == []
-        assert trips == 5
+    # BEGIN IMMEDIATE, five statements, COMMIT; no rollback when the pool takes it back.
+    assert trips == 7
+
+
+async def test_a_transaction_left_open_is_rolled_back_when_the_pool_takes_it_back(
+    factory: SessionFactory,
+) -> None:
+    engine = factory.kw["bind"]
+    async with engine.connect() as connection:  # straight to the driver: SQLAlchemy
+        driver: Any = (await connection.get_raw_connection()).driver_connection  # sees no
+        await driver.execute("BEGIN")  # transaction of its own to end
+        await driver.execute("INSERT INTO notes (body) VALUES ('a medias')")
+    async with transaction(factory) as session:  # BEGIN IMMEDIATE fails inside one
+        bodies = (await (await session.connection()).execute(text("SELECT body FROM notes")))
+        assert bodies.all() == []

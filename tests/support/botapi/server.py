@@ -47,6 +47,11 @@ from tests.support.botapi.telegram import (
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Each call is a connection (HTTP/1.0). With socketserver's backlog of 5, a crowd's
+    # calls overflowed it: the kernel dropped their SYNs and the clients waited a second
+    # or three to send them again (ListenOverflows in /proc/net/netstat), stalls Telegram
+    # does not have.
+    request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], double: BotApiDouble) -> None:
         super().__init__(address, _Handler)
