@@ -76,20 +76,23 @@ async def stored_names(store: Store) -> list[str]:
 
 
 def test_a_pseudonym_is_argon2id_salted_with_the_epoch_pepper() -> None:
-    # At these parameters a guess took 64 ms of CPU and 32 MiB here (bench/RESULTS.md),
-    # above the 20 ms and 16 MiB the issue asks; the test pins the parameters, not the clock.
+    # Three passes over 32 MiB: ~27 ms of hashing a guess even with libsodium and a reused
+    # buffer, above the 20 ms and 16 MiB the issue asks (bench/RESULTS.md); the test pins
+    # the parameters, not the clock.
     assert PSEUDONYM_ARGON2.memory_cost >= 16 * 1024
-    assert PSEUDONYM_ARGON2.memory_cost * PSEUDONYM_ARGON2.time_cost >= 2 * 32 * 1024
-    epoch = Epoch(id="2026112809", starts_at=epoch_start(NOW), pepper=bytes(range(32)))
-    expected = hash_secret_raw(b"chat\x00" + str(CHATS[0]).encode(), epoch.pepper,
-                               PSEUDONYM_ARGON2.time_cost, PSEUDONYM_ARGON2.memory_cost,
-                               PSEUDONYM_ARGON2.parallelism, epochs.PSEUDONYM_BYTES, Type.ID)
-    name = epochs.pseudonym_in(epoch, CHATS[0])
-    assert name == "2026112809." + expected.hex()
-    assert len(name) <= 64  # the width of every pseudonym column
-    other = Epoch(id="2026112909", starts_at=epoch.starts_at + EPOCH_LENGTH,
-                  pepper=bytes(32))
-    assert epochs.pseudonym_in(other, CHATS[0]).partition(".")[2] != expected.hex()
+    assert PSEUDONYM_ARGON2.memory_cost * PSEUDONYM_ARGON2.time_cost >= 3 * 32 * 1024
+    for pepper, params in ((bytes(range(16)), PSEUDONYM_ARGON2),
+                           (bytes(range(32)), epochs.EARLIER_PSEUDONYM_ARGON2)):
+        epoch = Epoch(id="2026112809", starts_at=epoch_start(NOW), pepper=pepper)
+        expected = hash_secret_raw(b"chat\x00" + str(CHATS[0]).encode(), epoch.pepper,
+                                   params.time_cost, params.memory_cost,
+                                   params.parallelism, epochs.PSEUDONYM_BYTES, Type.ID)
+        name = epochs.pseudonym_in(epoch, CHATS[0])
+        assert name == "2026112809." + expected.hex()
+        assert len(name) <= 64  # the width of every pseudonym column
+        other = Epoch(id="2026112909", starts_at=epoch.starts_at + EPOCH_LENGTH,
+                      pepper=bytes(len(pepper)))
+        assert epochs.pseudonym_in(other, CHATS[0]).partition(".")[2] != expected.hex()
 
 
 async def test_the_store_uses_the_slow_parameters(store: Store) -> None:
