@@ -23,11 +23,12 @@ RECEIPT_SALT_BYTES: Final = 16
 _SEPARATORS: Final = frozenset(" \t\u00a0\u202f-\u2010\u2011\u2012\u2013\u2014.")
 
 # A receipt's cost, sized for its entropy (docs/THREAT_MODEL.md §1–2): OWASP's smallest
-# Argon2id profile, about 20 ms of CPU, a sixth of a staff password's (DEFAULT_ARGON2). A
-# thief holding the pepper still tries ~10^10 codes per report (53 bits behind a 20-bit
-# bucket), about six core-years; the weakest staff password allowed (zxcvbn 3, ~10^8
-# guesses) falls at the full cost in under half a core-year. Recorded per report, so older
-# reports keep verifying at the cost they were made with.
+# Argon2id profile, about 10 ms of hashing with libsodium's code, a seventh of a staff
+# password's (DEFAULT_ARGON2). A thief holding the pepper still tries ~10^10 codes per report
+# (53 bits behind a 20-bit bucket), about three core-years; the weakest staff password
+# allowed (zxcvbn 3, ~10^8 guesses) falls at the full cost in about a quarter of a
+# core-year. Recorded per report, so older reports keep verifying at the cost they were made
+# with.
 RECEIPT_ARGON2: Final = Argon2Params(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 # Nobody types a synthetic receipt (`somos demo seed`), so its Argon2 can be nearly free;
