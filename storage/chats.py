@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, case, select, update
 from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import dialect_insert, run
+from storage.db import dialect_insert, run, upsert
 from storage.keyfile import Keyring
 from storage.models import (
     ChatPreference,
@@ -42,17 +42,6 @@ _TRACE = (select(_TRACES.c.crypto_messages)
           .where(_TRACES.c.pseudonym == bindparam("pseudonym")).with_for_update())
 
 
-@cache
-def _keep_trace(dialect: str) -> Any:
-    sealed = bindparam("sealed", type_=_TRACES.c.crypto_messages.type)
-    expires_at = bindparam("expires_at", type_=_TRACES.c.expires_at.type)
-    return (dialect_insert(dialect)(_TRACES)
-            .values(pseudonym=bindparam("pseudonym", type_=_TRACES.c.pseudonym.type),
-                    crypto_messages=sealed, expires_at=expires_at)
-            .on_conflict_do_update(index_elements=[_TRACES.c.pseudonym],
-                                   set_={"crypto_messages": sealed, "expires_at": expires_at}))
-
-
 async def record_messages(
     *, session: AsyncSession, keyring: Keyring, pseudonym: str, message_ids: list[int],
     now: datetime,
@@ -67,10 +56,12 @@ async def record_messages(
     cutoff = int((now - DELETE_WINDOW).timestamp())
     stamp = int(now.timestamp())
     entries = [e for e in entries if e[1] > cutoff] + [[m, stamp] for m in message_ids]
-    await run(session, _keep_trace(session.get_bind().dialect.name), {
+    statement = upsert(session.get_bind().dialect.name, _TRACES, "pseudonym",
+                       ("crypto_messages", "expires_at"))
+    await run(session, statement, {
         "pseudonym": pseudonym, "expires_at": _trace_expiry(now),
-        "sealed": keyring.seal(json.dumps(entries[-MAX_TRACKED:]).encode(),
-                               trace_aad(pseudonym)),
+        "crypto_messages": keyring.seal(json.dumps(entries[-MAX_TRACKED:]).encode(),
+                                        trace_aad(pseudonym)),
     })
     loaded = session.sync_session.identity_map.get(session.identity_key(ChatTrace, pseudonym))
     if loaded is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, event
+from sqlalchemy import CursorResult, Executable, bindparam, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -136,6 +137,16 @@ async def checkpoint_wal(engine: AsyncEngine) -> None:
 def dialect_insert(dialect: str) -> Callable[..., Any]:
     """The INSERT with ON CONFLICT of a dialect (by name), for upserts built once."""
     return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+@cache
+def upsert(dialect: str, table: Any, key: str, columns: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE of `columns`, built once per dialect and table;
+    each value is a bound parameter named after its column."""
+    values = {name: bindparam(name, type_=table.c[name].type) for name in (key, *columns)}
+    return (dialect_insert(dialect)(table).values(**values)
+            .on_conflict_do_update(index_elements=[table.c[key]],
+                                   set_={name: values[name] for name in columns}))
 
 
 async def run(

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import DecryptionError
-from storage.db import dialect_insert, run
+from storage.db import run, upsert
 from storage.keyfile import Keyring
 from storage.models import Draft, floor_hour, floor_minute
 
@@ -58,17 +56,6 @@ _DRAFTS = Draft.__table__  # type: ignore[attr-defined]
 _READ = (select(_DRAFTS.c.crypto_state, _DRAFTS.c.expires_at)
          .where(_DRAFTS.c.pseudonym == bindparam("pseudonym")).with_for_update())
 _FORGET = delete(_DRAFTS).where(_DRAFTS.c.pseudonym == bindparam("pseudonym"))
-
-
-@cache
-def _keep(dialect: str) -> Any:
-    sealed = bindparam("sealed", type_=_DRAFTS.c.crypto_state.type)
-    expires_at = bindparam("expires_at", type_=_DRAFTS.c.expires_at.type)
-    return (dialect_insert(dialect)(_DRAFTS)
-            .values(pseudonym=bindparam("pseudonym", type_=_DRAFTS.c.pseudonym.type),
-                    crypto_state=sealed, expires_at=expires_at)
-            .on_conflict_do_update(index_elements=[_DRAFTS.c.pseudonym],
-                                   set_={"crypto_state": sealed, "expires_at": expires_at}))
 
 
 async def open_draft(
@@ -118,8 +105,10 @@ async def save_draft(
     header = _UNFINISHED if unfinished else _OTHER
     sealed = keyring.seal(header + state_json.encode(), draft_aad(pseudonym))
     # One statement, no read: the draft was read (and locked) when the turn began.
-    await run(session, _keep(session.get_bind().dialect.name),
-              {"pseudonym": pseudonym, "sealed": sealed, "expires_at": floor_minute(now) + ttl})
+    statement = upsert(session.get_bind().dialect.name, _DRAFTS, "pseudonym",
+                       ("crypto_state", "expires_at"))
+    await run(session, statement, {"pseudonym": pseudonym, "crypto_state": sealed,
+                                   "expires_at": floor_minute(now) + ttl})
     loaded = session.sync_session.identity_map.get(session.identity_key(Draft, pseudonym))
     if loaded is not None:
         session.expire(loaded)  # read again if asked for in this transaction
