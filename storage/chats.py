@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, case, select, update
 from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import dialect_insert, run, upsert
+from storage.db import dialect_insert, dialect_of, forget_loaded, run, upsert
 from storage.keyfile import Keyring
 from storage.models import (
     ChatPreference,
@@ -56,16 +56,14 @@ async def record_messages(
     cutoff = int((now - DELETE_WINDOW).timestamp())
     stamp = int(now.timestamp())
     entries = [e for e in entries if e[1] > cutoff] + [[m, stamp] for m in message_ids]
-    statement = upsert(session.get_bind().dialect.name, _TRACES, "pseudonym",
+    statement = upsert(dialect_of(session), _TRACES, "pseudonym",
                        ("crypto_messages", "expires_at"))
     await run(session, statement, {
         "pseudonym": pseudonym, "expires_at": _trace_expiry(now),
         "crypto_messages": keyring.seal(json.dumps(entries[-MAX_TRACKED:]).encode(),
                                         trace_aad(pseudonym)),
     })
-    loaded = session.sync_session.identity_map.get(session.identity_key(ChatTrace, pseudonym))
-    if loaded is not None:
-        session.expire(loaded)  # read again if asked for in this transaction
+    forget_loaded(session, ChatTrace, pseudonym)
 
 
 async def take_messages(
@@ -120,7 +118,7 @@ def _claim(dialect: str) -> Any:
 async def claim_update(*, session: AsyncSession, update_id: int, now: datetime) -> bool:
     """True the first time an update id is seen; False for a redelivery (one statement:
     two deliveries at once cannot both claim it)."""
-    statement = _claim(session.get_bind().dialect.name)
+    statement = _claim(dialect_of(session))
     claimed = (await run(session, statement, {"update_id": update_id,
                                               "seen_at": floor_hour(now)})).first()
     return claimed is not None
@@ -154,7 +152,7 @@ async def record_attempt(
 
     One upsert: simultaneous attempts each count (a read-then-write would lose some, and
     two first attempts would collide on the key)."""
-    statement = _count(session.get_bind().dialect.name)
+    statement = _count(dialect_of(session))
     row = (await run(session, statement, {"key": key, "start": floor_minute(now),
                                           "cutoff": now - window, "amount": amount})).one()
     return int(row[0]), row[1]

@@ -161,5 +161,18 @@ async def run(
     return await connection.execute(statement, parameters)
 
 
+def dialect_of(session: AsyncSession) -> str:
+    """"sqlite" or "postgresql": which of the statements built once per dialect to run."""
+    return str(session.get_bind().dialect.name)
+
+
 def is_postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return dialect_of(session) == "postgresql"
+
+
+def forget_loaded(session: AsyncSession, model: type[Any], key: str) -> None:
+    """After a Core statement wrote `model`'s row `key`: a copy the session loaded earlier in
+    the transaction is read again if asked for."""
+    loaded = session.sync_session.identity_map.get(session.identity_key(model, key))
+    if loaded is not None:
+        session.expire(loaded)

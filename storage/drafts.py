@@ -16,7 +16,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import DecryptionError
-from storage.db import run, upsert
+from storage.db import dialect_of, forget_loaded, run, upsert
 from storage.keyfile import Keyring
 from storage.models import Draft, floor_hour, floor_minute
 
@@ -105,13 +105,11 @@ async def save_draft(
     header = _UNFINISHED if unfinished else _OTHER
     sealed = keyring.seal(header + state_json.encode(), draft_aad(pseudonym))
     # One statement, no read: the draft was read (and locked) when the turn began.
-    statement = upsert(session.get_bind().dialect.name, _DRAFTS, "pseudonym",
+    statement = upsert(dialect_of(session), _DRAFTS, "pseudonym",
                        ("crypto_state", "expires_at"))
     await run(session, statement, {"pseudonym": pseudonym, "crypto_state": sealed,
                                    "expires_at": floor_minute(now) + ttl})
-    loaded = session.sync_session.identity_map.get(session.identity_key(Draft, pseudonym))
-    if loaded is not None:
-        session.expire(loaded)  # read again if asked for in this transaction
+    forget_loaded(session, Draft, pseudonym)
 
 
 async def delete_draft(*, session: AsyncSession, pseudonym: str) -> None:

@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.cellkey import KEY_SPACE, perturb
-from storage.db import dialect_insert, run
+from storage.db import dialect_insert, dialect_of, run
 from storage.models import (
     DepartmentCategoryMonthRollup,
     DepartmentMonthRollup,
@@ -107,10 +107,6 @@ def _perturb(table: Any, key_columns: tuple[str, ...]) -> Any:
     ).values(perturbed=table.c.perturbed + bindparam("_change"))
 
 
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
 async def _add(session: AsyncSession, table: Any, key_columns: tuple[str, ...],
                rows: Mapping[Row, Mapping[str, int]]) -> None:
     """One upsert statement adding each row's values to its cell (created if missing)."""
@@ -119,7 +115,7 @@ async def _add(session: AsyncSession, table: Any, key_columns: tuple[str, ...],
     added = tuple(next(iter(rows.values())))
     # Sorted, so concurrent writers lock PostgreSQL rows in the same order.
     params = [dict(columns) | dict(values) for columns, values in sorted(rows.items())]
-    await run(session, _upsert(_dialect(session), table, key_columns, added), params)
+    await run(session, _upsert(dialect_of(session), table, key_columns, added), params)
 
 
 # Rows per statement when the new counts are read back: far below SQLite's 32,766
@@ -135,7 +131,7 @@ async def _add_and_read(session: AsyncSession, table: Any, key_columns: tuple[st
     whatever a concurrent writer committed first, so the change computed from them is
     exactly this transaction's.
     """
-    statement = _upsert_returning(_dialect(session), table, key_columns)
+    statement = _upsert_returning(dialect_of(session), table, key_columns)
     ordered = sorted(rows.items())
     found: dict[tuple[Any, ...], Added] = {}
     for start in range(0, len(ordered), RETURNING_CHUNK):
