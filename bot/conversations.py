@@ -163,7 +163,8 @@ class Conversations:
         pseudonym = await self.store.chats.current(chat_id, now=now)
         earlier = await self.store.chats.previous(chat_id, now=now, within=self.draft_ttl)
         if earlier is not None:
-            async with self.store.transaction(durable=False) as session:  # the chat's rows only
+            # The chat's rows only.
+            async with self.store.transaction(durable=False, brief=True) as session:
                 await carry_draft_over(session=session, keyring=self.store.keyring,
                                        source=earlier, target=pseudonym, now=now)
         return pseudonym
@@ -174,7 +175,7 @@ class Conversations:
         return await self.store.chats.live(chat_id, now=self.clock())
 
     async def locale_of(self, pseudonym: str) -> str:
-        async with self.store.transaction() as session:
+        async with self.store.transaction(brief=True) as session:
             return await get_locale(session=session, pseudonym=pseudonym) or self.default_locale
 
     async def handle(
@@ -210,7 +211,7 @@ class Conversations:
         either links a report to the chat's pseudonym (tests/bot/test_transactions.py).
         """
         advanced: tuple[State, list[Reply]] | None = None
-        async with self.store.transaction(durable=False) as session:
+        async with self.store.transaction(durable=False, brief=True) as session:
             if update_id is not None and not await claim_update(
                 session=session, update_id=update_id, now=now
             ):
@@ -279,7 +280,8 @@ class Conversations:
             turn = await self._submit(pseudonym, state, replies, chat_id, now)
             files_used = True
         # Once a report is in, its draft's deletion is flushed to disk like the report.
-        async with self.store.transaction(durable=state.status != "submitted") as session:
+        async with self.store.transaction(durable=state.status == "submitted",
+                                          brief=True) as session:
             await self._keep(session, pseudonym, turn, saved_locale, now,
                              files_used=files_used, advanced=state)
         return self._ended(turn, state)
@@ -354,7 +356,7 @@ class Conversations:
         """Runs an effect in transactions of its own; also says whether it used (and so
         consumed) the chat's files."""
         if effect.name == "check_receipt":
-            async with self.store.transaction() as session:
+            async with self.store.transaction(brief=True) as session:
                 attempts = await count_attempt(
                     session=session, key=f"{pseudonym}:receipt", window=RECEIPT_WINDOW, now=now
                 )
@@ -402,7 +404,7 @@ class Conversations:
                                                 opened=opened, files=files, now=now)
             return {"ok": True}, effect.name == "add_evidence"
         if effect.name == "local_lines":
-            async with self.store.transaction() as session:
+            async with self.store.transaction(brief=True) as session:
                 lines = await lines_for(
                     session=session, municipality_code=str(effect.params["municipality"])
                 )
@@ -422,10 +424,12 @@ class Conversations:
         # Its Argon2id before the transaction: on SQLite the transaction holds the only
         # write lock, and every other chat's step would wait behind it.
         made = await make_receipt(self.store.receipt_argon2) if with_receipt else None
-        async with self.store.transaction() as session:
+        refs = _attachment_refs(submission.answers)
+        # Brief: the report's rows; its files, if any, go on the driver's thread (heavy_ahead).
+        async with self.store.transaction(brief=True) as session:
             files = await read_draft_attachments(
                 session=session, keyring=self.store.keyring, pseudonym=pseudonym,
-                refs=_attachment_refs(submission.answers),
+                refs=refs,
             )
             submitted = await submit_report(
                 session=session,

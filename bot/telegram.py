@@ -209,7 +209,7 @@ class TelegramTransport:
         return False
 
     async def remember(self, pseudonym: str, message_ids: list[int]) -> None:
-        async with self.conversations.store.transaction(durable=False) as session:
+        async with self.conversations.store.transaction(durable=False, brief=True) as session:
             await record_messages(
                 session=session, keyring=self.conversations.store.keyring, pseudonym=pseudonym,
                 message_ids=message_ids, now=datetime.now(UTC),
@@ -221,7 +221,7 @@ class TelegramTransport:
         to delete (past its 48-hour window)."""
         pseudonyms = await self.conversations.chat_pseudonyms(chat_id)
         tracked: list[int] = []
-        async with self.conversations.store.transaction() as session:
+        async with self.conversations.store.transaction(brief=True) as session:
             for pseudonym in pseudonyms:
                 tracked += await take_messages(
                     session=session, keyring=self.conversations.store.keyring,

@@ -14,6 +14,7 @@ from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import envelope
+from storage.db import heavy_ahead
 from storage.keyfile import Keyring
 from storage.models import Attachment, DraftAttachment, floor_minute, new_id
 
@@ -64,6 +65,9 @@ async def read_draft_attachments(
     """Opens the chat's files named in `refs` (others are ignored). Only reads: the
     report's transaction may call it, and the chat's own transaction forgets the files
     afterwards (`discard_draft_attachments`), so no transaction writes both."""
+    if not refs:
+        return []
+    await heavy_ahead(session)
     rows = (
         await session.exec(
             select(DraftAttachment).where(col(DraftAttachment.pseudonym) == pseudonym)
@@ -90,6 +94,10 @@ async def draft_attachment_bytes(*, session: AsyncSession, pseudonym: str) -> in
 
 
 async def discard_draft_attachments(*, session: AsyncSession, pseudonym: str) -> None:
+    held = select(DraftAttachment.id).where(col(DraftAttachment.pseudonym) == pseudonym)
+    if (await session.exec(held.limit(1))).first() is None:
+        return
+    await heavy_ahead(session)  # secure_delete overwrites what the files took
     await session.exec(delete(DraftAttachment).where(col(DraftAttachment.pseudonym) == pseudonym))
 
 

@@ -43,16 +43,22 @@ def sync_url(url: str) -> str:
 NOT_DURABLE = "somos_not_durable"
 
 
+# Execution option of a brief unit of work: a few statements on a few rows found by key (a
+# chat's step, a report's rows), never a scan or a file. On SQLite its statements run on the
+# event loop's thread once it holds the write lock (storage/sqlite_driver.py); on PostgreSQL
+# it changes nothing.
+BRIEF = "somos_brief"
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Each unit of work takes SQLite's single write lock up front. Without it, two
     # transactions can read the same "last" row (the audit chain's tail, a draft)
     # before either writes, and one of them forks the chain or loses an update.
     # The safety level can only be set outside a transaction, so here, just before it.
-    level = "NORMAL" if connection.get_execution_options().get(NOT_DURABLE, False) else "FULL"
-    if connection.info.get("synchronous") != level:  # kept with the pooled connection
-        connection.exec_driver_sql(f"PRAGMA synchronous={level}")
-        connection.info["synchronous"] = level
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    options = connection.get_execution_options()
+    level = "NORMAL" if options.get(NOT_DURABLE, False) else "FULL"
+    connection.connection.dbapi_connection.begin_immediate(level,
+                                                          brief=options.get(BRIEF, False))
 
 
 def _sqlite_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
@@ -74,7 +80,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={sqlite_driver.BUSY_TIMEOUT_MS}")
     # Deleted drafts are overwritten, not left in free pages.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
@@ -86,8 +92,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Builds the async engine for `url` (`sqlite:///path` or `postgresql://…`)."""
     target = async_url(url)
     if target.startswith("sqlite"):
-        engine = create_async_engine(target, echo=echo, connect_args={"timeout": 30},
-                                     module=sqlite_driver.dbapi(), pool_reset_on_return=None)
+        # check_same_thread: a brief unit of work runs statements on the loop's thread, one
+        # at a time with the driver's thread (storage/sqlite_driver.py).
+        engine = create_async_engine(
+            target, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
+            module=sqlite_driver.dbapi(), pool_reset_on_return=None)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         event.listen(engine.sync_engine.pool, "reset", _sqlite_reset)
@@ -101,22 +110,33 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
 
 @asynccontextmanager
 async def transaction(
-    factory: SessionFactory, *, durable: bool = True
+    factory: SessionFactory, *, durable: bool = True, brief: bool = False
 ) -> AsyncIterator[AsyncSession]:
     """One unit of work: commits on success, rolls back on any error. `durable=False` for
     rows whose loss in a power cut harms no one (`NOT_DURABLE`): its commit does not wait
-    for the disk."""
+    for the disk. `brief=True` for a few statements on a few rows found by key (`BRIEF`)."""
     async with factory() as session:
         try:
-            if not durable:
-                connection = await session.connection(execution_options={NOT_DURABLE: True})
-                if connection.dialect.name == "postgresql":
+            if not durable or brief:
+                options = {NOT_DURABLE: not durable, BRIEF: brief}
+                connection = await session.connection(execution_options=options)
+                if not durable and connection.dialect.name == "postgresql":
                     await connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
+
+
+async def heavy_ahead(session: AsyncSession) -> None:
+    """What follows in this unit of work may read or write megabytes (a chat's files): on
+    SQLite its statements go to the driver's thread again, even in a brief unit of work,
+    so the event loop serves others meanwhile."""
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        driver: Any = (await connection.get_raw_connection()).dbapi_connection
+        driver.brief = False
 
 
 async def checkpoint_wal(engine: AsyncEngine) -> None:

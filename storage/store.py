@@ -28,8 +28,10 @@ class Store:
     chats: ChatPseudonyms
 
     @asynccontextmanager
-    async def transaction(self, *, durable: bool = True) -> AsyncIterator[AsyncSession]:
-        async with transaction(self.sessions, durable=durable) as session:
+    async def transaction(
+        self, *, durable: bool = True, brief: bool = False
+    ) -> AsyncIterator[AsyncSession]:
+        async with transaction(self.sessions, durable=durable, brief=brief) as session:
             yield session
 
     async def close(self) -> None:

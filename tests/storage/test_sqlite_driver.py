@@ -1,8 +1,12 @@
 """SQLite's driver (storage/sqlite_driver.py) answers as a DBAPI cursor does, in one trip to
-the connection's thread per statement."""
+the connection's thread per statement, and in none for a brief unit of work that holds the
+write lock."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +15,13 @@ import aiosqlite
 import pytest
 from sqlalchemy import exc, text
 
-from storage.db import SessionFactory, create_engine, create_session_factory, transaction
+from storage.db import (
+    SessionFactory,
+    create_engine,
+    create_session_factory,
+    heavy_ahead,
+    transaction,
+)
 
 
 @pytest.fixture
@@ -84,3 +94,90 @@ async def test_a_transaction_left_open_is_rolled_back_when_the_pool_takes_it_bac
     async with transaction(factory) as session:  # BEGIN IMMEDIATE fails inside one
         bodies = (await (await session.connection()).execute(text("SELECT body FROM notes")))
         assert bodies.all() == []
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of each function sent to a connection's thread."""
+    sent: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        inner = args[1] if getattr(fn, "__name__", "") == "_finishing" else fn
+        sent.append(getattr(inner, "__name__", None) or inner.func.__name__)
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return sent
+
+
+async def test_a_brief_unit_of_work_runs_on_the_loop_and_flushes_on_the_thread(
+    factory: SessionFactory, trips: list[str]
+) -> None:
+    async with transaction(factory, durable=False, brief=True) as session:
+        connection = await session.connection()
+        for body in ("uno", "dos", "tres"):
+            await connection.execute(text("INSERT INTO notes (body) VALUES (:b)"), {"b": body})
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar() == 3
+    # BEGIN, the statements and a COMMIT that waits for no disk: not one trip.
+    assert trips == []
+    async with transaction(factory, brief=True) as session:
+        await (await session.connection()).execute(text("DELETE FROM notes WHERE body = 'dos'"))
+    assert trips == ["commit"]  # synchronous=FULL: the commit waits for the disk, there
+    with pytest.raises(exc.IntegrityError):  # an error keeps its type, and undoes the work
+        async with transaction(factory, durable=False, brief=True) as session:
+            connection = await session.connection()
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('cuatro')"))
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('uno')"))
+    async with transaction(factory, brief=True) as session:
+        bodies = (await (await session.connection()).execute(
+            text("SELECT body FROM notes ORDER BY id"))).scalars()
+        assert list(bodies) == ["uno", "tres"]
+
+
+async def test_a_brief_unit_of_work_waits_for_the_lock_without_stopping_the_loop(
+    factory: SessionFactory, tmp_path: Path, trips: list[str]
+) -> None:
+    """Another process holds the write lock for a while (a backup, a command): the brief
+    unit of work waits for it on its thread, and the loop serves everyone else meanwhile."""
+    other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO notes (body) VALUES ('del otro')")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def release() -> None:
+        await asyncio.sleep(0.4)
+        other.execute("COMMIT")
+
+    ticker, releaser = asyncio.create_task(tick()), asyncio.create_task(release())
+    started = time.monotonic()
+    async with transaction(factory, durable=False, brief=True) as session:
+        waited = time.monotonic() - started
+        connection = await session.connection()
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('mío')"))
+    ticker.cancel()
+    await releaser
+    assert waited >= 0.35 and ticks >= 20  # it waited, and the loop ran all along
+    assert trips[:1] == ["_begin"]  # the BEGIN went to the thread; the rest did not
+    async with transaction(factory) as session:
+        bodies = (await (await session.connection()).execute(
+            text("SELECT body FROM notes ORDER BY id"))).scalars()
+        assert list(bodies) == ["del otro", "mío"]
+    other.close()
+
+
+async def test_what_follows_heavy_ahead_goes_to_the_thread(
+    factory: SessionFactory, trips: list[str]
+) -> None:
+    async with transaction(factory, durable=False, brief=True) as session:
+        connection = await session.connection()
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('liviano')"))
+        await heavy_ahead(session)
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('pesado')"))
+    assert trips == ["_run", "commit"]
