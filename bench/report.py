@@ -216,8 +216,9 @@ def conversation(results: R) -> list[str]:
             f"(two per button press, the answer and the edit that turns the pressed message "
             f"into the next question; the hand-rolled bot makes three) and polling for updates, "
             f"the kernel's side of those connections and of the key derivations' memory "
-            f"(libsodium maps 32 MiB afresh for each hash: 8,192 page faults, about 13 ms), "
-            f"the focal point's notification.",
+            f"(libsodium maps the memory afresh for each hash: 8,192 page faults for the "
+            f"pseudonym's 32 MiB and 4,864 for the receipt's 19 MiB, 15 to 25 ms of the "
+            f"kernel's time a report on this machine), the focal point's notification.",
         ]
     else:
         lines += ["(The per-turn bench did not run: no split.)"]
@@ -226,12 +227,13 @@ def conversation(results: R) -> list[str]:
             "",
             f"**What would close it.** At 3× the hand-rolled bot's {hand_ms:.0f} ms, a report "
             f"may cost {3 * hand_ms:.0f} ms; it costs {somos_ms:.0f}. Already done: Argon2id "
-            "through libsodium, one trip to SQLite's thread per statement, the statements of "
-            "every update built once, no rollback when the pool takes a connection back. Left: "
-            "the chat trace's own transaction after a written answer (folding it into the next "
-            "step's), the draft kept in memory between steps, a second process behind the "
-            "webhook. Lowering the key derivations' cost would close most of it but gives away "
-            "the anonymity they buy; the issue says not to.",
+            "through libsodium, the statements of every update built once, and a chat's step "
+            "run on the event loop's thread with no trip to SQLite's (storage/sqlite_driver.py). "
+            "Left: aiohttp instead of httpx for the Bot API calls (about a tenth less CPU a "
+            "report, interleaved rounds in bench/RESULTS.md; eight more dependencies), the "
+            "chat trace's own transaction after a written answer folded into the next step's, "
+            "a second process behind the webhook. Lowering the key derivations' cost would "
+            "close most of it but gives away the anonymity they buy; the issue says not to.",
         ]
     return [*lines, ""]
 
@@ -276,12 +278,13 @@ def per_turn(results: R) -> list[str]:
             "",
             "**What would close it.** Not a small change: against a handler with no storage "
             f"2× means {2 * bare:.1f} ms for a step that reads and writes an encrypted draft in a "
-            "database. The step's statements are already built once and run on the "
-            "transaction's connection, one trip each to SQLite's thread; what is left is the "
-            "transaction itself (BEGIN IMMEDIATE and COMMIT, each a trip) and PTB building "
-            "and parsing the Bot API calls. Keeping the draft in memory between steps (sealed "
-            "only at the end or on a timer) would come closest, at the price of losing a "
-            "half-written report on a restart.",
+            "database. The step's statements are already built once and, with the BEGIN and "
+            "the COMMIT, run on the event loop's thread with no trip to SQLite's; what is left "
+            "is SQLAlchemy's own work around them (about 70 µs a statement and 200 µs a "
+            "transaction here, against a few microseconds for SQLite itself), the draft's "
+            "encryption, the flow, and PTB building and parsing the Bot API calls. Keeping the "
+            "draft in memory between steps (sealed only at the end or on a timer) would come "
+            "closest, at the price of losing a half-written report on a restart.",
         ]
     return [*lines, ""]
 
