@@ -265,10 +265,10 @@ class Conversations:
                 event = FileSent(str(meta["kind"]), ref, int(meta["size"]), str(meta["mime"]))
 
         state, replies = advanced or advance(self.flow, before, event)
-        files_used = False
+        files_used = acted = False
         while state.pending is not None and state.status == "active":
             data, used = await self._run_effect(pseudonym, state.pending, now)
-            files_used = files_used or used
+            files_used, acted = files_used or used, True
             state, more = advance(self.flow, state, Result(state.pending.name, data))
             replies += more
 
@@ -279,8 +279,9 @@ class Conversations:
         if state.status == "submitted":
             turn = await self._submit(pseudonym, state, replies, chat_id, now)
             files_used = True
-        # Once a report is in, its draft's deletion is flushed to disk like the report.
-        async with self.store.transaction(durable=state.status == "submitted",
+        # Once a report (or a reply, a request) is in, the draft that follows it is flushed
+        # to disk like it: after a power cut the person must not find it waiting to be sent.
+        async with self.store.transaction(durable=acted or state.status == "submitted",
                                           brief=True) as session:
             await self._keep(session, pseudonym, turn, saved_locale, now,
                              files_used=files_used, advanced=state)

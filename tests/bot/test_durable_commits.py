@@ -2,7 +2,8 @@
 
 A receipt is shown only once its report is flushed, and once a report is in, the chat's
 draft that replaces the sent one (the receipt's buttons) is flushed too: after a power cut
-the person must not find the report they already sent waiting to be sent again. The steps
+the person must not find the report they already sent waiting to be sent again. So with a
+reply to the team. The steps
 before (the draft, the dedupe and rate-limit rows) may be lost in one (the person answers
 a question again): they do not wait."""
 
@@ -17,6 +18,7 @@ from sqlalchemy import event
 
 from bot.conversations import Conversations
 from flows.conversation import build_flow
+from flows.engine import Command, Text
 from flows.municipalities import Catalog
 from storage.db import NOT_DURABLE
 from storage.store import Store
@@ -69,3 +71,25 @@ async def test_the_report_and_the_draft_after_it_are_flushed_the_steps_are_not(
     after = [flushed for i, flushed in drafts if i > sent[0]]
     assert after[:1] == [True], "the draft that replaces the sent one waits for the disk"
     assert len(before) >= len(THREAT) - 3 and not any(before), "the steps do not wait"
+
+
+def _draft_after(commits: list[Commit], written: str) -> list[bool]:
+    """Whether each commit writing a draft after the one that wrote `written` waited."""
+    sent = [i for i, (writes, _) in enumerate(commits) if written in writes]
+    assert sent, f"nothing wrote {written}"
+    return [flushed for i, (writes, flushed) in enumerate(commits)
+            if i > sent[-1] and "INSERT INTO drafts" in writes]
+
+
+async def test_the_draft_after_a_reply_to_the_team_is_flushed(
+    store: Store, commits: list[Commit]
+) -> None:
+    await add_staff(store, "tumaco", municipalities=(TUMACO,))
+    person = Person(Conversations(store=store, flow=build_flow(Catalog.load())), 7_200_000_002)
+    await person.do(THREAT)
+    code = person.receipt()
+    await person.do([Command("start"), "followup", Text(code), "reply",
+                     Text("Volvieron anoche.")])
+    reply = [flushed for writes, flushed in commits if "INSERT INTO report_events" in writes]
+    assert reply and all(reply)
+    assert _draft_after(commits, "INSERT INTO report_events")[:1] == [True]
