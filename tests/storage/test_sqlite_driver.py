@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -181,3 +182,28 @@ async def test_what_follows_heavy_ahead_goes_to_the_thread(
         await heavy_ahead(session)
         await connection.execute(text("INSERT INTO notes (body) VALUES ('pesado')"))
     assert trips == ["_run", "commit"]
+
+
+async def test_a_trip_a_cancelled_caller_left_running_keeps_the_loop_off_the_connection(
+    factory: SessionFactory,
+) -> None:
+    """A caller cancelled while its statement ran on the thread leaves it running there: the
+    next unit of work on that connection must queue behind it, not run beside it."""
+    engine = factory.kw["bind"]
+    order: list[str] = []
+    release = threading.Event()
+
+    def slow() -> None:
+        release.wait(5)
+        order.append("the old statement ended")
+
+    async with engine.connect() as connection:
+        driver: Any = (await connection.get_raw_connection()).dbapi_connection
+        left = asyncio.create_task(driver.trip(slow))
+        await asyncio.sleep(0.05)
+        left.cancel()
+        asyncio.get_running_loop().call_later(0.2, release.set)
+        await connection.run_sync(lambda _: driver.begin_immediate("NORMAL", brief=True))
+        order.append("the next one began")
+        await connection.run_sync(lambda _: driver.rollback())
+    assert order == ["the old statement ended", "the next one began"]
