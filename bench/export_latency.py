@@ -8,7 +8,8 @@ flat in the number of reports. This measures it on SQLite installations seeded w
         --data-dir /tmp/bench3000/data --data-dir /tmp/bench50000/data
 
 Each data dir is an installation (`somos init` then `somos demo seed --reports N`).
-Prints one JSON line per installation and grouping: median and p90 of 15 runs.
+Prints one JSON line per installation and grouping: median and p90 of 15 runs, taken in
+turns across the installations.
 Not part of `make test`: timings belong here, never in pass/fail tests.
 """
 
@@ -29,50 +30,61 @@ from sqlmodel import select
 from api.aggregates import protected_table, to_csv, to_json
 from storage.aggregates import Query
 from storage.models import Report
-from storage.store import open_store
+from storage.store import Store, open_store
 
 GROUPINGS = (("municipality", "category"), ("department", "month"), ("municipality",))
 RUNS = 15
 
 
-async def measure(data_dir: Path) -> list[dict[str, Any]]:
-    store = open_store(database_url=f"sqlite:///{data_dir / 'somos.db'}",
-                       key_file=data_dir / "somos-keys.json")
-    results = []
+async def side_by_side(data_dirs: list[Path]) -> list[list[dict[str, Any]]]:
+    """Every grouping and profile on each installation, the runs taking turns between them
+    (one export on each, then again), so the machine's changing speed falls on every size
+    alike and the ratio between them compares the sizes, not the minutes they were run in."""
+    stores = [open_store(database_url=f"sqlite:///{data_dir / 'somos.db'}",
+                         key_file=data_dir / "somos-keys.json") for data_dir in data_dirs]
+    results: list[list[dict[str, Any]]] = [[] for _ in stores]
     try:
-        async with store.transaction() as session:
-            reports = (await session.exec(select(func.count()).select_from(Report))).one()
+        counts = []
+        for store in stores:
+            async with store.transaction() as session:
+                counts.append((await session.exec(select(func.count()).select_from(Report))).one())
         gc.freeze()  # as `somos serve` does once it has started (api/app.py)
         for group_by in GROUPINGS:
             for profile in ("analyst", "public"):
-                timings = []
+                timings: list[list[float]] = [[] for _ in stores]
                 for _ in range(RUNS):
-                    started = time.perf_counter()
-                    async with store.transaction() as session:
-                        protected = await protected_table(
-                            session=session, query=Query(group_by=group_by), k=5,
-                            profile=profile,
-                        )
-                    to_csv(protected, hxl=True)
-                    to_json(protected)
-                    timings.append(time.perf_counter() - started)
-                timings.sort()
-                results.append({
-                    "reports": reports, "group_by": ",".join(group_by), "profile": profile,
-                    "median_ms": round(statistics.median(timings) * 1000, 1),
-                    "p90_ms": round(timings[int(len(timings) * 0.9) - 1] * 1000, 1),
-                })
+                    for store, taken in zip(stores, timings, strict=True):
+                        taken.append(await _one_export(store, group_by, profile))
+                for reports, taken, into in zip(counts, timings, results, strict=True):
+                    taken.sort()
+                    into.append({
+                        "reports": reports, "group_by": ",".join(group_by), "profile": profile,
+                        "median_ms": round(statistics.median(taken) * 1000, 1),
+                        "p90_ms": round(taken[int(len(taken) * 0.9) - 1] * 1000, 1),
+                    })
     finally:
-        await store.close()
+        for store in stores:
+            await store.close()
     return results
+
+
+async def _one_export(store: Store, group_by: tuple[str, ...], profile: str) -> float:
+    """Seconds for one export as the API makes it: count, protect, CSV with HXL, JSON."""
+    started = time.perf_counter()
+    async with store.transaction() as session:
+        protected = await protected_table(session=session, query=Query(group_by=group_by), k=5,
+                                          profile=profile)
+    to_csv(protected, hxl=True)
+    to_json(protected)
+    return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, action="append", required=True)
     args = parser.parse_args()
-    for data_dir in args.data_dir:
-        for result in asyncio.run(measure(data_dir)):
+    for results in asyncio.run(side_by_side(args.data_dir)):
+        for result in results:
             print(json.dumps(result))
 
 

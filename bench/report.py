@@ -501,12 +501,14 @@ def triage(results: R) -> list[str]:
 def exports(results: R) -> list[str]:
     result, tri = results.get("exports"), results.get("triage")
     lines = ["## 5. Exports and seeding (`bench/exports.py`, `bench/export_latency.py`)", "",
-             "SQLite installations seeded with `somos demo seed --seed 42` (seven departments); "
-             "`bench/export_latency.py` on each: count → protect → CSV + HXL + JSON, 15 runs per "
-             "grouping and profile. Then a copy of the largest whose rollup tables are rewritten "
-             "directly (no reports) as full as the larger number of reports would leave them: "
-             "every municipality × kind × category × month cell of the seeded months holds "
-             "reports, their counts summing to that number, the coarser tables the sums.", ""]
+             "SQLite installations seeded with `somos demo seed --seed 42` (seven departments), "
+             "and a copy of the largest whose rollup tables are rewritten directly (no reports) "
+             "as full as the larger number of reports would leave them: every municipality × "
+             "kind × category × month cell of the seeded months holds reports, their counts "
+             "summing to that number, the coarser tables the sums. `bench/export_latency.py` on "
+             "each: count → protect → CSV + HXL + JSON, 15 runs per grouping and profile, taking "
+             "turns between the installations, so the machine's changing speed falls on every "
+             "size alike.", ""]
     if (why := failed(result)) is not None:
         return [*lines, why, ""]
     assert result is not None
