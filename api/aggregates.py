@@ -136,12 +136,19 @@ async def protected_table(
     subtracted down to a true count; a row or column appears only where a perturbed
     count is not 0, so not even the labels depend on anything but the perturbed values.
     """
+    query = closed(query, now or utcnow())
+    return published(query, profile, k, await count_reports(
+        session=session, query=query, perturbed=True))
+
+
+def published(query: Query, profile: str, k: int, counts: dict[tuple[str, ...], int],
+              ) -> Protected:
+    """The second half of `protected_table`: the perturbed `counts` of a closed `query` as a
+    table, suppressed at the profile's k (the public one's at least `PUBLIC_K`)."""
     if profile == "public":
         # Rollups are monthly, so every period here is already a month or coarser.
         k = max(k, PUBLIC_K)
-    query = closed(query, now or utcnow())
-    counts = {key: value for key, value in (
-        await count_reports(session=session, query=query, perturbed=True)).items() if value}
+    counts = {key: value for key, value in counts.items() if value}
     rows = tuple(sorted({key[0] for key in counts}))
     if len(query.group_by) == 2:
         columns = tuple(sorted({key[1] for key in counts}))
@@ -150,8 +157,8 @@ async def protected_table(
         columns = (ALL,)
         cells = {(key[0], ALL): value for key, value in counts.items()}
     table = Table(rows=rows, columns=columns, counts=cells)
-    published = protect_public(table, k=k) if profile == "public" else protect(table, k=k)
-    return Protected(query, profile, published)
+    protected = protect_public(table, k=k) if profile == "public" else protect(table, k=k)
+    return Protected(query, profile, protected)
 
 
 async def scope_of(session: AsyncSession, user: User) -> Scope:
@@ -261,32 +268,34 @@ def file_label(dimension: str, code: str, locale: str) -> str:
     return label(dimension, code, locale)
 
 
-def long_rows(protected: Protected, locale: str) -> list[dict[str, Any]]:
-    """One row per published cell, with codes and names (5-digit DIVIPOLA for municipalities)."""
+def long_rows(protected: Protected, locale: str) -> list[list[Any]]:
+    """One row per published cell in `long_fields` order, with codes and names (5-digit
+    DIVIPOLA for municipalities); the count is None where suppressed."""
     dims = protected.query.group_by
-    rows = []
-    for (row, column), value in protected.published.cells.items():
-        record: dict[str, Any] = {}
-        for dimension, code in zip(dims, (row, column), strict=False):
-            if dimension == "municipality":
-                record["department_code"] = code[:2]
-                record["department"] = department_name(code[:2])
-            if dimension in COARSE:
-                record[dimension] = file_period(dimension, code)
-            else:
-                record[f"{dimension}_code"] = code
-                record[dimension] = file_label(dimension, code, locale)
-        record["count"] = value
-        record["suppressed"] = value is None
-        rows.append(record)
-    return rows
+    # A row's or a column's fields are the same in each of its cells: named once each (a
+    # municipality × category export has a cell per pair, its names a few hundred).
+    named: dict[tuple[str, str], tuple[Any, ...]] = {}
+
+    def fields(dimension: str, code: str) -> tuple[Any, ...]:
+        found = named.get((dimension, code))
+        if found is None:
+            place = (code[:2], department_name(code[:2])) if dimension == "municipality" else ()
+            found = named[(dimension, code)] = (
+                (*place, file_period(dimension, code)) if dimension in COARSE
+                else (*place, code, file_label(dimension, code, locale)))
+        return found
+
+    if len(dims) == 1:
+        return [[*fields(dims[0], row), value, value is None]
+                for (row, _), value in protected.published.cells.items()]
+    return [[*fields(dims[0], row), *fields(dims[1], column), value, value is None]
+            for (row, column), value in protected.published.cells.items()]
 
 
 def to_csv(protected: Protected, *, locale: str = "en", hxl: bool = False) -> str:
     """The long table as CSV: a header row (English or, with `locale="es"`, Spanish names),
     the HXL hashtag row when asked, then one row per cell (a suppressed count is empty)."""
     locale = "es" if locale == "es" else "en"
-    records = long_rows(protected, locale)
     fields = long_fields(protected.query.group_by)
     yes, no = YES_NO[locale]
     out = io.StringIO()
@@ -295,14 +304,18 @@ def to_csv(protected: Protected, *, locale: str = "en", hxl: bool = False) -> st
     writer.writerow([names.get(f, f) for f in fields])
     if hxl:
         writer.writerow([HXL_TAGS[f] for f in fields])
-    for record in records:
-        record["suppressed"] = yes if record["suppressed"] else no
-        writer.writerow(["" if record[f] is None else record[f] for f in fields])
+    rows = long_rows(protected, locale)
+    for row in rows:  # csv writes None as an empty field: a suppressed count
+        row[-1] = yes if row[-1] else no
+    writer.writerows(rows)
     return out.getvalue()
 
 
 def to_json(protected: Protected, locale: str = "es") -> str:
-    return json.dumps(protected.as_json(locale), ensure_ascii=False, indent=2, default=str)
+    # Compact, so the json module's C encoder writes it (an indented file goes through its
+    # Python one: most of the time of a municipality × category export).
+    return json.dumps(protected.as_json(locale), ensure_ascii=False, separators=(",", ":"),
+                      default=str)
 
 
 def export_response(protected: Protected, *, format: str, lang: str) -> Response:

@@ -39,6 +39,10 @@ def label_of(code: str, locale: str = "es") -> str:
     return translations(locale).gettext(msgid) if msgid != code else code
 
 
+@lru_cache(maxsize=1)
+def _department_names() -> dict[str, str]:
+    return {d.code: d.name for d in _country().departments()}
+
+
 def department_name(code: str) -> str:
-    names = {d.code: d.name for d in _country().departments()}
-    return names.get(code, code)
+    return _department_names().get(code, code)
