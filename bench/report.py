@@ -557,7 +557,7 @@ def exports(results: R) -> list[str]:
                   "Until 2026-12-03 the files named every cell anew "
                   "(the same municipality looked up once per category), about 150 ms of a "
                   "default export at every size, which hid the read's growth (1.23× in the run "
-                  "before, both sizes about twice as slow as now); with that gone the growth is "
+                  "before, both sizes two to four times slower than now); with that gone the growth is "
                   f"most of what is left. It stops with the table: the filled copy, where every "
                   f"cell exists, takes {full['median_ms']} ms, the most any number of reports can "
                   "cost this grouping. **What would close it**: not another rollup table: no "
